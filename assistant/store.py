@@ -1,0 +1,369 @@
+"""The store: Chroma for vectors, a SQLite manifest for documents, chunks and the lexical index.
+
+The SQLite manifest (WAL mode) is the source of truth. A document is present
+exactly when its row is committed there, together with its chunks and their
+FTS5 entries (BM25, ``unicode61`` with diacritics folded, no stemming, so
+French is not fed to an English stemmer). Chroma holds one vector per chunk.
+
+Crash safety without a distributed transaction: vector ids are journalled in
+``pending`` before they reach Chroma, and removed from it in the same SQLite
+transaction that commits (or drops) their chunks. Whatever is left in
+``pending`` after a crash is an orphan vector; :meth:`Store.repair` deletes it
+from Chroma. Readers only trust ids that the manifest knows, so they never see
+half-written documents. Writers hold ``write.lock``; a second writer is refused.
+
+Left out: sharding the manifest; one SQLite file serves 100k+ chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.lexicon import search_terms
+from assistant.errors import ConfigError, EmbedderMismatchError, StoreError
+from assistant.settings import Settings, prepare_offline
+from assistant.types import Chunk, Span, StoreStatus
+
+SCHEMA_VERSION = "1"
+MANIFEST = "manifest.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    source TEXT PRIMARY KEY, content_hash TEXT NOT NULL, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, chunks INTEGER NOT NULL, ingested_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, ord INTEGER NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, line INTEGER NOT NULL, text TEXT NOT NULL,
+    sentences TEXT NOT NULL, sentence_vectors BLOB);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source, ord);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    text, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO fts(rowid, text) VALUES (new.rowid, new.text); END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO fts(fts, rowid, text) VALUES ('delete', old.rowid, old.text); END;
+CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
+"""
+
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    source: str
+    content_hash: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Span, ...]
+    line: int
+
+
+class Store:
+    """One store directory: open it, read it, and (holding the write lock) change it."""
+
+    def __init__(self, settings: Settings, *, create: bool = True) -> None:
+        self.settings = settings
+        self.path = Path(settings.store).expanduser()
+        if not self.path.exists():
+            if not create:
+                raise StoreError(f"no store at {self.path}; run `assistant ingest PATH` first")
+            self.path.mkdir(mode=0o700, parents=True)
+        elif not self.path.is_dir():
+            raise StoreError(f"store path {self.path} is not a directory; choose another --store")
+        manifest = self.path / MANIFEST
+        new_manifest = not manifest.exists()
+        if not new_manifest and manifest.stat().st_size == 0:
+            raise StoreError(self._damaged("its manifest is empty"))
+        try:
+            self.db = sqlite3.connect(manifest, timeout=30, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            if new_manifest:
+                os.chmod(manifest, 0o600)
+            self.db.executescript(_SCHEMA)
+            version = self.meta("schema_version")
+            if version is None:
+                self.set_meta("schema_version", SCHEMA_VERSION)
+            elif version != SCHEMA_VERSION:
+                raise StoreError(f"store {self.path} has schema {version}, this version reads {SCHEMA_VERSION}; rebuild it")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(self._damaged(f"its manifest cannot be read ({exc})")) from None
+        self._collection: Any = None
+        self._lock: Any = None
+
+    def _damaged(self, what: str) -> str:
+        return (
+            f"store {self.path} is damaged: {what}. Rebuild it: move it aside and run "
+            f"`assistant ingest PATH... --store {self.path}` again"
+        )
+
+    # ---- metadata -------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def check_embedder(self, name: str) -> None:
+        """Raise if the store was built by another embedder (its vectors would be meaningless)."""
+        built = self.meta("embedder")
+        if built is not None and built != name and self.chunk_count() > 0:
+            raise EmbedderMismatchError(
+                f"store {self.path} was built with embedder {built!r} but {name!r} is configured; "
+                f"set ASSISTANT_EMBEDDER/ASSISTANT_EMBED_MODEL back, or use another --store"
+            )
+
+    # ---- Chroma ---------------------------------------------------------------------------
+    @property
+    def collection(self) -> Any:
+        if self._collection is None:
+            self._collection = self._open_collection()
+        return self._collection
+
+    def _open_collection(self) -> Any:
+        prepare_offline()
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        url = self.settings.chroma_url
+        try:
+            if url:
+                parsed = urlparse(url if "://" in url else f"http://{url}")
+                client = chromadb.HttpClient(
+                    host=parsed.hostname or "localhost",
+                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                    ssl=parsed.scheme == "https",
+                    settings=chroma_settings,
+                )
+            else:
+                client = chromadb.PersistentClient(path=str(self.path / "chroma"), settings=chroma_settings)
+            return client.get_or_create_collection(
+                self.settings.collection,
+                embedding_function=None,  # never let Chroma's default (downloading) embedder run
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except Exception as exc:  # chromadb raises many types; all mean "cannot open"
+            if url:
+                raise ConfigError(f"Chroma server at {url} does not answer ({type(exc).__name__}); start `chroma run` or unset ASSISTANT_CHROMA_URL") from None
+            raise StoreError(self._damaged(f"Chroma cannot open it ({type(exc).__name__}: {exc})")) from None
+
+    def _max_batch(self) -> int:
+        try:
+            return int(self.collection._client.get_max_batch_size())
+        except Exception:
+            return 5000
+
+    # ---- locking --------------------------------------------------------------------------
+    def acquire_write_lock(self) -> None:
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(self.path / "write.lock"), mode=0o600)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise StoreError(
+                f"another process is writing to store {self.path} (ingest or forget); wait for it to finish and try again"
+            ) from None
+        self._lock = lock
+        self.repair()
+
+    def release_write_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    # ---- reading --------------------------------------------------------------------------
+    def documents(self) -> dict[str, StoredDocument]:
+        rows = self.db.execute("SELECT source, content_hash, size, mtime_ns FROM documents")
+        return {row[0]: StoredDocument(*row) for row in rows}
+
+    def chunk_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def status(self) -> StoreStatus:
+        documents = int(self.db.execute("SELECT count(*) FROM documents").fetchone()[0])
+        return StoreStatus(str(self.path), self.meta("embedder"), documents, self.chunk_count())
+
+    def chunks_by_id(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(f"SELECT id, source, start, end, text, sentences, line FROM chunks WHERE id IN ({marks})", list(ids))
+        return {row[0]: _stored_chunk(row) for row in rows}
+
+    def chunks_of(self, source: str) -> list[StoredChunk]:
+        rows = self.db.execute("SELECT id, source, start, end, text, sentences, line FROM chunks WHERE source = ? ORDER BY ord", (source,))
+        return [_stored_chunk(row) for row in rows]
+
+    def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(f"SELECT id, sentence_vectors FROM chunks WHERE id IN ({marks})", list(ids))
+        out = {}
+        for chunk_id, blob in rows:
+            if blob:
+                out[chunk_id] = np.frombuffer(blob, dtype=np.float16).reshape(-1, self.dim()).astype(np.float32)
+        return out
+
+    def dim(self) -> int:
+        return int(self.meta("dim") or 0)
+
+    def dense_search(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """Chunk ids with cosine similarity, best first."""
+        total = self.chunk_count()
+        if total == 0:
+            return []
+        try:
+            result = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(n, total), include=["distances"])
+        except Exception as exc:
+            raise StoreError(self._damaged(f"the vector index failed ({type(exc).__name__}: {exc})")) from None
+        return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
+
+    def lexical_search(self, question: str, n: int) -> list[tuple[str, float]]:
+        """Chunk ids with BM25 scores (higher is better), best first."""
+        terms = search_terms(question)
+        if not terms:
+            return []
+        query = " OR ".join(f'"{t}"' for t in terms)
+        rows = self.db.execute(
+            "SELECT chunks.id, bm25(fts) AS s FROM fts JOIN chunks ON chunks.rowid = fts.rowid "
+            "WHERE fts MATCH ? ORDER BY s LIMIT ?",
+            (query, n),
+        )
+        return [(cid, -float(score)) for cid, score in rows]
+
+    # ---- writing (hold the write lock) ----------------------------------------------------
+    def write(self, documents: Iterable[tuple[StoredDocument, list[Chunk], np.ndarray, list[np.ndarray]]]) -> None:
+        """Store whole documents atomically; replaces any earlier version of each.
+
+        Each item: the document, its chunks, their vectors (one row per chunk) and,
+        per chunk, the vectors of its sentences.
+        """
+        batch = list(documents)
+        new_ids = [chunk.id for _, chunks, _, _ in batch for chunk in chunks]
+        self._journal(new_ids)
+        vectors = [vec for _, _, matrix, _ in batch for vec in matrix]
+        sources = [chunk.source for _, chunks, _, _ in batch for chunk in chunks]
+        if new_ids:
+            self._chroma_upsert(new_ids, vectors, sources)
+        stale: list[str] = []
+        with self._transaction():
+            for document, chunks, matrix, sentence_vectors in batch:
+                if len(matrix):
+                    self._set_dim(matrix.shape[1])
+                stale += self._delete_document_rows(document.source, keep=set(new_ids))
+                self.db.executemany(
+                    "INSERT INTO chunks(id, source, ord, start, end, line, text, sentences, sentence_vectors) VALUES (?,?,?,?,?,?,?,?,?)",
+                    [
+                        (c.id, c.source, i, c.start, c.end, c.line, c.text, json.dumps([(s.start, s.end) for s in c.sentences]),
+                         sv.astype(np.float16).tobytes())
+                        for i, (c, sv) in enumerate(zip(chunks, sentence_vectors, strict=True))
+                    ],
+                )
+                self.db.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?)",
+                    (document.source, document.content_hash, document.size, document.mtime_ns, len(chunks), time.time()),
+                )
+            self.db.executemany("DELETE FROM pending WHERE id = ?", [(i,) for i in new_ids])
+            self.db.executemany("INSERT OR IGNORE INTO pending(id) VALUES (?)", [(i,) for i in stale])
+        self._drop_vectors(stale)
+
+    def touch(self, document: StoredDocument) -> None:
+        """Record a new size/mtime for a document whose content did not change."""
+        self.db.execute("UPDATE documents SET size = ?, mtime_ns = ? WHERE source = ?", (document.size, document.mtime_ns, document.source))
+
+    def remove(self, sources: Sequence[str]) -> None:
+        stale: list[str] = []
+        with self._transaction():
+            for source in sources:
+                stale += self._delete_document_rows(source, keep=set())
+            self.db.executemany("INSERT OR IGNORE INTO pending(id) VALUES (?)", [(i,) for i in stale])
+        self._drop_vectors(stale)
+
+    def repair(self) -> int:
+        """Delete vectors that no committed chunk owns (left by a crash). Returns how many."""
+        orphans = [row[0] for row in self.db.execute("SELECT id FROM pending WHERE id NOT IN (SELECT id FROM chunks)")]
+        self._drop_vectors(orphans)
+        self.db.execute("DELETE FROM pending")
+        return len(orphans)
+
+    def record_embedder(self, name: str) -> None:
+        if self.meta("embedder") != name:
+            self.set_meta("embedder", name)
+
+    def _set_dim(self, dim: int) -> None:
+        if self.meta("dim") != str(dim):
+            self.set_meta("dim", str(dim))
+
+    def _delete_document_rows(self, source: str, keep: set[str]) -> list[str]:
+        ids = [row[0] for row in self.db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]
+        self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
+        self.db.execute("DELETE FROM documents WHERE source = ?", (source,))
+        return [i for i in ids if i not in keep]
+
+    def _journal(self, ids: list[str]) -> None:
+        with self._transaction():
+            self.db.executemany("INSERT OR IGNORE INTO pending(id) VALUES (?)", [(i,) for i in ids])
+
+    def _chroma_upsert(self, ids: list[str], vectors: list[np.ndarray], sources: list[str]) -> None:
+        step = self._max_batch()
+        for i in range(0, len(ids), step):
+            self.collection.upsert(
+                ids=ids[i : i + step],
+                embeddings=np.asarray(vectors[i : i + step], dtype=np.float32),
+                metadatas=[{"source": s} for s in sources[i : i + step]],
+            )
+
+    def _drop_vectors(self, ids: list[str]) -> None:
+        if not ids:
+            return
+        step = self._max_batch()
+        for i in range(0, len(ids), step):
+            self.collection.delete(ids=ids[i : i + step])
+        with self._transaction():
+            self.db.executemany("DELETE FROM pending WHERE id = ?", [(i,) for i in ids])
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    def close(self) -> None:
+        self.release_write_lock()
+        self.db.close()
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _stored_chunk(row: tuple[Any, ...]) -> StoredChunk:
+    chunk_id, source, start, end, text, sentences, line = row
+    return StoredChunk(chunk_id, source, start, end, text, tuple(Span(a, b) for a, b in json.loads(sentences)), line)

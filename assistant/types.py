@@ -1,0 +1,139 @@
+"""Our own small value types. Framework types (llama-index, chromadb) stop at module boundaries.
+
+Data flows one way: files -> :class:`Chunk` -> store -> :class:`Passage` ->
+:class:`Answer` with :class:`Citation` s. Offsets are character offsets into the
+document's extracted text, so ``source_text[start:end] == text`` always holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+CANNOT_ANSWER = "I cannot answer this from the documents."
+"""The one phrase used when the documents do not support an answer (prompts, tests and eval share it)."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """A character range ``[start, end)`` in a document's text."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document ready to embed: ``doc_text[start:end] == text``.
+
+    ``sentences`` are spans relative to the document text, covering the chunk's sentences.
+    """
+
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    sentences: tuple[Span, ...] = ()
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with its fused relevance score (higher is better)."""
+
+    chunk_id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
+    similarity: float | None = None
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "start": self.start, "end": self.end, "text": self.text, "score": self.score}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A quoted span that supports part of an answer: ``source_text[start:end] == text``."""
+
+    n: int
+    source: str
+    start: int
+    end: int
+    text: str
+    chunk_id: str = ""
+    line: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "source": self.source, "start": self.start, "end": self.end, "text": self.text}
+
+
+@dataclass
+class Answer:
+    """What ``Assistant.ask`` returns."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    passages: list[Passage]
+    abstained: bool
+    mode: Literal["extractive", "llm"]
+    timings: dict[str, float] = field(default_factory=dict)
+    notice: str | None = None
+    unsupported: list[str] = field(default_factory=list)
+    removed_citations: list[int] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
+    standalone_question: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+        }
+        if self.mode == "llm" or self.notice:
+            data.update(unsupported=self.unsupported, removed_citations=self.removed_citations, notice=self.notice)
+        if self.mode == "llm":
+            data.update(left_out=self.left_out, usage=self.usage)
+        return data
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, file by file."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    store: str
+    embedder: str | None
+    documents: int
+    chunks: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"store": self.store, "embedder": self.embedder, "documents": self.documents, "chunks": self.chunks}
