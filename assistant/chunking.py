@@ -119,13 +119,17 @@ def _locate(source: str, pieces: list[str]) -> Iterator[tuple[int, int]]:
     Exact search first; if the splitter changed whitespace, match the piece's
     non-whitespace characters instead and take the covering span.
     """
-    hint = 0
+    hint, bound = 0, _next_non_space(source, 0)
     index: _NonSpaceIndex | None = None
     for piece in pieces:
         stripped = piece.strip()
         if not stripped:
             continue
-        found = source.find(stripped, hint)
+        # The true start is at most the first character after the previous chunk; in
+        # repetitive text prefer the latest match up to there, so coverage has no holes.
+        found = source.rfind(stripped, hint, bound + len(stripped))
+        if found < 0:
+            found = source.find(stripped, hint)
         if found >= 0:
             span = (found, found + len(stripped))
         else:
@@ -134,8 +138,13 @@ def _locate(source: str, pieces: list[str]) -> Iterator[tuple[int, int]]:
             if located is None:
                 continue  # the splitter invented text: never cite what is not in the source
             span = located
-        hint = span[0] + 1
+        hint, bound = span[0] + 1, _next_non_space(source, span[1])
         yield span
+
+
+def _next_non_space(text: str, position: int) -> int:
+    match = re.compile(r"\S").search(text, position)
+    return match.start() if match else len(text)
 
 
 class _NonSpaceIndex:

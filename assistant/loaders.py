@@ -58,7 +58,13 @@ def decode(data: bytes) -> str:
     >>> decode("é".encode("latin-1"))
     'é'
     """
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                raise UnreadableFile(f"starts like {codec} text but does not decode as {codec}") from None
+    if b"\x00" in data[:8192]:
         raise UnreadableFile("looks like a binary file (contains NUL bytes), not text")
     try:
         return data.decode("utf-8-sig")
@@ -72,7 +78,7 @@ def decode(data: bytes) -> str:
     text = str(best)
     # cp1252 is a superset of latin-1 for printable text; detectors sometimes pick
     # an exotic codepage for short French text, so prefer cp1252 when it decodes.
-    if best.encoding not in {"cp1252", "latin_1", "iso8859_15"}:
+    if best.encoding not in {"cp1252", "latin_1", "iso8859_15"} and not best.encoding.startswith("utf"):
         try:
             text = data.decode("cp1252")
         except UnicodeDecodeError:

@@ -29,8 +29,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from assistant.lexicon import search_terms
 from assistant.errors import ConfigError, EmbedderMismatchError, StoreError
+from assistant.lexicon import search_terms
 from assistant.settings import Settings, prepare_offline
 from assistant.types import Chunk, Span, StoreStatus
 

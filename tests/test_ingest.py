@@ -1,0 +1,163 @@
+"""Ingestion with the fake embedder and real embedded Chroma: incremental, atomic, honest reports."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.errors import EmbedderMismatchError, StoreError
+from assistant.loaders import load_text
+from tests.conftest import FakeEmbedder
+
+
+def test_first_ingest_reports_added_and_stores_every_chunk(bot: Assistant, docs: Path) -> None:
+    report = bot.ingest([docs])
+    assert sorted(Path(p).name for p in report.added) == ["cats.txt", "paris.md", "volcano.html"]
+    assert report.skipped == [] and report.updated == [] and report.unchanged == []
+    status = bot.status()
+    assert status.documents == 3
+    assert status.chunks == report.chunks_embedded >= 3
+    assert status.embedder == FakeEmbedder.name
+
+
+def test_chunks_map_back_to_the_extracted_text(bot: Assistant, docs: Path) -> None:
+    bot.ingest([docs])
+    store = bot._open_store(create=False)
+    for source in store.documents():
+        text = load_text(Path(source))
+        for chunk in store.chunks_of(source):
+            assert text[chunk.start : chunk.end] == chunk.text
+
+
+def test_reingest_unchanged_files_embeds_nothing(bot: Assistant, docs: Path, fake_embedder: FakeEmbedder) -> None:
+    bot.ingest([docs])
+    before = fake_embedder.embedded
+    report = bot.ingest([docs])
+    assert fake_embedder.embedded == before
+    assert len(report.unchanged) == 3 and not report.added and not report.updated
+    # touched but identical content: hashed, not re-embedded
+    cats = docs / "cats.txt"
+    os.utime(cats, ns=(time.time_ns(), time.time_ns() + 10**9))
+    report = bot.ingest([docs])
+    assert fake_embedder.embedded == before
+    assert len(report.unchanged) == 3
+
+
+def test_changed_file_replaces_its_chunks(bot: Assistant, docs: Path) -> None:
+    bot.ingest([docs])
+    cats = docs / "cats.txt"
+    cats.write_text("Dogs bark at the postman every single morning.", encoding="utf-8")
+    report = bot.ingest([docs])
+    assert report.updated == [str(cats.resolve())]
+    store = bot._open_store(create=False)
+    texts = [c.text for c in store.chunks_of(str(cats.resolve()))]
+    assert texts == ["Dogs bark at the postman every single morning."]
+    assert store.collection.count() == store.chunk_count(), "old vectors are deleted from Chroma"
+    assert "purrs" not in " ".join(p.text for p in bot.retrieve("cat purrs content", k=5))
+
+
+def test_prune_removes_documents_whose_files_are_gone(bot: Assistant, docs: Path) -> None:
+    bot.ingest([docs])
+    (docs / "paris.md").unlink()
+    report = bot.ingest([docs])
+    assert report.removed == [] and bot.status().documents == 3  # without --prune nothing is removed
+    report = bot.ingest([docs], prune=True)
+    assert [Path(p).name for p in report.removed] == ["paris.md"]
+    assert bot.status().documents == 2
+    store = bot._open_store(create=False)
+    assert store.collection.count() == store.chunk_count()
+
+
+def test_bad_files_are_skipped_with_reasons_and_good_ones_stored(bot: Assistant, docs: Path, tmp_path: Path) -> None:
+    (docs / "empty.txt").write_bytes(b"")
+    (docs / "blob.txt").write_bytes(bytes(range(256)) * 8)
+    (docs / "photo.png").write_bytes(b"\x89PNG....")
+    (docs / "bad.pdf").write_bytes(b"%PDF-1.7 garbage")
+    latin = docs / "latin.txt"
+    latin.write_bytes("Le délai expire le 8 août à Moscou.".encode("latin-1"))
+    loop = docs / "loop"
+    loop.symlink_to(docs, target_is_directory=True)
+    report = bot.ingest([docs, tmp_path / "missing-dir"])
+    reasons = {Path(s.path).name: s.reason for s in report.skipped}
+    assert "no text" in reasons["empty.txt"]
+    assert "binary" in reasons["blob.txt"]
+    assert "unsupported file type .png" in reasons["photo.png"]
+    assert "PDF" in reasons["bad.pdf"]
+    assert "no such file" in reasons["missing-dir"]
+    assert "loop" in reasons["loop"]
+    assert len(report.added) == 4  # cats, paris, volcano, latin
+    store = bot._open_store(create=False)
+    assert "août" in store.chunks_of(str(latin.resolve()))[0].text
+
+
+def test_unreadable_file_is_skipped(bot: Assistant, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = docs / "secret.txt"
+    secret.write_text("hidden")
+    secret.chmod(0)
+    if os.geteuid() == 0:  # root reads anything: make the read fail as it would for a user
+        real = Path.read_bytes
+
+        def denied(self: Path) -> bytes:
+            if self.name == "secret.txt":
+                raise PermissionError(13, "Permission denied")
+            return real(self)
+
+        monkeypatch.setattr(Path, "read_bytes", denied)
+    report = bot.ingest([docs])
+    assert any("permission denied" in s.reason for s in report.skipped)
+
+
+def test_store_remembers_its_embedder(bot: Assistant, docs: Path, tmp_path: Path) -> None:
+    bot.ingest([docs])
+    bot.close()
+
+    class OtherEmbedder(FakeEmbedder):
+        name = "other/model"
+
+    other = Assistant(embedder=OtherEmbedder(), store=str(tmp_path / "store"))
+    with pytest.raises(EmbedderMismatchError, match="fake/bag-of-words-64.*other/model"):
+        other.ask("cats")
+    with pytest.raises(EmbedderMismatchError):
+        other.ingest([docs])
+
+
+def test_store_directory_is_private(bot: Assistant, docs: Path, tmp_path: Path) -> None:
+    bot.ingest([docs])
+    assert (tmp_path / "store").stat().st_mode & 0o077 == 0
+    assert (tmp_path / "store" / "manifest.sqlite3").stat().st_mode & 0o077 == 0
+
+
+def test_second_writer_is_refused_clearly(bot: Assistant, docs: Path, tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    bot.ingest([docs])
+    store = bot._open_store(create=False)
+    store.acquire_write_lock()
+    try:
+        other = Assistant(embedder=fake_embedder, store=str(tmp_path / "store"))
+        with pytest.raises(StoreError, match="another process is writing"):
+            other.ingest([docs])
+    finally:
+        store.release_write_lock()
+
+
+def test_forget_removes_documents(bot: Assistant, docs: Path) -> None:
+    bot.ingest([docs])
+    removed = bot.forget([docs / "cats.txt"])
+    assert [Path(p).name for p in removed] == ["cats.txt"]
+    assert bot.status().documents == 2
+    assert all("cats.txt" not in p.source for p in bot.retrieve("cat sleep hours", k=5))
+
+
+def test_orphan_vectors_from_a_crash_are_repaired(bot: Assistant, docs: Path) -> None:
+    import numpy as np
+
+    bot.ingest([docs])
+    store = bot._open_store(create=False)
+    # simulate a crash between the Chroma write and the manifest commit
+    store._journal(["orphan-1"])
+    store.collection.upsert(ids=["orphan-1"], embeddings=np.ones((1, 64), dtype=np.float32))
+    assert store.collection.count() == store.chunk_count() + 1
+    assert all(p.chunk_id != "orphan-1" for p in bot.retrieve("anything at all", k=10))
+    assert store.repair() == 1
+    assert store.collection.count() == store.chunk_count()

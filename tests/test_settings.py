@@ -1,0 +1,50 @@
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import ConfigError
+from assistant.settings import load_settings
+
+
+def test_environment_and_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_TOP_K", "7")
+    monkeypatch.setenv("ASSISTANT_CHROMA_URL", "http://127.0.0.1:8000")
+    settings = load_settings(store="/tmp/x", chunk_size=None)
+    assert settings.top_k == 7
+    assert settings.store == Path("/tmp/x")
+    assert settings.chroma_url == "http://127.0.0.1:8000"
+    assert settings.chunk_size == 256  # None means "not given"
+    assert load_settings(top_k=3).top_k == 3
+
+
+def test_unknown_environment_variable_is_named_with_a_suggestion(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_TOPK", "3")
+    with pytest.raises(ConfigError, match=r"ASSISTANT_TOPK.*ASSISTANT_TOP_K"):
+        load_settings()
+
+
+def test_invalid_value_says_which_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSISTANT_CHUNK_SIZE", "lots")
+    with pytest.raises(ConfigError, match="chunk_size"):
+        load_settings()
+
+
+def test_overlap_must_be_smaller_than_chunk() -> None:
+    with pytest.raises(ConfigError, match="chunk_overlap"):
+        load_settings(chunk_size=64, chunk_overlap=64)
+
+
+def test_unknown_override_is_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown setting 'topk'"):
+        load_settings(topk=3)
+
+
+def test_openai_variables_are_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-fallback")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    settings = load_settings()
+    assert settings.llm_api_key is not None and settings.llm_api_key.get_secret_value() == "sk-test-fallback"
+    assert settings.llm_base_url == "http://127.0.0.1:9/v1"
+    monkeypatch.setenv("ASSISTANT_LLM_API_KEY", "sk-own")
+    assert load_settings().llm_api_key.get_secret_value() == "sk-own"  # type: ignore[union-attr]
+    assert "sk-own" not in repr(load_settings())
