@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.embed import Embedder, make_embedder
 from assistant.errors import QuestionError
+from assistant.llm import ChatModel, make_chat_model
 from assistant.settings import Settings, load_settings
-from assistant.types import Answer, IngestReport, Passage, StoreStatus
+from assistant.types import CANNOT_ANSWER, Answer, IngestReport, Passage, StoreStatus
+
+if TYPE_CHECKING:
+    from assistant.conversation import Conversation
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -31,12 +35,15 @@ class Assistant:
 
     ``settings`` wins over ``overrides``; without either, settings come from
     ``ASSISTANT_*`` environment variables. ``embedder`` replaces the configured
-    one (tests pass a deterministic fake).
+    one and ``chat_model`` the configured LLM (tests pass deterministic fakes).
     """
 
-    def __init__(self, settings: Settings | None = None, *, embedder: Embedder | None = None, **overrides: Any) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, embedder: Embedder | None = None, chat_model: ChatModel | None = None, **overrides: Any
+    ) -> None:
         self.settings = settings or load_settings(**overrides)
         self._embedder = embedder
+        self._chat_model = chat_model
         self._store: Any = None
 
     # ---- parts, created lazily --------------------------------------------------------------
@@ -107,15 +114,107 @@ class Assistant:
         """The ``k`` passages most relevant to ``question``, best first (hybrid dense + BM25)."""
         return self._retrieval(question, k).passages
 
+    @property
+    def chat_model(self) -> ChatModel | None:
+        """The configured LLM, or ``None`` in extractive mode."""
+        if self._chat_model is None and self.settings.llm_enabled:
+            self._chat_model = make_chat_model(self.settings)
+        return self._chat_model
+
     def ask(self, question: str, k: int | None = None) -> Answer:
-        """Answer ``question`` from the store, with citations (extractive without an LLM)."""
+        """Answer ``question`` with citations: by the LLM when one is configured, else extractively."""
+        return self._final(self.answer_events(question, k, stream=False))
+
+    def stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
+        """Yield the answer's text as the model writes it, then the final checked :class:`Answer`."""
+        return self.answer_events(question, k, stream=True)
+
+    def chat(self) -> Conversation:
+        """A conversation: follow-up questions are understood in the context of earlier ones."""
+        from assistant.conversation import Conversation
+
+        return Conversation(self)
+
+    def answer_events(self, question: str, k: int | None, *, stream: bool, retrieval_question: str | None = None) -> Iterator[str | Answer]:
+        """The one answering pipeline behind ``ask``, ``stream`` and conversations."""
+        started = time.perf_counter()
+        retrieval = self._retrieval(retrieval_question or question, k)
+        if retrieval.question != self.clean_question(question):
+            retrieval.focus = self.embedder.embed_query(self.clean_question(question))
+        model = self.chat_model
+        if model is None:
+            yield self._extractive(question, retrieval, started)
+            return
+        from assistant.citations import check_answer
+        from assistant.generate import citations_for, estimated_usage, generate, pack
+        from assistant.llm import Completion, LLMError
+
+        settings = self.settings
+        packed = pack(retrieval.question, retrieval.passages, settings.llm_context_window, settings.llm_answer_tokens)
+        try:
+            completion: Completion | None = None
+            for item in generate(model, packed, settings.llm_answer_tokens, stream):
+                if isinstance(item, str):
+                    yield item
+                else:
+                    completion = item
+            assert completion is not None
+            vectors = self._store.sentence_vectors([p.chunk_id for p in packed.passages])
+            result = check_answer(
+                completion.text,
+                [p.text for p in packed.passages],
+                [vectors.get(p.chunk_id) for p in packed.passages],
+                lambda texts: self.embedder.embed_passages(texts),
+                settings.min_support,
+            )
+        except LLMError as error:
+            yield self._extractive(question, retrieval, started, notice=f"{error}; showing the extractive answer instead")
+            return
+        left_out = [f"{p.source}:{p.start}-{p.end}" for p in packed.left_out]
+        usage = estimated_usage(packed, completion)
+        if not result.abstained and not result.any_supported:
+            fallback = self._extractive(
+                question, retrieval, started,
+                notice="no sentence of the model's answer is supported by the passages it cites; showing the extractive answer instead",
+            )
+            fallback.unsupported, fallback.removed_citations, fallback.usage = result.unsupported, result.removed, usage
+            yield fallback
+            return
+        answer = Answer(
+            question,
+            CANNOT_ANSWER if result.abstained else result.text,
+            [] if result.abstained else citations_for(result, packed.passages),
+            retrieval.passages,
+            result.abstained,
+            "llm",
+            dict(retrieval.timings, total_ms=(time.perf_counter() - started) * 1000),
+            unsupported=result.unsupported,
+            removed_citations=result.removed,
+            left_out=left_out,
+            usage=usage,
+        )
+        if retrieval_question:
+            answer.standalone_question = retrieval_question
+        yield answer
+
+    def _extractive(self, question: str, retrieval: Any, started: float, notice: str | None = None) -> Answer:
         from assistant.extractive import answer_extractive
 
-        started = time.perf_counter()
-        retrieval = self._retrieval(question, k)
         text, citations, abstained = answer_extractive(self._store, retrieval, self.settings.min_relevance)
         timings = dict(retrieval.timings, total_ms=(time.perf_counter() - started) * 1000)
-        return Answer(question, text, citations, retrieval.passages, abstained, "extractive", timings)
+        answer = Answer(question, text, citations, retrieval.passages, abstained, "extractive", timings, notice=notice)
+        if retrieval.question != self.clean_question(question):
+            answer.standalone_question = retrieval.question
+        return answer
+
+    @staticmethod
+    def _final(events: Iterator[str | Answer]) -> Answer:
+        final = None
+        for event in events:
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
 
     def close(self) -> None:
         if self._store is not None:

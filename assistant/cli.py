@@ -103,17 +103,21 @@ def ask(
       assistant ask "What deadline did the US set?"
       assistant ask "Combien de temps a duré la réunion ?" --json
     """
+    from assistant.render import render_answer, stream_answer
+
+    console = _console()
     try:
         with _bot(store=store, top_k=k) as bot:
-            answer = bot.ask(question)
+            if as_json or not console.is_terminal or bot.chat_model is None:
+                answer = bot.ask(question)
+            else:
+                answer = stream_answer(console, bot.stream(question))
     except AssistantError as error:
         _fail(error)
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
         return
-    from assistant.render import render_answer
-
-    render_answer(_console(), answer, _show_path)
+    render_answer(console, answer, _show_path, streamed=answer.mode == "llm" and console.is_terminal)
 
 
 @app.command()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from rich.console import Console
 from rich.text import Text
@@ -27,11 +27,36 @@ def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
     return text[: cut if cut > limit // 2 else limit] + "…"
 
 
-def render_answer(console: Console, answer: Answer, show_path: Callable[[str], str], full: bool = False) -> None:
+def stream_answer(console: Console, events: Iterator[str | Answer]) -> Answer:
+    """Print model text as it arrives; return the final checked answer."""
+    final: Answer | None = None
+    started = False
+    for event in events:
+        if isinstance(event, str):
+            if not started:
+                console.print(Text("Answer (the language model is writing; citations are checked at the end)", style="dim"))
+                started = True
+            console.print(event, end="", markup=False, highlight=False, soft_wrap=True)
+        else:
+            final = event
+    if started:
+        console.print()
+    assert final is not None
+    return final
+
+
+def render_answer(
+    console: Console, answer: Answer, show_path: Callable[[str], str], full: bool = False, streamed: bool = False
+) -> None:
+    """The answer, its checks and its numbered sources. ``streamed``: the LLM text is already on screen."""
     if answer.notice:
         console.print(Text(f"note: {answer.notice}", style="yellow"))
-    console.print(Text(mode_label(answer), style="dim"))
-    console.print(Text(answer.text, style="bold" if not answer.abstained else "italic"))
+    if not streamed:
+        console.print(Text(mode_label(answer), style="dim"))
+        console.print(Text(answer.text, style="bold" if not answer.abstained else "italic"))
+    if answer.removed_citations:
+        removed = ", ".join(f"[{n}]" for n in answer.removed_citations)
+        console.print(Text(f"  ⚠ removed citations to passages that do not exist: {removed}", style="red"))
     if answer.unsupported:
         for sentence in answer.unsupported:
             console.print(Text(f"  ⚠ not supported by the cited passages: {shorten(sentence, 160)}", style="red"))

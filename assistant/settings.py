@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         le=1.0,
         description="Extractive mode: the best sentence's similarity to the question must reach this, or it abstains.",
     )
+    min_support: float = Field(
+        0.845,
+        ge=0.0,
+        le=1.0,
+        description="LLM mode: an answer sentence needs this similarity to a sentence of a passage it cites.",
+    )
     max_question_chars: int = Field(4000, ge=16, description="Longer questions are truncated to this many characters.")
 
     # LLM (OpenAI-compatible chat completions)

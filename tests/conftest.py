@@ -121,3 +121,36 @@ def bot(fake_embedder: FakeEmbedder, tmp_path: Path) -> Iterator[object]:
 
     with Assistant(embedder=fake_embedder, store=str(tmp_path / "store"), min_relevance=0.3) as assistant:
         yield assistant
+
+
+class FakeChatModel:
+    """A scripted chat model: each call takes the next script item (text to answer, or an exception to raise).
+
+    Streams its text word by word. Records every message list it was sent.
+    """
+
+    name = "fake-chat"
+
+    def __init__(self, *script: str | Exception) -> None:
+        self.script = list(script)
+        self.sent: list[list[dict[str, str]]] = []
+
+    def _next(self, messages: list[dict[str, str]]) -> str:
+        self.sent.append(messages)
+        item = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> object:
+        from assistant.llm import Completion
+
+        return Completion(self._next(messages), {"prompt_tokens": 11, "completion_tokens": 7})
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[object]:
+        from assistant.llm import Completion
+
+        text = self._next(messages)
+        for word in re.findall(r"\S+\s*", text):
+            yield word
+        yield Completion(text, {})

@@ -1,0 +1,132 @@
+"""Chat models: one small protocol and its OpenAI-compatible implementation.
+
+:class:`OpenAIChatModel` speaks chat completions (plain and streaming) to any
+OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp's server) through
+the official ``openai`` client, created on first use. The client's own retry
+loop handles 429/5xx and connection errors with exponential backoff; every
+failure that is left surfaces as :class:`LLMError` with a one-line reason that
+never contains the API key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from assistant.settings import Settings
+
+Message = dict[str, str]
+
+
+class LLMError(Exception):
+    """The model could not give an answer; ``str(error)`` is a one-line, key-free reason."""
+
+
+@dataclass
+class Completion:
+    text: str
+    usage: dict[str, int] = field(default_factory=dict)
+
+
+class ChatModel(Protocol):
+    name: str
+
+    def complete(self, messages: list[Message], max_tokens: int) -> Completion: ...
+
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str | Completion]:
+        """Yield text deltas as they arrive, then one final :class:`Completion`."""
+        ...
+
+
+class OpenAIChatModel:
+    def __init__(self, settings: Settings, client: Any = None) -> None:
+        assert settings.llm_model is not None
+        self.name = settings.llm_model
+        self.settings = settings
+        self._client = client
+
+    def _get(self) -> Any:
+        if self._client is None:
+            import openai
+
+            key = self.settings.llm_api_key
+            self._client = openai.OpenAI(
+                api_key=key.get_secret_value() if key else "not-needed",  # local servers want no key
+                base_url=self.settings.llm_base_url,
+                timeout=self.settings.llm_timeout,
+                max_retries=self.settings.llm_max_retries,
+            )
+        return self._client
+
+    def _where(self) -> str:
+        return self.settings.llm_base_url or "the OpenAI API"
+
+    def complete(self, messages: list[Message], max_tokens: int) -> Completion:
+        try:
+            response = self._get().chat.completions.create(
+                model=self.name, messages=messages, max_tokens=max_tokens, temperature=self.settings.llm_temperature
+            )
+            text = response.choices[0].message.content if response.choices else None
+        except Exception as exc:
+            raise LLMError(describe_failure(exc, self._where())) from None
+        if not text or not text.strip():
+            raise LLMError(f"the model at {self._where()} returned an empty answer")
+        usage = response.usage
+        return Completion(text, _usage(usage))
+
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str | Completion]:
+        parts: list[str] = []
+        usage: dict[str, int] = {}
+        try:
+            stream = self._get().chat.completions.create(
+                model=self.name,
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=self.settings.llm_temperature,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            for event in stream:
+                if getattr(event, "usage", None):
+                    usage = _usage(event.usage)
+                for choice in event.choices or []:
+                    delta = choice.delta.content if choice.delta else None
+                    if delta:
+                        parts.append(delta)
+                        yield delta
+        except Exception as exc:
+            raise LLMError(describe_failure(exc, self._where())) from None
+        text = "".join(parts)
+        if not text.strip():
+            raise LLMError(f"the model at {self._where()} returned an empty answer")
+        yield Completion(text, usage)
+
+
+def _usage(usage: Any) -> dict[str, int]:
+    if usage is None:
+        return {}
+    return {"prompt_tokens": int(usage.prompt_tokens or 0), "completion_tokens": int(usage.completion_tokens or 0)}
+
+
+def describe_failure(exc: BaseException, where: str) -> str:
+    """One line for any failure of a chat request; built from the error's type, never its text (keys hide there)."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return f"the model at {where} did not answer in time (timeout)"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"the model at {where} cannot be reached (connection refused or dropped)"
+    if isinstance(exc, openai.AuthenticationError):
+        return f"the model at {where} refused the API key (401); check ASSISTANT_LLM_API_KEY"
+    if isinstance(exc, openai.NotFoundError):
+        return f"the model at {where} does not know this model or path (404); check ASSISTANT_LLM_MODEL and ASSISTANT_LLM_BASE_URL"
+    if isinstance(exc, openai.RateLimitError):
+        return f"the model at {where} is rate-limiting requests (429) even after retries"
+    if isinstance(exc, openai.APIStatusError):
+        return f"the model at {where} failed with HTTP {exc.status_code} after retries"
+    return f"the model at {where} sent a malformed response ({type(exc).__name__})"
+
+
+def make_chat_model(settings: Settings) -> ChatModel | None:
+    return OpenAIChatModel(settings) if settings.llm_enabled else None
