@@ -1,0 +1,184 @@
+"""LLM mode against a real OpenAI-compatible server on 127.0.0.1: xllamacpp serving SmolLM2-135M.
+
+The small model's answers are poor; these tests check the protocol (plain and
+streaming chat completions), that citation checking runs on real output, the
+removal of out-of-range citations, and the fallback when the server dies.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant import Answer, Assistant
+from assistant.llm import OpenAIChatModel
+from tests.conftest import SEED
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+SERVER = Path(__file__).with_name("llm_server.py")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server() -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(SERVER), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"http://127.0.0.1:{port}/v1"
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail("the llama.cpp test server exited at start")
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail("the llama.cpp test server did not start within 90 s")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    proc, url = start_server()
+    yield url
+    proc.kill()
+    proc.wait()
+
+
+@pytest.fixture(scope="module")
+def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = tmp_path_factory.mktemp("llm") / "store"
+    with Assistant(store=str(store)) as bot:
+        bot.ingest([SEED.parent])
+    return store
+
+
+class GrammarChatModel(OpenAIChatModel):
+    """The real client against the real server, with a llama.cpp grammar that fixes what the model writes.
+
+    It makes the test deterministic where it must be (which citations appear)
+    while every byte still travels through the server's streaming protocol.
+    """
+
+    def __init__(self, settings: Any, text: str) -> None:
+        super().__init__(settings)
+        self.grammar = "root ::= " + json.dumps(text, ensure_ascii=False)
+
+    def _get(self) -> Any:
+        client = super()._get()
+        create = client.chat.completions.create
+        grammar = self.grammar
+
+        class Completions:
+            def create(self, **kwargs: Any) -> Any:
+                return create(**kwargs, extra_body={"grammar": grammar})
+
+        class Chat:
+            completions = Completions()
+
+        class Client:
+            chat = Chat()
+
+        return Client()
+
+
+def check_spans(answer: Answer) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    for c in answer.citations:
+        assert 1 <= c.n <= len(answer.passages)
+        assert text[c.start : c.end] == c.text
+
+
+def test_real_model_answers_are_checked(server: str, seed_store: Path) -> None:
+    with Assistant(store=str(seed_store), llm_model="smollm2", llm_base_url=server, llm_timeout=120) as bot:
+        answer = bot.ask("What deadline did the US set?")
+    check_spans(answer)
+    if answer.mode == "llm":
+        assert answer.usage["prompt_tokens"] > 0 and answer.usage["completion_tokens"] > 0
+    else:  # the small model's sentences were all unsupported: shown as such, extractive answer instead
+        assert answer.unsupported and "no sentence" in (answer.notice or "")
+        assert "8 août" in answer.text
+
+
+def test_streaming_and_out_of_range_citations_on_a_real_server(server: str, seed_store: Path) -> None:
+    with Assistant(store=str(seed_store), llm_model="smollm2", llm_base_url=server, top_k=3) as bot:
+        bot._chat_model = GrammarChatModel(bot.settings, "Les États-Unis ont fixé une date limite au 8 août [1][2]. Voir aussi [9].")
+        events = list(bot.stream("Quelle date limite les États-Unis ont-ils fixée ?"))
+    deltas = [e for e in events if isinstance(e, str)]
+    answer = events[-1]
+    assert isinstance(answer, Answer)
+    assert len(deltas) > 5, "text arrives in pieces"
+    assert "".join(deltas) == "Les États-Unis ont fixé une date limite au 8 août [1][2]. Voir aussi [9]."
+    assert answer.mode == "llm"
+    assert answer.removed_citations == [9]
+    assert "[9]" not in answer.text
+    assert answer.unsupported == ["Voir aussi."]
+    assert answer.citations and all(c.n in (1, 2) for c in answer.citations)
+    assert any("8 août" in c.text for c in answer.citations)
+    check_spans(answer)
+
+
+def test_cli_json_in_llm_mode(server: str, seed_store: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update(ASSISTANT_LLM_MODEL="smollm2", ASSISTANT_LLM_BASE_URL=server, ASSISTANT_STORE=str(seed_store))
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", "What deadline did the US set?", "--json"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["mode"] in ("llm", "extractive") and "unsupported" in data
+    if data["mode"] == "extractive":
+        assert data["notice"]
+    text = SEED.read_text(encoding="utf-8")
+    for c in data["citations"]:
+        assert text[c["start"] : c["end"]] == c["text"]
+
+
+def test_server_down_gives_the_extractive_answer_with_a_notice(seed_store: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update(ASSISTANT_LLM_MODEL="smollm2", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
+               ASSISTANT_LLM_MAX_RETRIES="1", ASSISTANT_STORE=str(seed_store))
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", "What deadline did the US set?", "--json"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["mode"] == "extractive" and "cannot be reached" in data["notice"]
+    assert "8 août" in data["answer"] and "Traceback" not in result.stderr
+
+
+def test_server_killed_mid_answer_falls_back(seed_store: Path) -> None:
+    proc, url = start_server()
+    try:
+        with Assistant(store=str(seed_store), llm_model="smollm2", llm_base_url=url, llm_max_retries=0, llm_timeout=30) as bot:
+            long_text = " ".join(["Les États-Unis ont fixé une date limite au 8 août [1]."] * 40)
+            bot._chat_model = GrammarChatModel(bot.settings, long_text)
+            events = bot.stream("What deadline did the US set?")
+            first = next(events)
+            assert isinstance(first, str)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            started = time.monotonic()
+            rest = list(events)
+            assert time.monotonic() - started < 30, "no hang"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    answer = rest[-1]
+    assert isinstance(answer, Answer)
+    assert answer.mode == "extractive" and answer.notice and "showing the extractive answer" in answer.notice
+    assert "8 août" in answer.text
