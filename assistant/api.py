@@ -139,8 +139,6 @@ class Assistant:
         """The one answering pipeline behind ``ask``, ``stream`` and conversations."""
         started = time.perf_counter()
         retrieval = self._retrieval(retrieval_question or question, k)
-        if retrieval.question != self.clean_question(question):
-            retrieval.focus = self.embedder.embed_query(self.clean_question(question))
         model = self.chat_model
         if model is None:
             yield self._extractive(question, retrieval, started)

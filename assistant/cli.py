@@ -65,27 +65,27 @@ def ingest(
 ) -> None:
     """Add documents to the store (.txt, .md, .html, .pdf); unchanged files are not re-embedded.
 
+    Shows a progress bar on a terminal and a summary table at the end. Exit code 1
+    when some files were skipped (the others are stored).
+
     [b]Examples[/]
 
       assistant ingest seeds/
       assistant ingest ~/notes report.pdf --prune
+      assistant ingest docs/ --json
     """
+    from assistant.render import IngestProgress, render_ingest_report
+
+    console = _console()
     try:
-        with _bot(store=store) as bot:
-            report = bot.ingest(paths, prune=prune)
+        with _bot(store=store) as bot, IngestProgress(console, quiet=as_json) as progress:
+            report = bot.ingest(paths, prune=prune, progress=progress.update)
     except AssistantError as error:
         _fail(error)
     if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
-        console = _console()
-        console.print(
-            f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-            f"removed {len(report.removed)}, skipped {len(report.skipped)} "
-            f"({report.chunks_embedded} chunks embedded in {report.seconds:.1f}s)"
-        )
-        for skipped in report.skipped:
-            console.print(f"  skipped {_show_path(skipped.path)}: {skipped.reason}", markup=False)
+        render_ingest_report(console, report, _show_path)
     raise typer.Exit(1 if report.skipped else 0)
 
 
@@ -122,19 +122,123 @@ def ask(
 
 @app.command()
 def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
-    """Show the store: where it is, which embedder built it, how many documents and chunks."""
+    """Show the store: where it is, which embedder built it, how many documents and chunks.
+
+    [b]Examples[/]
+
+      assistant status
+      assistant status --json
+    """
     try:
-        info = _bot(store=store).status()
+        bot = _bot(store=store)
+        info = bot.status()
     except AssistantError as error:
         _fail(error)
     if as_json:
         print(json.dumps(info.to_dict(), ensure_ascii=False))
         return
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    table.add_row("store", info.store)
+    table.add_row("embedder", info.embedder or "(nothing ingested yet)")
+    table.add_row("documents", str(info.documents))
+    table.add_row("chunks", str(info.chunks))
+    settings = bot.settings
+    table.add_row("vectors", f"Chroma server {settings.chroma_url}" if settings.chroma_url else "embedded Chroma")
+    table.add_row("answers", f"LLM {settings.llm_model}" if settings.llm_model else "extractive (no LLM configured)")
+    _console().print(table)
+
+
+@app.command()
+def forget(
+    paths: Annotated[list[Path], typer.Argument(help="Files, or folders whose documents to remove.", show_default=False)],
+    store: StoreOpt = None,
+) -> None:
+    """Remove documents from the store (the files themselves are not touched).
+
+    [b]Examples[/]
+
+      assistant forget notes/old.md
+      assistant forget archive/
+    """
+    try:
+        with _bot(store=store) as bot:
+            removed = bot.forget(paths)
+    except AssistantError as error:
+        _fail(error)
     console = _console()
-    console.print(f"store     {info.store}", markup=False)
-    console.print(f"embedder  {info.embedder or '(none yet)'}", markup=False)
-    console.print(f"documents {info.documents}")
-    console.print(f"chunks    {info.chunks}")
+    if not removed:
+        console.print("No stored document matches; `assistant status` shows what the store holds.")
+        raise typer.Exit(1)
+    for source in removed:
+        console.print(f"forgot {_show_path(source)}", markup=False)
+
+
+@app.command()
+def sources(
+    question: Annotated[str, typer.Argument(help="The question to retrieve passages for.", show_default=False)],
+    k: KOpt = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the passages retrieved for a question, with their scores (for debugging retrieval).
+
+    [b]Examples[/]
+
+      assistant sources "What deadline did the US set?" -k 10
+    """
+    try:
+        with _bot(store=store, top_k=k) as bot:
+            passages = bot.retrieve(question)
+    except AssistantError as error:
+        _fail(error)
+    if as_json:
+        print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False))
+        return
+    from assistant.render import render_passages
+
+    render_passages(_console(), passages, _show_path)
+
+
+@app.command()
+def chat(k: KOpt = None, store: StoreOpt = None) -> None:
+    """Talk with your documents: answers with sources, follow-up questions, history.
+
+    Commands inside: /help, /sources, /reset, /k N, /quit. With standard input
+    not a terminal, answers each line and exits.
+
+    [b]Examples[/]
+
+      assistant chat
+      echo "What deadline did the US set?" | assistant chat
+    """
+    from assistant.chat import run_chat
+
+    try:
+        with _bot(store=store, top_k=k) as bot:
+            run_chat(bot, _console(), _show_path)
+    except AssistantError as error:
+        _fail(error)
+
+
+@app.command("settings")
+def list_settings() -> None:
+    """List every setting with its environment variable, current value and meaning."""
+    from rich.table import Table
+
+    from assistant.settings import ENV_PREFIX, Settings
+
+    try:
+        current = _bot().settings
+    except AssistantError as error:
+        _fail(error)
+    table = Table("variable", "value", "meaning")
+    for name, field in Settings.model_fields.items():
+        value = getattr(current, name)
+        shown = "(set)" if "key" in name and value is not None else str(value)
+        table.add_row(f"{ENV_PREFIX}{name.upper()}", shown, field.description or "")
+    _console().print(table)
 
 
 def main() -> None:

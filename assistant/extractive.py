@@ -52,8 +52,6 @@ def candidates(store: Store, retrieval: Retrieval) -> list[Candidate]:
         if chunk is None or matrix is None or len(matrix) != len(chunk.sentences):
             continue
         similarities = matrix @ retrieval.vector
-        if retrieval.focus is not None:  # a follow-up: what it asks matters as much as its context
-            similarities = (similarities + matrix @ retrieval.focus) / 2
         for span, similarity in zip(chunk.sentences, similarities, strict=True):
             text = chunk.text[span.start - chunk.start : span.end - chunk.start]
             words = content_words(text)

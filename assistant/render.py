@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
-from assistant.types import Answer
+from assistant.types import Answer, IngestReport, Passage
 
 QUOTE_CHARS = 300
 
@@ -74,3 +75,92 @@ def render_sources(console: Console, answer: Answer, show_path: Callable[[str], 
         head.append(f"  (chars {c.start}-{c.end})", style="dim")
         console.print(head)
         console.print(Text(f"    “{c.text if full else shorten(c.text)}”"))
+
+
+class IngestProgress:
+    """A rich progress bar for ingestion on a terminal; one quiet line per file otherwise.
+
+    ``quiet`` prints nothing (``--json`` output must stay one object).
+    """
+
+    def __init__(self, console: Console, quiet: bool = False) -> None:
+        self.console = console
+        self.quiet = quiet
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> IngestProgress:
+        if self.console.is_terminal and not self.quiet:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn("[bold]ingesting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("files · {task.fields[chunks]} chunks · {task.fields[rate]}"),
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task("ingest", total=None, chunks=0, rate="")
+        return self
+
+    def update(self, progress: Any) -> None:
+        if self.quiet:
+            return
+        if self._bar is None:
+            self.console.print(f"[{progress.files_done}/{progress.files_total}] {progress.path}", markup=False, highlight=False)
+            return
+        elapsed = self._bar.tasks[0].elapsed or 0.0
+        rate = f"{progress.chunks_done / elapsed:.1f} chunks/s" if elapsed > 0 else ""
+        self._bar.update(self._task, total=progress.files_total, completed=progress.files_done, chunks=progress.chunks_done, rate=rate)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
+def render_ingest_report(console: Console, report: IngestReport, show_path: Callable[[str], str]) -> None:
+    from rich.table import Table
+
+    table = Table(title="ingest summary", title_justify="left", show_edge=False)
+    table.add_column("added", justify="right")
+    table.add_column("updated", justify="right")
+    table.add_column("unchanged", justify="right")
+    table.add_column("removed", justify="right")
+    table.add_column("skipped", justify="right")
+    table.add_column("chunks embedded", justify="right")
+    table.add_column("time", justify="right")
+    table.add_row(
+        str(len(report.added)), str(len(report.updated)), str(len(report.unchanged)), str(len(report.removed)),
+        str(len(report.skipped)), str(report.chunks_embedded), f"{report.seconds:.1f}s",
+    )
+    console.print(table)
+    if report.skipped:
+        skipped = Table("skipped file", "reason", title="skipped", title_justify="left", show_edge=False)
+        for item in report.skipped:
+            skipped.add_row(show_path(item.path), item.reason)
+        console.print(skipped)
+
+
+def render_passages(console: Console, passages: list[Passage], show_path: Callable[[str], str]) -> None:
+    from rich.table import Table
+
+    if not passages:
+        console.print("No passages: the store is empty or nothing matched.")
+        return
+    table = Table("#", "score", "dense", "bm25", "source and passage", show_lines=True)
+    for n, p in enumerate(passages, start=1):
+        cell = Text(f"{show_path(p.source)}  chars {p.start}-{p.end}\n", style="cyan", overflow="fold")
+        cell.append(shorten(p.text, 400), style="default")
+        table.add_row(str(n), f"{p.score:.4f}", _rank(p.dense_rank, p.similarity), _rank(p.lexical_rank, None), cell)
+    console.print(table)
+
+
+def _rank(rank: int | None, similarity: float | None) -> str:
+    if rank is None:
+        return "-"
+    return f"#{rank}" + (f" ({similarity:.3f})" if similarity is not None else "")

@@ -30,8 +30,6 @@ class Retrieval:
     vector: np.ndarray
     passages: list[Passage]
     timings: dict[str, float] = field(default_factory=dict)
-    focus: np.ndarray | None = None
-    """For a follow-up: the vector of the follow-up alone (``question`` is then the combined one)."""
 
 
 def fuse(ranked_lists: list[tuple[list[str], float]], k: int = RRF_K) -> list[tuple[str, float]]:

@@ -151,6 +151,5 @@ class FakeChatModel:
         from assistant.llm import Completion
 
         text = self._next(messages)
-        for word in re.findall(r"\S+\s*", text):
-            yield word
+        yield from re.findall(r"\S+\s*", text)
         yield Completion(text, {})

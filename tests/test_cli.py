@@ -27,9 +27,9 @@ def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) 
 @pytest.fixture(scope="module")
 def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("cli") / "store"
-    result = run("ingest", str(SEED.parent), "--store", str(store))
+    result = run("ingest", str(SEED.parent), "--store", str(store), "--json")
     assert result.returncode == 0, result.stderr
-    assert "added 1" in result.stdout
+    assert json.loads(result.stdout)["added"] == [str(SEED.resolve())]
     return store
 
 
@@ -81,10 +81,13 @@ def test_ingest_exit_code_is_1_when_files_were_skipped(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "good.txt").write_text("Une phrase en français sur le 8 août.", encoding="utf-8")
     (folder / "empty.txt").write_text("")
-    result = run("ingest", str(folder), "--store", str(tmp_path / "s"))
+    result = run("ingest", str(folder), "--store", str(tmp_path / "s"), "--json")
     assert result.returncode == 1
-    assert "added 1" in result.stdout and "skipped 1" in result.stdout
-    assert "empty.txt: no text" in result.stdout
+    report = json.loads(result.stdout)
+    assert [Path(p).name for p in report["added"]] == ["good.txt"]
+    assert [(Path(s["path"]).name, s["reason"]) for s in report["skipped"]] == [("empty.txt", "no text in file (empty or only whitespace)")]
+    result = run("ingest", str(folder), "--store", str(tmp_path / "s"))
+    assert result.returncode == 1 and "empty.txt" in result.stdout and "no text" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,13 +39,14 @@ def start_server() -> tuple[subprocess.Popen[bytes], str]:
     proc = subprocess.Popen([sys.executable, str(SERVER), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 90
     while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc, f"http://127.0.0.1:{port}/v1"
+        try:  # /health answers 200 only once the model is loaded
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                if response.status == 200:
+                    return proc, f"http://127.0.0.1:{port}/v1"
         except OSError:
             if proc.poll() is not None:
                 pytest.fail("the llama.cpp test server exited at start")
-            time.sleep(0.3)
+        time.sleep(0.3)
     proc.kill()
     pytest.fail("the llama.cpp test server did not start within 90 s")
 

