@@ -198,7 +198,7 @@ class Assistant:
     def _extractive(self, question: str, retrieval: Any, started: float, notice: str | None = None) -> Answer:
         from assistant.extractive import answer_extractive
 
-        text, citations, abstained = answer_extractive(self._store, retrieval, self.settings.min_relevance)
+        text, citations, abstained = answer_extractive(self._store, retrieval, self.settings.min_relevance, self.embedder.embed_query)
         timings = dict(retrieval.timings, total_ms=(time.perf_counter() - started) * 1000)
         answer = Answer(question, text, citations, retrieval.passages, abstained, "extractive", timings, notice=notice)
         if retrieval.question != self.clean_question(question):

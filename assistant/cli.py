@@ -222,6 +222,42 @@ def chat(k: KOpt = None, store: StoreOpt = None) -> None:
         _fail(error)
 
 
+@app.command("eval")
+def evaluate(
+    gold: Annotated[Path, typer.Argument(help="Gold questions, JSON lines (see eval/gold/seeds.jsonl).", show_default=False)],
+    docs: Annotated[list[Path] | None, typer.Option("--docs", help="Documents to ingest [default: seeds/].", show_default=False)] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="Store to use [default: a fresh temporary one].", show_default=False)] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the JSON report here.", show_default=False)] = None,
+    baseline: Annotated[Path | None, typer.Option("--baseline", help="Earlier report: exit 1 if a quality metric is lower.", show_default=False)] = None,
+    tolerance: Annotated[float, typer.Option("--tolerance", help="Allowed drop per metric before it counts as a regression.", min=0.0)] = 0.0,
+    k: KOpt = None,
+    judge: Annotated[bool, typer.Option("--judge", help="Add LLM-graded correctness and faithfulness (needs an LLM).")] = False,
+) -> None:
+    """Score answers, retrieval and citations against gold answers; gate on regressions.
+
+    [b]Examples[/]
+
+      assistant eval eval/gold/seeds.jsonl
+      assistant eval eval/gold/seeds.jsonl --baseline eval/baselines/seeds.json --report /tmp/report.json
+    """
+    from assistant.evaluation import evaluate as run
+    from assistant.render import EvalProgress, render_eval
+
+    console = _console()
+    try:
+        with EvalProgress(console) as progress:
+            result, regressions = run(
+                gold, list(docs) if docs else None, store=store, baseline=baseline, tolerance=tolerance, judge=judge,
+                progress=progress.update, top_k=k,
+            )
+    except AssistantError as error:
+        _fail(error)
+    if report:
+        report.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    render_eval(console, result, regressions, baseline is not None)
+    raise typer.Exit(1 if regressions else 0)
+
+
 @app.command("settings")
 def list_settings() -> None:
     """List every setting with its environment variable, current value and meaning."""

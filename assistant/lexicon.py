@@ -37,3 +37,22 @@ def search_terms(text: str) -> list[str]:
 def content_words(text: str) -> set[str]:
     """Words that carry meaning (three letters or more, or numbers)."""
     return {w for w in search_terms(text) if len(w) > 2 or w.isdigit()}
+
+
+_LANGUAGE_HINTS = {
+    "en": frozenset("the and is are was were what who how did does of to with for that this which when where why has have".split()),
+    "fr": frozenset("le la les et est sont que qui quoi quel quelle comment combien des du une un pour sur dans avec pas ce cette ou quand ont".split()),
+}
+
+
+def guess_language(text: str) -> str | None:
+    """``"en"``, ``"fr"`` or ``None`` (unsure or another language), from common words.
+
+    >>> guess_language("Qui est le porte-parole du Kremlin ?"), guess_language("Who is the spokesman?")
+    ('fr', 'en')
+    """
+    words = re.findall(r"\w+", fold(text))
+    counts = {lang: sum(1 for w in words if w in hints) for lang, hints in _LANGUAGE_HINTS.items()}
+    best = max(counts, key=lambda lang: counts[lang])
+    others = sum(c for lang, c in counts.items() if lang != best)
+    return best if counts[best] > others else None

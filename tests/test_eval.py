@@ -1,0 +1,71 @@
+"""The evaluation harness and its regression gate, on the seed gold set with the real parts."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant import retrieve
+from assistant.evaluation import compare, evaluate
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+
+GOLD = ROOT / "eval" / "gold" / "seeds.jsonl"
+BASELINE = ROOT / "eval" / "baselines" / "seeds.json"
+QUALITY = ["answer_accuracy", "retrieval_hit_at_k", "mrr", "citation_recall", "abstention_accuracy"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    return subprocess.run([sys.executable, "-m", "assistant.cli", "eval", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+
+
+def test_seed_gold_set_meets_the_targets_and_the_baseline(tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    result = run_cli(str(GOLD), "--baseline", str(BASELINE), "--report", str(report_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no regression against the baseline" in result.stdout
+    report = json.loads(report_path.read_text())
+    metrics = report["metrics"]
+    assert metrics["answer_accuracy"] >= 0.95
+    assert metrics["citation_recall"] >= 0.95
+    assert metrics["abstention_accuracy"] == 1.0
+    assert set(report) >= {"metrics", "questions", "settings"}
+    question = report["questions"][0]
+    assert {"id", "question", "answer", "correct", "cited_correctly", "abstained", "retrieval_rank"} <= set(question)
+    assert "llm_api_key" not in report["settings"]
+
+
+def test_worse_retrieval_fails_the_gate_with_named_regressions() -> None:
+    result = run_cli(str(GOLD), "--baseline", str(BASELINE), "-k", "1")
+    assert result.returncode == 1
+    assert "regressions against the baseline" in result.stdout
+    assert "retrieval_hit_at_k" in result.stdout
+
+
+def test_broken_fusion_fails_the_gate(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = retrieve.fuse
+    monkeypatch.setattr(retrieve, "fuse", lambda lists, k=60: list(reversed(real(lists, k))))  # best passages last
+    report, regressions = evaluate(GOLD, [ROOT / "seeds"], baseline=BASELINE, top_k=1)
+    assert regressions, report["metrics"]
+    named = {line.split(":")[0] for line in regressions}
+    assert {"retrieval_hit_at_1", "retrieval_hit_at_k"} <= named
+
+
+def test_compare_respects_tolerance() -> None:
+    baseline = {"metrics": {"mrr": 0.9, "latency_p50_ms": 10.0}}
+    assert compare({"metrics": {"mrr": 0.85, "latency_p50_ms": 99.0}}, baseline, 0.1) == []
+    assert compare({"metrics": {"mrr": 0.85}}, baseline, 0.01) == ["mrr: 0.8500 < baseline 0.9000 (tolerance 0.01)"]
+
+
+def test_malformed_gold_file_is_a_one_line_error(tmp_path: Path) -> None:
+    gold = tmp_path / "bad.jsonl"
+    gold.write_text('{"id": "q1", "question": "x", "answers": [], "evidence": [], "unanswerable": "maybe"}\n')
+    result = run_cli(str(gold))
+    assert result.returncode == 2
+    assert f"{gold}:1: field 'unanswerable' must be true or false" in result.stderr
+    assert "Traceback" not in result.stderr
