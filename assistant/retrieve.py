@@ -1,9 +1,12 @@
-"""Hybrid retrieval: dense (Chroma, cosine) and lexical (FTS5 BM25) lists fused by reciprocal rank.
+"""Hybrid retrieval: dense (Chroma, cosine), sentence-level rerank, and lexical (FTS5 BM25), fused by score.
 
-Dense retrieval carries meaning across languages (an English question finds a
-French passage); BM25 rescues exact names, numbers and rare words that a small
-embedding model blurs. Reciprocal rank fusion needs no score calibration
-between the two: each list contributes ``weight / (RRF_K + rank)``.
+Candidates are the union of the dense and the BM25 top lists. Each is scored
+by its chunk's and its best sentence's similarity to the question (sentence
+vectors are stored at ingest), plus normalised BM25 when the question and the
+passage are in the same language: there BM25 rescues exact names, numbers and
+rare words that a small embedding model blurs; across languages it only adds
+noise. Reciprocal rank fusion was measured and dropped: it lets weak BM25 hits
+reorder dense ranks that differ by a hair (see eval/results/).
 """
 
 from __future__ import annotations
@@ -14,12 +17,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.embed import Embedder
+from assistant.lexicon import guess_language
 from assistant.store import Store
 from assistant.types import Passage
 
-RRF_K = 60
-DENSE_WEIGHT = 1.0
-LEXICAL_WEIGHT = 0.5
+CHUNK_WEIGHT = 0.5
+"""Dense score = CHUNK_WEIGHT * cos(question, chunk) + (1 - CHUNK_WEIGHT) * max cos(question, sentence):
+the best single sentence often pins the answer better than the whole chunk (XQuAD hit@1 0.84 -> 0.89)."""
+LEXICAL_WEIGHT = 0.1
+"""Weight of normalised BM25 when question and passage are in the same language. Across languages BM25
+matches little but names and numbers and only adds noise (XQuAD hit@1 drops from 0.84 to 0.72 with RRF)."""
 
 
 @dataclass
@@ -32,16 +39,26 @@ class Retrieval:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def fuse(ranked_lists: list[tuple[list[str], float]], k: int = RRF_K) -> list[tuple[str, float]]:
-    """Reciprocal rank fusion of ranked id lists, each with a weight.
+def fuse(
+    dense: dict[str, float], sentence_best: dict[str, float], lexical: dict[str, float], same_language: dict[str, bool]
+) -> list[tuple[str, float]]:
+    """Combine the signals for every candidate chunk; best first.
 
-    >>> fuse([(["a", "b"], 1.0), (["b", "c"], 1.0)])[0][0]
-    'b'
+    ``dense``: cosine of question and chunk; ``sentence_best``: best cosine of a
+    sentence of the chunk; ``lexical``: BM25 normalised to [0, 1] by the best hit.
+
+    >>> fuse({"a": 0.8, "b": 0.8}, {"a": 0.9, "b": 0.8}, {}, {})[0][0]
+    'a'
     """
-    scores: dict[str, float] = {}
-    for ids, weight in ranked_lists:
-        for rank, chunk_id in enumerate(ids, start=1):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (k + rank)
+    floor = min(dense.values(), default=0.0)
+    scores = {}
+    for cid in set(dense) | set(lexical):
+        chunk = dense.get(cid, floor)
+        best = sentence_best.get(cid, chunk)
+        score = CHUNK_WEIGHT * chunk + (1 - CHUNK_WEIGHT) * best
+        if same_language.get(cid):
+            score += LEXICAL_WEIGHT * lexical.get(cid, 0.0)
+        scores[cid] = score
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -49,26 +66,28 @@ def retrieve(store: Store, embedder: Embedder, question: str, k: int) -> Retriev
     started = time.perf_counter()
     vector = embedder.embed_query(question)
     embedded = time.perf_counter()
-    depth = max(4 * k, 20)
-    dense = store.dense_search(vector, depth)
-    lexical = store.lexical_search(question, depth)
-    fused = fuse([([i for i, _ in dense], DENSE_WEIGHT), ([i for i, _ in lexical], LEXICAL_WEIGHT)])
-    similarity = dict(dense)
-    dense_rank = {cid: rank for rank, (cid, _) in enumerate(dense, start=1)}
-    lexical_rank = {cid: rank for rank, (cid, _) in enumerate(lexical, start=1)}
-    top = fused[: k * 2]  # a few spare in case some ids are orphans of a crashed write
-    stored = store.chunks_by_id([cid for cid, _ in top])
+    depth = max(4 * k, 40)
+    dense_hits = store.dense_search(vector, depth)
+    lexical_hits = store.lexical_search(question, depth)
+    dense = dict(dense_hits)
+    top_bm25 = lexical_hits[0][1] if lexical_hits else 1.0
+    lexical = {cid: score / top_bm25 for cid, score in lexical_hits} if top_bm25 > 0 else {}
+    ids = list(dict.fromkeys([cid for cid, _ in dense_hits] + [cid for cid, _ in lexical_hits]))
+    stored = store.chunks_by_id(ids)  # ids the manifest does not know are orphans of a crashed write: ignored
+    vectors = store.sentence_vectors(list(stored))
+    sentence_best = {cid: float(np.max(m @ vector)) for cid, m in vectors.items() if len(m)}
+    question_language = guess_language(question)
+    same_language = {cid: question_language is not None and guess_language(c.text) == question_language for cid, c in stored.items()}
+    fused = [(cid, score) for cid, score in fuse(dense, sentence_best, lexical, same_language) if cid in stored]
+    dense_rank = {cid: rank for rank, (cid, _) in enumerate(dense_hits, start=1)}
+    lexical_rank = {cid: rank for rank, (cid, _) in enumerate(lexical_hits, start=1)}
     passages = []
-    for cid, score in top:
-        chunk = stored.get(cid)
-        if chunk is None:
-            continue
+    for cid, score in fused[:k]:
+        chunk = stored[cid]
         passages.append(
             Passage(cid, chunk.source, chunk.start, chunk.end, chunk.text, round(score, 6),
-                    similarity.get(cid), dense_rank.get(cid), lexical_rank.get(cid))
+                    dense.get(cid), dense_rank.get(cid), lexical_rank.get(cid))
         )
-        if len(passages) == k:
-            break
     done = time.perf_counter()
     timings = {"embed_ms": (embedded - started) * 1000, "search_ms": (done - embedded) * 1000}
     return Retrieval(question, vector, passages, timings)

@@ -49,7 +49,7 @@ def test_worse_retrieval_fails_the_gate_with_named_regressions() -> None:
 
 def test_broken_fusion_fails_the_gate(monkeypatch: pytest.MonkeyPatch) -> None:
     real = retrieve.fuse
-    monkeypatch.setattr(retrieve, "fuse", lambda lists, k=60: list(reversed(real(lists, k))))  # best passages last
+    monkeypatch.setattr(retrieve, "fuse", lambda *signals: list(reversed(real(*signals))))  # best passages last
     report, regressions = evaluate(GOLD, [ROOT / "seeds"], baseline=BASELINE, top_k=1)
     assert regressions, report["metrics"]
     named = {line.split(":")[0] for line in regressions}

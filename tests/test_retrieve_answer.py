@@ -10,15 +10,19 @@ from assistant.loaders import load_text
 from assistant.retrieve import fuse
 
 
-def test_fuse_rewards_agreement_and_respects_weights() -> None:
-    fused = fuse([(["a", "b", "c"], 1.0), (["c", "b"], 1.0)])
-    assert [cid for cid, _ in fused][-1] == "a", "ids found by both lists beat one found by one"
-    assert fuse([(["a"], 1.0), (["b"], 0.5)])[0][0] == "a"
+def test_fusion_weighs_sentences_and_bm25_only_within_a_language() -> None:
+    dense = {"a": 0.80, "b": 0.79}
+    assert fuse(dense, {}, {}, {})[0][0] == "a"
+    assert fuse(dense, {"a": 0.80, "b": 0.90}, {}, {})[0][0] == "b", "a chunk with one very close sentence wins"
+    lexical = {"b": 1.0}
+    assert fuse(dense, {}, lexical, {"b": False})[0][0] == "a", "cross-language BM25 does not count"
+    assert fuse(dense, {}, lexical, {"b": True})[0][0] == "b"
+    assert [cid for cid, _ in fuse(dense, {}, {"c": 1.0}, {"c": True})] == ["c", "a", "b"], "BM25-only hits are candidates too"
 
 
 def test_retrieve_returns_passages_with_exact_spans(bot: Assistant, docs: Path) -> None:
     bot.ingest([docs])
-    passages = bot.retrieve("How tall is the Eiffel tower? 330", k=2)
+    passages = bot.retrieve("Combien mesure la tour Eiffel ? 330", k=2)
     assert len(passages) == 2
     assert "330 mètres" in passages[0].text
     top = passages[0]
