@@ -106,9 +106,10 @@ class Assistant:
     def _retrieval(self, question: str, k: int | None) -> Any:
         from assistant.retrieve import retrieve
 
+        question = self.clean_question(question)
         store = self._open_store(create=False)
         store.check_embedder(self.embedder.name)
-        return retrieve(store, self.embedder, self.clean_question(question), k or self.settings.top_k)
+        return retrieve(store, self.embedder, question, k or self.settings.top_k)
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The ``k`` passages most relevant to ``question``, best first (hybrid dense + BM25)."""

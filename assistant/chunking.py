@@ -79,10 +79,9 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
     return spans
 
 
-def chunk_text(source: str, text: str, content_hash: str, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
-    """Chunks of ``text`` in order; ``text[c.start:c.end] == c.text`` for each."""
+def iter_chunks(source: str, text: str, content_hash: str, chunk_size: int, chunk_overlap: int) -> Iterator[Chunk]:
+    """Chunks of ``text`` in order, one window at a time; ``text[c.start:c.end] == c.text`` for each."""
     splitter = _splitter(chunk_size, chunk_overlap)
-    chunks: list[Chunk] = []
     line, counted_to = 1, 0  # line numbers counted incrementally: chunks come in order
     for window_start, window in _windows(text):
         pieces = splitter.split_text(window)
@@ -91,8 +90,11 @@ def chunk_text(source: str, text: str, content_hash: str, chunk_size: int, chunk
             line += text.count("\n", counted_to, a)
             counted_to = a
             chunk_id = _chunk_id(source, content_hash, a, b)
-            chunks.append(Chunk(chunk_id, source, a, b, text[a:b], tuple(sentence_spans(text[a:b], a)), line))
-    return chunks
+            yield Chunk(chunk_id, source, a, b, text[a:b], tuple(sentence_spans(text[a:b], a)), line)
+
+
+def chunk_text(source: str, text: str, content_hash: str, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
+    return list(iter_chunks(source, text, content_hash, chunk_size, chunk_overlap))
 
 
 def _chunk_id(source: str, content_hash: str, start: int, end: int) -> str:

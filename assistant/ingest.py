@@ -11,7 +11,9 @@ batches) and reported through an optional progress callback.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -20,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import chunk_text
+from assistant.chunking import iter_chunks
 from assistant.embed import Embedder
 from assistant.loaders import SUPPORTED_SUFFIXES, UnreadableFile, load_text, read_bytes
 from assistant.settings import Settings
@@ -100,17 +102,8 @@ def ingest(
     store.check_embedder(embedder.name)
     files = discover(paths, report, exclude=store.path.resolve())
     known = store.documents()
-    pending: list[tuple[StoredDocument, list[Chunk], bool]] = []
-    pending_chunks = 0
-    chunks_done = 0
-
-    def flush() -> None:
-        nonlocal pending, pending_chunks, chunks_done
-        if pending:
-            _embed_and_write(store, embedder, pending, report)
-            chunks_done += pending_chunks
-            pending, pending_chunks = [], 0
-
+    writer = _Writer(store, embedder, report)
+    store.mark_dirty()
     for done, file in enumerate(files, start=1):
         source = str(file)
         try:
@@ -128,8 +121,9 @@ def ingest(
                 continue
             text = load_text(file, data)
             del data
-            chunks = chunk_text(source, text, digest, settings.chunk_size, settings.chunk_overlap)
-            if not chunks:
+            chunks = iter_chunks(source, text, digest, settings.chunk_size, settings.chunk_overlap)
+            first = list(itertools.islice(chunks, BATCH_CHUNKS + 1))
+            if not first:
                 raise UnreadableFile("no text in file")
         except UnreadableFile as exc:
             report.skipped.append(Skipped(source, str(exc)))
@@ -139,42 +133,96 @@ def ingest(
             continue
         finally:
             if progress:
-                progress(Progress(done, len(files), chunks_done + pending_chunks, source))
-        pending.append((document, chunks, old is not None))
-        pending_chunks += len(chunks)
-        if pending_chunks >= BATCH_CHUNKS:
-            flush()
-    flush()
+                progress(Progress(done, len(files), writer.chunks_done, source))
+        existed = old is not None
+        if len(first) <= BATCH_CHUNKS:
+            writer.add_small(document, first, existed)
+        else:  # a big file: streamed in batches inside one transaction, memory stays bounded
+            writer.flush()
+            tick = functools.partial(_tick, progress, done, len(files), source) if progress else None
+            writer.write_large(document, itertools.chain(first, chunks), existed, tick)
+    writer.flush()
     if prune:
         gone = [source for source in known if not os.path.exists(source)]
         store.remove(gone)
         report.removed.extend(gone)
     store.record_embedder(embedder.name)
+    store.mark_clean()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _embed_and_write(
-    store: Store, embedder: Embedder, batch: list[tuple[StoredDocument, list[Chunk], bool]], report: IngestReport
-) -> None:
-    """Embed chunks and their sentences in one call, then write whole documents."""
-    texts: list[str] = []
-    for _, chunks, _ in batch:
+def _tick(progress: ProgressCallback, done: int, total: int, source: str, chunks: int) -> None:
+    progress(Progress(done, total, chunks, source))
+
+
+class _Writer:
+    """Embeds chunks (and their sentences) and commits whole documents.
+
+    Small documents are gathered until ``BATCH_CHUNKS`` so embedding calls and
+    Chroma writes stay large; each flush is one transaction of whole documents.
+    """
+
+    def __init__(self, store: Store, embedder: Embedder, report: IngestReport) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.report = report
+        self.pending: list[tuple[StoredDocument, list[Chunk], bool]] = []
+        self.chunks_done = 0
+
+    def add_small(self, document: StoredDocument, chunks: list[Chunk], existed: bool) -> None:
+        self.pending.append((document, chunks, existed))
+        if sum(len(c) for _, c, _ in self.pending) >= BATCH_CHUNKS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        vectors, sentence_vectors = self._embed([c for _, chunks, _ in batch for c in chunks])
+        stale: list[str] = []
+        at = 0
+        with self.store.transaction():
+            for document, chunks, _ in batch:
+                stale += self.store.delete_document(document.source)
+                end = at + len(chunks)
+                self.store.add_chunks(chunks, 0, vectors[at:end], sentence_vectors[at:end])
+                self.store.put_document(document, len(chunks))
+                at = end
+        self._done(batch, stale)
+
+    def write_large(self, document: StoredDocument, chunks: Iterator[Chunk], existed: bool, tick: Callable[[int], None] | None) -> None:
+        with self.store.transaction():
+            stale = self.store.delete_document(document.source)
+            count = 0
+            while batch := list(itertools.islice(chunks, BATCH_CHUNKS)):
+                vectors, sentence_vectors = self._embed(batch)
+                self.store.add_chunks(batch, count, vectors, sentence_vectors)
+                count += len(batch)
+                if tick:
+                    tick(self.chunks_done + count)
+            self.store.put_document(document, count)
+        self._done([(document, [], existed)], stale, count)
+
+    def _embed(self, chunks: list[Chunk]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One embedding call for the chunks and all their sentences."""
+        texts: list[str] = []
         for chunk in chunks:
             texts.append(chunk.text)
             texts.extend(chunk.text[s.start - chunk.start : s.end - chunk.start] for s in chunk.sentences)
-    vectors = embedder.embed_passages(texts)
-    at = 0
-    items = []
-    for document, chunks, _ in batch:
-        chunk_vectors, sentence_vectors = [], []
+        vectors = self.embedder.embed_passages(texts)
+        chunk_rows, sentence_vectors, at = [], [], 0
         for chunk in chunks:
-            chunk_vectors.append(vectors[at])
+            chunk_rows.append(vectors[at])
             sentence_vectors.append(vectors[at + 1 : at + 1 + len(chunk.sentences)])
             at += 1 + len(chunk.sentences)
-        items.append((document, chunks, np.asarray(chunk_vectors), sentence_vectors))
-    store.record_embedder(embedder.name)
-    store.write(items)
-    report.chunks_embedded += sum(len(chunks) for _, chunks, _ in batch)
-    for document, _, existed in batch:
-        (report.updated if existed else report.added).append(document.source)
+        return np.asarray(chunk_rows), sentence_vectors
+
+    def _done(self, batch: list[tuple[StoredDocument, list[Chunk], bool]], stale: list[str], extra: int = 0) -> None:
+        new = {c.id for _, chunks, _ in batch for c in chunks}
+        self.store.drop_vectors([cid for cid in stale if cid not in new])
+        embedded = sum(len(chunks) for _, chunks, _ in batch) + extra
+        self.chunks_done += embedded
+        self.report.chunks_embedded += embedded
+        for document, _, existed in batch:
+            (self.report.updated if existed else self.report.added).append(document.source)

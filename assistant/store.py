@@ -5,12 +5,14 @@ exactly when its row is committed there, together with its chunks and their
 FTS5 entries (BM25, ``unicode61`` with diacritics folded, no stemming, so
 French is not fed to an English stemmer). Chroma holds one vector per chunk.
 
-Crash safety without a distributed transaction: vector ids are journalled in
-``pending`` before they reach Chroma, and removed from it in the same SQLite
-transaction that commits (or drops) their chunks. Whatever is left in
-``pending`` after a crash is an orphan vector; :meth:`Store.repair` deletes it
-from Chroma. Readers only trust ids that the manifest knows, so they never see
-half-written documents. Writers hold ``write.lock``; a second writer is refused.
+Crash safety without a distributed transaction: a writer first records a
+``dirty`` flag (committed), then writes vectors to Chroma and commits each
+document's rows in one SQLite transaction, and deletes replaced vectors only
+after that commit. A crash can thus leave only *extra* vectors in Chroma,
+never a document with missing chunks; the next writer sees the flag and
+:meth:`Store.repair` deletes every vector the manifest does not know. Readers
+only trust ids the manifest knows, so they never see half-written documents.
+Writers hold ``write.lock``; a second writer is refused.
 
 Left out: sharding the manifest; one SQLite file serves 100k+ chunks.
 """
@@ -21,7 +23,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +55,6 @@ CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
     INSERT INTO fts(rowid, text) VALUES (new.rowid, new.text); END;
 CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO fts(fts, rowid, text) VALUES ('delete', old.rowid, old.text); END;
-CREATE TABLE IF NOT EXISTS pending (id TEXT PRIMARY KEY);
 """
 
 
@@ -91,6 +92,8 @@ class Store:
             raise StoreError(f"store path {self.path} is not a directory; choose another --store")
         manifest = self.path / MANIFEST
         new_manifest = not manifest.exists()
+        if new_manifest and (self.path / "chroma").exists():
+            raise StoreError(self._damaged(f"its manifest {MANIFEST} is missing"))
         if not new_manifest and manifest.stat().st_size == 0:
             raise StoreError(self._damaged("its manifest is empty"))
         try:
@@ -109,6 +112,7 @@ class Store:
             raise StoreError(self._damaged(f"its manifest cannot be read ({exc})")) from None
         self._collection: Any = None
         self._lock: Any = None
+        self._verified = False
 
     def _damaged(self, what: str) -> str:
         return (
@@ -235,11 +239,21 @@ class Store:
         total = self.chunk_count()
         if total == 0:
             return []
+        self._verify(total)
         try:
             result = self.collection.query(query_embeddings=[vector.tolist()], n_results=min(n, total), include=["distances"])
         except Exception as exc:
             raise StoreError(self._damaged(f"the vector index failed ({type(exc).__name__}: {exc})")) from None
         return [(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
+
+    def _verify(self, chunks: int) -> None:
+        """Once per open: the vector index must hold a vector for every chunk, or answers would silently miss documents."""
+        if self._verified:
+            return
+        vectors = self.collection.count()
+        if vectors < chunks:
+            raise StoreError(self._damaged(f"its vectors are missing ({vectors} in Chroma for {chunks} chunks)"))
+        self._verified = True
 
     def lexical_search(self, question: str, n: int) -> list[tuple[str, float]]:
         """Chunk ids with BM25 scores (higher is better), best first."""
@@ -255,58 +269,75 @@ class Store:
         return [(cid, -float(score)) for cid, score in rows]
 
     # ---- writing (hold the write lock) ----------------------------------------------------
-    def write(self, documents: Iterable[tuple[StoredDocument, list[Chunk], np.ndarray, list[np.ndarray]]]) -> None:
-        """Store whole documents atomically; replaces any earlier version of each.
+    def transaction(self) -> _Transaction:
+        """``with store.transaction():`` groups manifest changes; all or nothing."""
+        return _Transaction(self.db)
 
-        Each item: the document, its chunks, their vectors (one row per chunk) and,
-        per chunk, the vectors of its sentences.
-        """
-        batch = list(documents)
-        new_ids = [chunk.id for _, chunks, _, _ in batch for chunk in chunks]
-        self._journal(new_ids)
-        vectors = [vec for _, _, matrix, _ in batch for vec in matrix]
-        sources = [chunk.source for _, chunks, _, _ in batch for chunk in chunks]
-        if new_ids:
-            self._chroma_upsert(new_ids, vectors, sources)
-        stale: list[str] = []
-        with self._transaction():
-            for document, chunks, matrix, sentence_vectors in batch:
-                if len(matrix):
-                    self._set_dim(matrix.shape[1])
-                stale += self._delete_document_rows(document.source, keep=set(new_ids))
-                self.db.executemany(
-                    "INSERT INTO chunks(id, source, ord, start, end, line, text, sentences, sentence_vectors) VALUES (?,?,?,?,?,?,?,?,?)",
-                    [
-                        (c.id, c.source, i, c.start, c.end, c.line, c.text, json.dumps([(s.start, s.end) for s in c.sentences]),
-                         sv.astype(np.float16).tobytes())
-                        for i, (c, sv) in enumerate(zip(chunks, sentence_vectors, strict=True))
-                    ],
-                )
-                self.db.execute(
-                    "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?)",
-                    (document.source, document.content_hash, document.size, document.mtime_ns, len(chunks), time.time()),
-                )
-            self.db.executemany("DELETE FROM pending WHERE id = ?", [(i,) for i in new_ids])
-            self.db.executemany("INSERT OR IGNORE INTO pending(id) VALUES (?)", [(i,) for i in stale])
-        self._drop_vectors(stale)
+    def mark_dirty(self) -> None:
+        """Record, durably, that Chroma may get ahead of the manifest until :meth:`mark_clean`."""
+        if self.meta("dirty") != "1":
+            self.set_meta("dirty", "1")
+
+    def mark_clean(self) -> None:
+        self.db.execute("DELETE FROM meta WHERE key = 'dirty'")
+
+    def delete_document(self, source: str) -> list[str]:
+        """In a transaction: drop a document's rows; returns its chunk ids (their vectors go after commit)."""
+        ids = [row[0] for row in self.db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]
+        self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
+        self.db.execute("DELETE FROM documents WHERE source = ?", (source,))
+        return ids
+
+    def add_chunks(self, chunks: Sequence[Chunk], first_ord: int, vectors: np.ndarray, sentence_vectors: Sequence[np.ndarray]) -> None:
+        """In a transaction: vectors to Chroma, chunk rows (and their BM25 entries) to the manifest."""
+        if not chunks:
+            return
+        self._set_dim(vectors.shape[1])
+        self._chroma_upsert([c.id for c in chunks], vectors, [c.source for c in chunks])
+        self.db.executemany(
+            "INSERT OR REPLACE INTO chunks(id, source, ord, start, end, line, text, sentences, sentence_vectors) VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (c.id, c.source, first_ord + i, c.start, c.end, c.line, c.text, json.dumps([(s.start, s.end) for s in c.sentences]),
+                 sv.astype(np.float16).tobytes())
+                for i, (c, sv) in enumerate(zip(chunks, sentence_vectors, strict=True))
+            ],
+        )
+
+    def put_document(self, document: StoredDocument, chunks: int) -> None:
+        """In a transaction: the document row that makes its chunks visible as a whole."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?)",
+            (document.source, document.content_hash, document.size, document.mtime_ns, chunks, time.time()),
+        )
 
     def touch(self, document: StoredDocument) -> None:
         """Record a new size/mtime for a document whose content did not change."""
         self.db.execute("UPDATE documents SET size = ?, mtime_ns = ? WHERE source = ?", (document.size, document.mtime_ns, document.source))
 
     def remove(self, sources: Sequence[str]) -> None:
-        stale: list[str] = []
-        with self._transaction():
-            for source in sources:
-                stale += self._delete_document_rows(source, keep=set())
-            self.db.executemany("INSERT OR IGNORE INTO pending(id) VALUES (?)", [(i,) for i in stale])
-        self._drop_vectors(stale)
+        self.mark_dirty()
+        with self.transaction():
+            stale = [cid for source in sources for cid in self.delete_document(source)]
+        self.drop_vectors(stale)
+        self.mark_clean()
 
     def repair(self) -> int:
-        """Delete vectors that no committed chunk owns (left by a crash). Returns how many."""
-        orphans = [row[0] for row in self.db.execute("SELECT id FROM pending WHERE id NOT IN (SELECT id FROM chunks)")]
-        self._drop_vectors(orphans)
-        self.db.execute("DELETE FROM pending")
+        """After a crashed write: delete vectors that no committed chunk owns. Returns how many."""
+        if self.meta("dirty") != "1":
+            return 0
+        known = {row[0] for row in self.db.execute("SELECT id FROM chunks")}
+        stored: list[str] = []
+        step = self._max_batch()
+        offset = 0
+        while True:
+            page = self.collection.get(include=[], limit=step, offset=offset)["ids"]
+            stored += page
+            if len(page) < step:
+                break
+            offset += step
+        orphans = [cid for cid in stored if cid not in known]
+        self.drop_vectors(orphans)
+        self.mark_clean()
         return len(orphans)
 
     def record_embedder(self, name: str) -> None:
@@ -317,17 +348,7 @@ class Store:
         if self.meta("dim") != str(dim):
             self.set_meta("dim", str(dim))
 
-    def _delete_document_rows(self, source: str, keep: set[str]) -> list[str]:
-        ids = [row[0] for row in self.db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]
-        self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
-        self.db.execute("DELETE FROM documents WHERE source = ?", (source,))
-        return [i for i in ids if i not in keep]
-
-    def _journal(self, ids: list[str]) -> None:
-        with self._transaction():
-            self.db.executemany("INSERT OR IGNORE INTO pending(id) VALUES (?)", [(i,) for i in ids])
-
-    def _chroma_upsert(self, ids: list[str], vectors: list[np.ndarray], sources: list[str]) -> None:
+    def _chroma_upsert(self, ids: list[str], vectors: np.ndarray, sources: list[str]) -> None:
         step = self._max_batch()
         for i in range(0, len(ids), step):
             self.collection.upsert(
@@ -336,21 +357,20 @@ class Store:
                 metadatas=[{"source": s} for s in sources[i : i + step]],
             )
 
-    def _drop_vectors(self, ids: list[str]) -> None:
-        if not ids:
-            return
+    def drop_vectors(self, ids: list[str]) -> None:
         step = self._max_batch()
         for i in range(0, len(ids), step):
             self.collection.delete(ids=ids[i : i + step])
-        with self._transaction():
-            self.db.executemany("DELETE FROM pending WHERE id = ?", [(i,) for i in ids])
-
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.db)
 
     def close(self) -> None:
         self.release_write_lock()
         self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.close()
 
 
 class _Transaction:

@@ -153,3 +153,17 @@ class FakeChatModel:
         text = self._next(messages)
         yield from re.findall(r"\S+\s*", text)
         yield Completion(text, {})
+
+
+class HashEmbedder:
+    """The cheapest deterministic embedder, for scale tests: a vector from the text's hash (no similarity)."""
+
+    name = "fake/hash-64"
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        rows = [np.frombuffer(hashlib.blake2b(t.encode(), digest_size=64).digest(), dtype=np.uint8) for t in texts]
+        matrix = np.asarray(rows, dtype=np.float32).reshape(len(texts), 64) - 127.5
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]

@@ -155,7 +155,7 @@ def test_orphan_vectors_from_a_crash_are_repaired(bot: Assistant, docs: Path) ->
     bot.ingest([docs])
     store = bot._open_store(create=False)
     # simulate a crash between the Chroma write and the manifest commit
-    store._journal(["orphan-1"])
+    store.mark_dirty()
     store.collection.upsert(ids=["orphan-1"], embeddings=np.ones((1, 64), dtype=np.float32))
     assert store.collection.count() == store.chunk_count() + 1
     assert all(p.chunk_id != "orphan-1" for p in bot.retrieve("anything at all", k=10))

@@ -1,0 +1,37 @@
+"""Test helper run as a subprocess: ingest (or query) a store with the fast hash embedder.
+
+    python tests/ingest_worker.py ingest STORE DOCS
+    python tests/ingest_worker.py query STORE QUESTION...   (prints one JSON line per question)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant import Assistant  # noqa: E402
+from assistant.errors import AssistantError  # noqa: E402
+from tests.conftest import HashEmbedder  # noqa: E402
+
+
+def main() -> int:
+    command, store = sys.argv[1], sys.argv[2]
+    with Assistant(store=store, embedder=HashEmbedder(), min_relevance=0.0) as bot:
+        try:
+            if command == "ingest":
+                report = bot.ingest([sys.argv[3]])
+                print(json.dumps({"added": len(report.added), "skipped": len(report.skipped)}))
+            else:
+                for question in sys.argv[3:]:
+                    print(json.dumps([p.chunk_id for p in bot.retrieve(question, k=5)]), flush=True)
+        except AssistantError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

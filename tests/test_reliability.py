@@ -1,0 +1,164 @@
+"""Crash safety, concurrent use, damaged stores and big files: tests that try to break the store."""
+
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.errors import StoreError
+from assistant.settings import load_settings
+from assistant.store import Store
+from tests.conftest import ROOT, HashEmbedder
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+WORKER = [sys.executable, str(ROOT / "tests" / "ingest_worker.py")]
+QUESTIONS = ["date limite sanctions", "réunion Moscou trois heures", "sous-marins nucléaires", "document 17"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A few hundred small documents, some long enough to need several chunks."""
+    folder = tmp_path_factory.mktemp("corpus")
+    rng = random.Random(7)
+    words = "date limite août rencontre réunion Moscou Kremlin sanctions paix guerre accord président sous-marins".split()
+    for i in range(300):
+        sentences = [" ".join(rng.choices(words, k=10)).capitalize() + f" document {i}." for _ in range(rng.choice([2, 5, 40]))]
+        (folder / f"doc{i:03d}.txt").write_text(" ".join(sentences), encoding="utf-8")
+    return folder
+
+
+def ingest(store: Path, docs: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*WORKER, "ingest", str(store), str(docs)], capture_output=True, text=True, timeout=600)
+
+
+def query(store: Path) -> list[list[str]]:
+    out = subprocess.run([*WORKER, "query", str(store), *QUESTIONS], capture_output=True, text=True, timeout=120, check=True).stdout
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def check_consistent(store_path: Path) -> tuple[int, int]:
+    """Every document fully present (its chunk count matches), the BM25 index agrees with the chunks."""
+    db = sqlite3.connect(store_path / "manifest.sqlite3")
+    for source, expected in db.execute("SELECT source, chunks FROM documents"):
+        assert db.execute("SELECT count(*) FROM chunks WHERE source = ?", (source,)).fetchone()[0] == expected, source
+    orphan_rows = db.execute("SELECT count(*) FROM chunks WHERE source NOT IN (SELECT source FROM documents)").fetchone()[0]
+    assert orphan_rows == 0, "chunks without their document"
+    db.execute("INSERT INTO fts(fts) VALUES ('integrity-check')")  # raises if BM25 index and chunks disagree
+    documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+    chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    db.close()
+    return documents, chunks
+
+
+@pytest.fixture(scope="module")
+def clean(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float, tuple[int, int], list[list[str]]]:
+    store = tmp_path_factory.mktemp("clean") / "store"
+    started = time.monotonic()
+    assert ingest(store, corpus).returncode == 0
+    return store, time.monotonic() - started, check_consistent(store), query(store)
+
+
+def test_sigkill_at_any_moment_leaves_a_store_that_the_next_ingest_completes(corpus: Path, clean: tuple, tmp_path: Path) -> None:
+    _, duration, clean_counts, clean_results = clean
+    rng = random.Random(42)
+    partial = 0
+    for run in range(20):
+        store = tmp_path / f"store{run}"
+        proc = subprocess.Popen([*WORKER, "ingest", str(store), str(corpus)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.3, duration * 0.9))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        if (store / "manifest.sqlite3").exists():
+            documents, chunks = check_consistent(store)  # consistent even right after the kill
+            assert documents <= clean_counts[0]
+            partial += 0 < documents < clean_counts[0]
+        result = ingest(store, corpus)  # the next command repairs and completes
+        assert result.returncode == 0, result.stderr
+        assert check_consistent(store) == clean_counts
+        with Store(load_settings(store=str(store)), create=False) as opened:
+            assert opened.collection.count() == clean_counts[1], "no orphan or missing vectors"
+        assert query(store) == clean_results
+    assert partial >= 5, f"only {partial} of 20 kills landed in the middle of the ingest"
+
+
+def test_a_second_writer_is_refused_and_readers_keep_answering(corpus: Path, clean: tuple, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    writer = subprocess.Popen([*WORKER, "ingest", str(store), str(corpus)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        second = ingest(store, corpus)
+        assert second.returncode == 2
+        assert "another process is writing" in second.stderr
+        answered = 0
+        while writer.poll() is None:
+            results = query(store)  # a reader during the ingest: answers from what is committed
+            assert len(results) == len(QUESTIONS)
+            answered += 1
+        assert answered >= 1
+    finally:
+        writer.wait(timeout=600)
+    assert writer.returncode == 0
+    assert check_consistent(store) == clean[2]
+
+
+def test_damaged_stores_give_a_clear_error(corpus: Path, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for path in sorted(corpus.iterdir())[:5]:
+        (docs / path.name).write_bytes(path.read_bytes())
+    store = tmp_path / "store"
+    assert ingest(store, docs).returncode == 0
+
+    manifest = store / "manifest.sqlite3"
+    saved = manifest.read_bytes()
+    manifest.write_bytes(saved[:100])  # truncated
+    with pytest.raises(StoreError, match="damaged.*Rebuild it"):
+        Assistant(store=str(store), embedder=HashEmbedder()).retrieve("date")
+    manifest.write_bytes(saved)
+
+    import shutil
+
+    shutil.rmtree(store / "chroma")  # the vectors are gone: never answer as if the documents were not there
+    with pytest.raises(StoreError, match="damaged.*vectors"):
+        Assistant(store=str(store), embedder=HashEmbedder()).retrieve("date")
+
+
+def test_a_50_mb_file_is_ingested_with_bounded_memory_and_progress(tmp_path: Path) -> None:
+    folder = tmp_path / "big"
+    folder.mkdir()
+    rng = random.Random(3)
+    words = "le la une date limite août rencontre réunion Moscou Kremlin sanctions paix guerre accord président".split()
+    with open(folder / "big.txt", "w", encoding="utf-8") as out:
+        written = i = 0
+        while written < 50_000_000:
+            paragraph = " ".join(" ".join(rng.choices(words, k=12)).capitalize() + f" numéro {i}." for _ in range(6)) + "\n\n"
+            out.write(paragraph)
+            written += len(paragraph.encode())
+            i += 1
+    script = f"""
+import json, resource, sys
+sys.path.insert(0, {str(ROOT)!r})
+from assistant import Assistant
+from tests.conftest import HashEmbedder
+ticks = []
+with Assistant(store={str(tmp_path / "store")!r}, embedder=HashEmbedder()) as bot:
+    report = bot.ingest([{str(folder)!r}], progress=lambda p: ticks.append(p.chunks_done))
+print(json.dumps({{"added": len(report.added), "chunks": report.chunks_embedded, "ticks": len(ticks),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=1200)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["added"] == 1 and data["chunks"] > 30_000
+    assert data["ticks"] > 100, "progress moves while one big file is ingested"
+    assert data["peak_mb"] < 800, f"peak memory {data['peak_mb']:.0f} MB for a 50 MB file"
+    counts = check_consistent(tmp_path / "store")
+    assert counts == (1, data["chunks"])
