@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.chunking import count_tokens
-from assistant.citations import CheckResult, check_answer
+from assistant.citations import CheckResult
 from assistant.llm import ChatModel, Completion, LLMError, Message
 from assistant.prompts import prompt
 from assistant.types import CANNOT_ANSWER, Citation, Passage
@@ -86,5 +86,3 @@ def estimated_usage(packed: Packed, completion: Completion) -> dict[str, int]:
     prompt_tokens = sum(count_tokens(m["content"]) for m in packed.messages)
     return {"prompt_tokens": prompt_tokens, "completion_tokens": count_tokens(completion.text)}
 
-
-__all__ = ["Packed", "pack", "generate", "check_answer", "citations_for", "estimated_usage", "LLMError"]
