@@ -290,3 +290,36 @@ def test_requests_to_other_hosts_fail_in_tests() -> None:
     client = openai.OpenAI(api_key="x", base_url="http://93.184.216.34/v1", max_retries=0, timeout=2)
     with pytest.raises(NetworkGuardError):
         client.models.list()
+
+
+class JudgingModel(FakeChatModel):
+    """Answers by copying the first passage's first sentence; grades with a fixed JSON verdict."""
+
+    def _next(self, messages: list[dict[str, str]]) -> str:
+        self.sent.append(messages)
+        content = messages[-1]["content"]
+        if "Answer to grade" in content:
+            return '{"correct": 1, "faithful": 0}'
+        return f"{CATS} [1]"
+
+
+def test_eval_judge_adds_llm_graded_scores(tmp_path: Path, docs: Path) -> None:
+    from assistant.evaluation import evaluate
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "q1", "question": "How long do cats sleep?", "answers": ["sixteen hours"], '
+                    '"evidence": ["sixteen hours a day"], "unanswerable": false}\n')
+    model = JudgingModel("unused")
+    report, regressions = evaluate(gold, [docs], judge=True, embedder=FakeEmbedder(), chat_model=model, llm_model="judge", min_relevance=0.2)
+    assert report["metrics"]["judge_correctness"] == 1.0 and report["metrics"]["judge_faithfulness"] == 0.0
+    assert report["metrics"]["answer_accuracy"] == 1.0 and regressions == []
+    assert any("Answer to grade" in m[-1]["content"] for m in model.sent)
+
+
+def test_judge_without_an_llm_is_a_clear_error(tmp_path: Path, docs: Path) -> None:
+    from assistant.evaluation import evaluate
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "q1", "question": "Cats?", "answers": ["x"], "evidence": ["y"], "unanswerable": false}\n')
+    with pytest.raises(ConfigError, match="--judge needs a language model"):
+        evaluate(gold, [docs], judge=True, embedder=FakeEmbedder())
