@@ -35,21 +35,7 @@ the abstention threshold rises by this much when both are in the same language."
 
 
 @dataclass(frozen=True)
-class Candidate:
-    score: float
-    similarity: float
-    threshold: float
-    passage_rank: int
-    chunk_id: str
-    source: str
-    start: int
-    end: int
-    text: str
-    line: int
-
-
-@dataclass(frozen=True)
-class _Sentence:
+class Sentence:
     rank: int
     chunk_id: str
     source: str
@@ -61,12 +47,22 @@ class _Sentence:
     language: str | None
 
 
-def sentences(store: Store, retrieval: Retrieval) -> tuple[list[_Sentence], np.ndarray]:
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence scored for one question; quoted only if ``similarity >= threshold``."""
+
+    score: float
+    similarity: float
+    threshold: float
+    sentence: Sentence
+
+
+def sentences(store: Store, retrieval: Retrieval) -> tuple[list[Sentence], np.ndarray]:
     """Every sentence of the top passages, with its stored embedding (one row each)."""
     passages = retrieval.passages[:PASSAGES_CONSIDERED]
     vectors = store.sentence_vectors([p.chunk_id for p in passages])
     chunks = store.chunks_by_id([p.chunk_id for p in passages])
-    found: list[_Sentence] = []
+    found: list[Sentence] = []
     rows: list[np.ndarray] = []
     for rank, passage in enumerate(passages):
         chunk = chunks.get(passage.chunk_id)
@@ -76,13 +72,13 @@ def sentences(store: Store, retrieval: Retrieval) -> tuple[list[_Sentence], np.n
         for span, row in zip(chunk.sentences, matrix, strict=True):
             text = chunk.text[span.start - chunk.start : span.end - chunk.start]
             line = chunk.line + chunk.text.count("\n", 0, span.start - chunk.start)
-            found.append(_Sentence(rank, chunk.id, chunk.source, span.start, span.end, text, line,
+            found.append(Sentence(rank, chunk.id, chunk.source, span.start, span.end, text, line,
                                    frozenset(content_words(text)), guess_language(text)))
             rows.append(row)
     return found, (np.vstack(rows) if rows else np.zeros((0, len(retrieval.vector)), dtype=np.float32))
 
 
-def rank_sentences(found: list[_Sentence], matrix: np.ndarray, question: str, vector: np.ndarray, min_relevance: float) -> list[Candidate]:
+def rank_sentences(found: list[Sentence], matrix: np.ndarray, question: str, vector: np.ndarray, min_relevance: float) -> list[Candidate]:
     """Score sentences for one question: cosine similarity plus IDF-weighted word coverage.
 
     Coverage counts question words found in the sentence, each weighted by how
@@ -101,16 +97,9 @@ def rank_sentences(found: list[_Sentence], matrix: np.ndarray, question: str, ve
         same = language is not None and language == sentence.language
         score = float(similarity) + LEXICAL_WEIGHT * coverage - RANK_PENALTY * sentence.rank
         threshold = min_relevance + (SAME_LANGUAGE_MARGIN if same else 0.0)
-        out.append(Candidate(score, float(similarity), threshold, sentence.rank, sentence.chunk_id, sentence.source,
-                             sentence.start, sentence.end, sentence.text, sentence.line))
+        out.append(Candidate(score, float(similarity), threshold, sentence))
     out.sort(key=lambda c: -c.score)
     return out
-
-
-def candidates(store: Store, retrieval: Retrieval, min_relevance: float = 0.0) -> list[Candidate]:
-    """Every sentence of the top passages, best first, for the whole question."""
-    found, matrix = sentences(store, retrieval)
-    return rank_sentences(found, matrix, retrieval.question, retrieval.vector, min_relevance)
 
 
 def question_parts(question: str) -> list[str]:
@@ -157,14 +146,15 @@ def answer_extractive(
                 chosen.append(best[0])
     if not chosen:
         return CANNOT_ANSWER, [], True
-    chosen.sort(key=lambda c: (c.passage_rank, c.start))
-    citations = [Citation(n, c.source, c.start, c.end, c.text, c.chunk_id, c.line) for n, c in enumerate(chosen, start=1)]
+    quoted = sorted((c.sentence for c in chosen), key=lambda s: (s.rank, s.start))
+    citations = [Citation(n, s.source, s.start, s.end, s.text, s.chunk_id, s.line) for n, s in enumerate(quoted, start=1)]
     text = " ".join(f"“{c.text}” [{c.n}]" for c in citations)
     return text, citations, False
 
 
-def _distinct(a: Candidate, b: Candidate) -> bool:
-    """Not the same sentence (overlapping chunks repeat sentences) and not a near-duplicate."""
+def _distinct(first: Candidate, second: Candidate) -> bool:
+    """Not the same sentence (overlapping chunks repeat sentences) and not a duplicate."""
+    a, b = first.sentence, second.sentence
     if a.source == b.source and a.start < b.end and b.start < a.end:
         return False
     return a.text != b.text

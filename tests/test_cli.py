@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEED
+from tests.conftest import SEED, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -111,12 +111,6 @@ def test_configuration_errors_are_one_line_with_exit_2(seeded_store: Path, args:
 def test_usage_errors_exit_2() -> None:
     assert run("ask").returncode == 2
     assert run("ask", "q", "-k", "0").returncode == 2
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ removal of out-of-range citations, and the fallback when the server dies.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,17 +20,11 @@ import pytest
 
 from assistant import Answer, Assistant
 from assistant.llm import OpenAIChatModel
-from tests.conftest import SEED
+from tests.conftest import SEED, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SERVER = Path(__file__).with_name("llm_server.py")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_server() -> tuple[subprocess.Popen[bytes], str]:

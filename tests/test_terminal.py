@@ -12,7 +12,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.conftest import ROOT, SEED
+from tests.conftest import ROOT, SEED, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -101,12 +101,6 @@ def test_history_persists_between_sessions(store: Path) -> None:
     assert "trois heures" in screen(child)
     child.sendline("/quit")
     child.expect(pexpect.EOF)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
