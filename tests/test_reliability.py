@@ -93,7 +93,12 @@ def test_a_second_writer_is_refused_and_readers_keep_answering(corpus: Path, cle
     store = tmp_path / "store"
     writer = subprocess.Popen([*WORKER, "ingest", str(store), str(corpus)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.5)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # wait until the writer has committed something: it holds the lock
+            if (store / "manifest.sqlite3").exists() and check_consistent(store)[0] > 0:
+                break
+            time.sleep(0.1)
+        assert writer.poll() is None, "the first ingest finished before the test could race it"
         second = ingest(store, corpus)
         assert second.returncode == 2
         assert "another process is writing" in second.stderr
