@@ -78,7 +78,7 @@ def ingest(
 
     console = _console()
     try:
-        with _bot(store=store) as bot, IngestProgress(console, quiet=as_json) as progress:
+        with _bot(store=store) as bot, IngestProgress(console, _show_path, quiet=as_json) as progress:
             report = bot.ingest(paths, prune=prune, progress=progress.update)
     except AssistantError as error:
         _fail(error)

@@ -83,8 +83,9 @@ class IngestProgress:
     ``quiet`` prints nothing (``--json`` output must stay one object).
     """
 
-    def __init__(self, console: Console, quiet: bool = False) -> None:
+    def __init__(self, console: Console, show_path: Callable[[str], str], quiet: bool = False) -> None:
         self.console = console
+        self.show_path = show_path
         self.quiet = quiet
         self._bar: Any = None
         self._task: Any = None
@@ -112,7 +113,7 @@ class IngestProgress:
         if self.quiet:
             return
         if self._bar is None:
-            self.console.print(f"[{progress.files_done}/{progress.files_total}] {progress.path}", markup=False, highlight=False)
+            self.console.print(f"[{progress.files_done}/{progress.files_total}] {self.show_path(progress.path)}", markup=False, highlight=False)
             return
         elapsed = self._bar.tasks[0].elapsed or 0.0
         rate = f"{progress.chunks_done / elapsed:.1f} chunks/s" if elapsed > 0 else ""
