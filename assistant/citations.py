@@ -7,24 +7,27 @@ point at no passage are removed (and recorded). Each remaining sentence is
 - it cites at least one passage,
 - its embedding is close to one of the cited passages' sentences (paraphrase
   or translation of what the passage says), and
-- every number in it (dates, amounts, counts) appears in a cited passage.
+- every number in it (dates, amounts, counts) appears in a cited passage, and
+- every name in it appears there too (same-language answers only: names
+  change form across languages).
 
 Sentences that fail are returned in ``unsupported``. The test is offline and
 cheap: one embedding per answer sentence.
 
 >>> parse_markers("Yes [1]. No [2, 3][4].")
-[(5, 8, [1]), (14, 20, [2, 3]), (20, 23, [4])]
+[(4, 7, [1]), (12, 18, [2, 3]), (18, 21, [4])]
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.lexicon import fold
+from assistant.lexicon import fold, guess_language
 from assistant.types import CANNOT_ANSWER
 
 MARKER = re.compile(r"\[\s*(\d{1,4}(?:\s*[,;]\s*\d{1,4})*)\s*\]")
@@ -109,6 +112,24 @@ def _numbers(text: str) -> list[int]:
     return list(dict.fromkeys(n for _, _, numbers in parse_markers(text) for n in numbers))
 
 
+def unknown_names(sentence: str, cited_text: str) -> list[str]:
+    """Capitalised words (not opening the sentence) with no close match in the cited text.
+
+    Only when both are in the same language: across languages names change form
+    (Putin, Poutine) and common nouns get capitals (United States, États-Unis).
+
+    >>> unknown_names("The talks with Macron went well.", "The talks with Putin went well.")
+    ['Macron']
+    """
+    language = guess_language(sentence)
+    if language is None or language != guess_language(cited_text):
+        return []
+    words = re.findall(r"\w[\w-]*", sentence)
+    names = [w for w in words[1:] if w[0].isupper() and len(w) >= 4]
+    known = {fold(w) for w in re.findall(r"\w[\w-]*", cited_text)}
+    return [n for n in dict.fromkeys(names) if fold(n) not in known and not difflib.get_close_matches(fold(n), known, n=1, cutoff=0.75)]
+
+
 def is_cannot_answer(text: str) -> bool:
     return fold(CANNOT_ANSWER).rstrip(".") in fold(MARKER.sub("", text))
 
@@ -141,8 +162,11 @@ def check_answer(
                 best = max(best, float(np.max(matrix @ vector)))
         cited_text = " ".join(passages[n - 1] for n in cited)
         missing = [num for num in NUMBER.findall(plain) if not re.search(rf"(?<![\d.,]){re.escape(num)}(?![\d])", cited_text)]
+        strangers = unknown_names(plain, cited_text)
         if missing:
             checked.append(CheckedSentence(sentence, cited, False, best, f"numbers not in the cited passages: {', '.join(missing)}"))
+        elif strangers:
+            checked.append(CheckedSentence(sentence, cited, False, best, f"names not in the cited passages: {', '.join(strangers)}"))
         elif best < threshold:
             checked.append(CheckedSentence(sentence, cited, False, best, "says something the cited passages do not"))
         else:

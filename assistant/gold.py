@@ -100,8 +100,8 @@ def load_gold(path: str | Path) -> list[GoldQuestion]:
 def normalise(text: str) -> str:
     """Compare answers sensibly across English and French.
 
-    >>> normalise("L'envoyé, à  Moscou!")
-    'envoye a moscou'
+    >>> normalise("L'envoyé du Président, à  Moscou!")
+    'envoye president moscou'
     """
     text = fold(text).replace("’", "'")
     text = _ARTICLES.sub(" ", text)

@@ -112,6 +112,14 @@ def test_supported_unsupported_and_uncited_sentences() -> None:
     assert result.unsupported == ["The tower is 500 metres tall [2].", "Dogs are blue."]
 
 
+def test_names_missing_from_the_cited_passage_are_flagged() -> None:
+    texts = ["The envoy Steve Witkoff met the president in Moscow for three hours."]
+    result = _check("The envoy Steve Witkoff met the president in Moscow for three hours [1]. "
+                    "The envoy Steve Witkoff met the president in Paris for three hours [1].", texts)
+    assert [s.supported for s in result.sentences] == [True, False]
+    assert "Paris" in result.sentences[1].reason
+
+
 def test_cannot_answer_is_an_abstention() -> None:
     result = _check(f"{CANNOT_ANSWER}", ["anything"])
     assert result.abstained and result.sentences == []
