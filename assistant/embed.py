@@ -70,15 +70,9 @@ class OpenAIEmbedder:
 
     def _get(self) -> Any:
         if self._client is None:
-            import openai
+            from assistant.llm import openai_client
 
-            key = self._settings.embed_api_key
-            self._client = openai.OpenAI(
-                api_key=key.get_secret_value() if key else "not-needed",
-                base_url=self.base_url,
-                timeout=self._settings.llm_timeout,
-                max_retries=self._settings.llm_max_retries,
-            )
+            self._client = openai_client(self._settings.embed_api_key, self.base_url, self._settings)
         return self._client
 
     def _request(self, model: str, texts: list[str]) -> np.ndarray:

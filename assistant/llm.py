@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pydantic import SecretStr
+
 from assistant.settings import Settings
 
 Message = dict[str, str]
@@ -48,15 +50,7 @@ class OpenAIChatModel:
 
     def _get(self) -> Any:
         if self._client is None:
-            import openai
-
-            key = self.settings.llm_api_key
-            self._client = openai.OpenAI(
-                api_key=key.get_secret_value() if key else "not-needed",  # local servers want no key
-                base_url=self.settings.llm_base_url,
-                timeout=self.settings.llm_timeout,
-                max_retries=self.settings.llm_max_retries,
-            )
+            self._client = openai_client(self.settings.llm_api_key, self.settings.llm_base_url, self.settings)
         return self._client
 
     def _where(self) -> str:
@@ -101,6 +95,18 @@ class OpenAIChatModel:
         if not text.strip():
             raise LLMError(f"the model at {self._where()} returned an empty answer")
         yield Completion(text, usage)
+
+
+def openai_client(key: SecretStr | None, base_url: str | None, settings: Settings) -> Any:
+    """The official client, built on first use; its own retry loop backs off on 429/5xx and dropped connections."""
+    import openai
+
+    return openai.OpenAI(
+        api_key=key.get_secret_value() if key else "not-needed",  # local servers want no key
+        base_url=base_url,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+    )
 
 
 def _usage(usage: Any) -> dict[str, int]:
