@@ -147,6 +147,7 @@ class Assistant:
         from assistant.citations import check_answer
         from assistant.generate import citations_for, estimated_usage, generate, pack
         from assistant.llm import Completion, LLMError
+        from assistant.retrieve import sentence_matrices
 
         settings = self.settings
         packed = pack(retrieval.question, retrieval.passages, settings.llm_context_window, settings.llm_answer_tokens)
@@ -158,7 +159,7 @@ class Assistant:
                 else:
                     completion = item
             assert completion is not None
-            vectors = self._store.sentence_vectors([p.chunk_id for p in packed.passages])
+            vectors = sentence_matrices(self._store, self.embedder, [p.chunk_id for p in packed.passages])
             result = check_answer(
                 completion.text,
                 [p.text for p in packed.passages],
@@ -199,7 +200,7 @@ class Assistant:
     def _extractive(self, question: str, retrieval: Any, started: float, notice: str | None = None) -> Answer:
         from assistant.extractive import answer_extractive
 
-        text, citations, abstained = answer_extractive(self._store, retrieval, self.settings.min_relevance, self.embedder.embed_query)
+        text, citations, abstained = answer_extractive(self._store, retrieval, self.settings.min_relevance, self.embedder)
         timings = dict(retrieval.timings, total_ms=(time.perf_counter() - started) * 1000)
         answer = Answer(question, text, citations, retrieval.passages, abstained, "extractive", timings, notice=notice)
         if retrieval.question != self.clean_question(question):

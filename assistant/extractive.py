@@ -1,7 +1,7 @@
 """Extractive answers: quote the sentences of the retrieved passages that best answer the question.
 
 Each sentence of the top passages is scored by the cosine similarity of its
-(ingest-time) embedding with the question's, plus a small bonus for shared
+embedding (stored at ingest) with the question's, plus a small bonus for shared
 words, numbers and names. The best one is quoted with ``[1]``; a second is
 added when it is nearly as good and says something else. When even the best
 sentence is below ``min_relevance`` the answer abstains with
@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.embed import Embedder
 from assistant.lexicon import content_words, guess_language
-from assistant.retrieve import Retrieval
+from assistant.retrieve import Retrieval, sentence_matrices
 from assistant.store import Store
 from assistant.types import CANNOT_ANSWER, Citation
 
@@ -57,10 +57,10 @@ class Candidate:
     sentence: Sentence
 
 
-def sentences(store: Store, retrieval: Retrieval) -> tuple[list[Sentence], np.ndarray]:
-    """Every sentence of the top passages, with its stored embedding (one row each)."""
+def sentences(store: Store, retrieval: Retrieval, embedder: Embedder) -> tuple[list[Sentence], np.ndarray]:
+    """Every sentence of the top passages, with its embedding (one row each)."""
     passages = retrieval.passages[:PASSAGES_CONSIDERED]
-    vectors = store.sentence_vectors([p.chunk_id for p in passages])
+    vectors = sentence_matrices(store, embedder, [p.chunk_id for p in passages])
     chunks = store.chunks_by_id([p.chunk_id for p in passages])
     found: list[Sentence] = []
     rows: list[np.ndarray] = []
@@ -119,7 +119,7 @@ _PART_BREAK = re.compile(
 
 
 def answer_extractive(
-    store: Store, retrieval: Retrieval, min_relevance: float, embed_query: Callable[[str], np.ndarray] | None = None
+    store: Store, retrieval: Retrieval, min_relevance: float, embedder: Embedder
 ) -> tuple[str, list[Citation], bool]:
     """Return ``(answer text, citations, abstained)``.
 
@@ -127,7 +127,7 @@ def answer_extractive(
     nearly as good. A multi-part question ("who ..., and how long ...?") also
     gets the best sentence for each part. Below its threshold nothing is quoted.
     """
-    found, matrix = sentences(store, retrieval)
+    found, matrix = sentences(store, retrieval, embedder)
     ranked = rank_sentences(found, matrix, retrieval.question, retrieval.vector, min_relevance)
     chosen: list[Candidate] = []
     if ranked and ranked[0].similarity >= ranked[0].threshold:
@@ -139,9 +139,9 @@ def answer_extractive(
                 chosen.append(other)
                 break
     parts = question_parts(retrieval.question)
-    if len(parts) > 1 and embed_query is not None:
+    if len(parts) > 1:
         for part in parts:
-            best = rank_sentences(found, matrix, part, embed_query(part), min_relevance)[:1]
+            best = rank_sentences(found, matrix, part, embedder.embed_query(part), min_relevance)[:1]
             if best and best[0].similarity >= best[0].threshold and all(_distinct(best[0], c) for c in chosen):
                 chosen.append(best[0])
     if not chosen:

@@ -102,7 +102,7 @@ def ingest(
     store.check_embedder(embedder.name)
     files = discover(paths, report, exclude=store.path.resolve())
     known = store.documents()
-    writer = _Writer(store, embedder, report)
+    writer = _Writer(store, embedder, report, settings.sentence_vectors)
     store.mark_dirty()
     for done, file in enumerate(files, start=1):
         source = str(file)
@@ -157,15 +157,16 @@ def _tick(progress: ProgressCallback, done: int, total: int, source: str, chunks
 
 
 class _Writer:
-    """Embeds chunks (and their sentences) and commits whole documents.
+    """Embeds chunks (and, with ``sentence_vectors``, their sentences) and commits whole documents.
 
     Small documents are gathered until ``BATCH_CHUNKS`` so embedding calls and
     Chroma writes stay large; each flush is one transaction of whole documents.
     """
 
-    def __init__(self, store: Store, embedder: Embedder, report: IngestReport) -> None:
+    def __init__(self, store: Store, embedder: Embedder, report: IngestReport, sentence_vectors: bool) -> None:
         self.store = store
         self.embedder = embedder
+        self.sentence_vectors = sentence_vectors
         self.report = report
         self.pending: list[tuple[StoredDocument, list[Chunk], bool]] = []
         self.chunks_done = 0
@@ -204,14 +205,19 @@ class _Writer:
             self.store.put_document(document, count)
         self._done([(document, [], existed)], stale, count)
 
-    def _embed(self, chunks: list[Chunk]) -> tuple[np.ndarray, list[np.ndarray]]:
-        """One embedding call for the chunks and all their sentences."""
+    def _embed(self, chunks: list[Chunk]) -> tuple[np.ndarray, list[np.ndarray | None]]:
+        """One embedding call for the chunks and (unless switched off) all their sentences."""
         texts: list[str] = []
         for chunk in chunks:
             texts.append(chunk.text)
-            texts.extend(chunk.text[s.start - chunk.start : s.end - chunk.start] for s in chunk.sentences)
+            if self.sentence_vectors:
+                texts.extend(chunk.text[s.start - chunk.start : s.end - chunk.start] for s in chunk.sentences)
         vectors = self.embedder.embed_passages(texts)
-        chunk_rows, sentence_vectors, at = [], [], 0
+        if not self.sentence_vectors:
+            return vectors, [None] * len(chunks)
+        chunk_rows: list[np.ndarray] = []
+        sentence_vectors: list[np.ndarray | None] = []
+        at = 0
         for chunk in chunks:
             chunk_rows.append(vectors[at])
             sentence_vectors.append(vectors[at + 1 : at + 1 + len(chunk.sentences)])

@@ -24,6 +24,8 @@ def fold(text: str) -> str:
     >>> fold("Août")
     'aout'
     """
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

@@ -62,6 +62,23 @@ def fuse(
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
+def sentence_matrices(store: Store, embedder: Embedder, ids: list[str]) -> dict[str, np.ndarray]:
+    """Sentence vectors (one row per sentence) of the given chunks.
+
+    Stored at ingest; chunks ingested with ``sentence_vectors`` off have none,
+    and theirs are embedded now (so only call this for a few top passages).
+    """
+    matrices = store.sentence_vectors(ids)
+    missing = list(store.chunks_by_id([cid for cid in ids if cid not in matrices]).values())
+    texts = [c.text[s.start - c.start : s.end - c.start] for c in missing for s in c.sentences]
+    if texts:
+        vectors, at = embedder.embed_passages(texts), 0
+        for chunk in missing:
+            matrices[chunk.id] = vectors[at : at + len(chunk.sentences)]
+            at += len(chunk.sentences)
+    return matrices
+
+
 def retrieve(store: Store, embedder: Embedder, question: str, k: int) -> Retrieval:
     started = time.perf_counter()
     vector = embedder.embed_query(question)
@@ -77,7 +94,9 @@ def retrieve(store: Store, embedder: Embedder, question: str, k: int) -> Retriev
     vectors = store.sentence_vectors(list(stored))
     sentence_best = {cid: float(np.max(m @ vector)) for cid, m in vectors.items() if len(m)}
     question_language = guess_language(question)
-    same_language = {cid: question_language is not None and guess_language(c.text) == question_language for cid, c in stored.items()}
+    # only a BM25 hit needs its language known
+    same_language = {cid: question_language is not None and guess_language(stored[cid].text) == question_language
+                     for cid in lexical if cid in stored}
     fused = [(cid, score) for cid, score in fuse(dense, sentence_best, lexical, same_language) if cid in stored]
     dense_rank = {cid: rank for rank, (cid, _) in enumerate(dense_hits, start=1)}
     lexical_rank = {cid: rank for rank, (cid, _) in enumerate(lexical_hits, start=1)}

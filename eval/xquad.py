@@ -6,7 +6,7 @@ distinct source paragraphs: hit@1, hit@5 and MRR (over the top 10) for hybrid
 retrieval, and for dense-only and BM25-only as ablations; answer containment
 is the share of extractive answers containing the German gold answer.
 
-    .venv/bin/python eval/xquad.py [--limit N] [--out eval/results/xquad-DATE.json]
+    .venv/bin/python eval/xquad.py [--limit N] [--workdir DIR] [--out eval/results/xquad-DATE.json]
 
 Reference (see ../shared/datasets/README.md): dense-only multilingual-e5-small,
 one vector per paragraph: hit@1 0.839, hit@5 0.975. Target: hit@1 >= 0.90, hit@5 >= 0.99.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant  # noqa: E402
 from assistant.gold import contains  # noqa: E402
+from eval.corpus import workspace, write_corpus  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "datasets" / "xquad"
 
@@ -65,25 +65,23 @@ def summary(found: list[int | None]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="only the first N paragraphs (and their questions)")
+    parser.add_argument("--workdir", type=Path, help="keep the corpus files and the store here (re-runs skip unchanged files)")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / f"xquad-{time.strftime('%Y-%m-%d')}.json")
     args = parser.parse_args()
     if not DATA.exists():
         raise SystemExit(f"XQuAD not found at {DATA}: this benchmark needs ../shared/datasets beside the project")
     paragraphs, questions = load(args.limit)
-    with tempfile.TemporaryDirectory() as tmp:
-        docs = Path(tmp, "docs")
-        docs.mkdir()
-        for i, text in enumerate(paragraphs):
-            (docs / f"p{i:04d}.txt").write_text(text, encoding="utf-8")
-        with Assistant(store=str(Path(tmp, "store")), top_k=10) as bot:
+    with workspace(args.workdir) as work:
+        paths = write_corpus(work / "docs", {f"p{i:04d}.txt": text for i, text in enumerate(paragraphs)})
+        with Assistant(store=str(work / "store"), top_k=10) as bot:
             started = time.perf_counter()
-            report = bot.ingest([docs])
+            report = bot.ingest([work / "docs"], prune=True)
             ingest_s = time.perf_counter() - started
             store = bot._open_store(create=False)
             hybrid, dense, lexical, contained = [], [], [], 0
             started = time.perf_counter()
             for question, index, answer in questions:
-                gold = str((docs / f"p{index:04d}.txt").resolve())
+                gold = paths[f"p{index:04d}.txt"]
                 result = bot.ask(question)
                 hybrid.append(ranks([p.source for p in result.passages], gold))
                 contained += contains(result.text, answer)
@@ -99,7 +97,7 @@ def main() -> None:
         "benchmark": "xquad de-paragraphs/en-questions",
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "paragraphs": len(paragraphs),
-        "chunks": report.chunks_embedded,
+        "chunks_embedded_this_run": report.chunks_embedded,
         "questions": len(questions),
         "hybrid": summary(hybrid),
         "dense_only": summary(dense),

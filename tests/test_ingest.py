@@ -161,3 +161,32 @@ def test_orphan_vectors_from_a_crash_are_repaired(bot: Assistant, docs: Path) ->
     assert all(p.chunk_id != "orphan-1" for p in bot.retrieve("anything at all", k=10))
     assert store.repair() == 1
     assert store.collection.count() == store.chunk_count()
+
+
+def test_a_reader_sees_chunk_counts_change_when_another_process_writes(bot: Assistant, docs: Path, tmp_path: Path) -> None:
+    from assistant.settings import load_settings
+    from assistant.store import Store
+
+    bot.ingest([docs])
+    with Store(load_settings(store=str(tmp_path / "store")), create=False) as reader:
+        before = reader.chunk_count()
+        assert before == bot.status().chunks
+        (docs / "more.txt").write_text("Owls hunt at night.\n\nThey turn their heads far around.", encoding="utf-8")
+        added = bot.ingest([docs]).chunks_embedded
+        assert added > 0
+        assert reader.chunk_count() == before + added, "the cached count follows other connections' commits"
+        bot.forget([docs / "more.txt"])
+        assert reader.chunk_count() == before
+
+
+def test_lexical_search_reads_a_bounded_number_of_postings(bot: Assistant, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.store as store_module
+
+    bot.ingest([docs])
+    store = bot._open_store(create=False)
+    terms = ["cats", "sleep", "hours"]
+    frequency = dict(store.db.execute("SELECT term, doc FROM fts_vocab WHERE term IN ('cats', 'sleep', 'hours')").fetchall())
+    assert set(store._selective_terms(terms)) == set(terms)
+    monkeypatch.setattr(store_module, "MAX_POSTINGS", 1)
+    rarest = min(terms, key=lambda t: (frequency[t], t))
+    assert store._selective_terms(terms) == [rarest], "the rarest term alone when the budget is tiny"

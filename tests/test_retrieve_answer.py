@@ -8,6 +8,7 @@ from assistant import CANNOT_ANSWER, Assistant
 from assistant.errors import QuestionError, StoreError
 from assistant.loaders import load_text
 from assistant.retrieve import fuse
+from tests.conftest import FakeEmbedder
 
 
 def test_fusion_weighs_sentences_and_bm25_only_within_a_language() -> None:
@@ -78,3 +79,21 @@ def test_huge_question_with_control_characters_is_truncated_not_fatal(bot: Assis
 def test_asking_without_a_store_says_how_to_make_one(tmp_path: Path, fake_embedder: object) -> None:
     with pytest.raises(StoreError, match="assistant ingest"):
         Assistant(embedder=fake_embedder, store=str(tmp_path / "none")).ask("hello?")  # type: ignore[arg-type]
+
+
+def test_without_sentence_vectors_ingest_embeds_only_chunks_and_answers_the_same(
+    docs: Path, tmp_path: Path, fake_embedder: FakeEmbedder, bot: Assistant
+) -> None:
+    question = "How many hours a day do cats sleep?"
+    bot.ingest([docs])
+    with_vectors = bot.ask(question)
+    with Assistant(embedder=fake_embedder, store=str(tmp_path / "fast"), min_relevance=0.3, sentence_vectors=False) as fast:
+        fake_embedder.embedded = 0
+        report = fast.ingest([docs])
+        assert fake_embedder.embedded == report.chunks_embedded, "one text per chunk, no sentences"
+        store = fast._open_store(create=False)
+        assert store.sentence_vectors([cid for (cid,) in store.db.execute("SELECT id FROM chunks")]) == {}
+        fake_embedder.embedded = 0
+        answer = fast.ask(question)
+        assert fake_embedder.embedded > 0, "the top passages' sentences are embedded when answering"
+    assert answer.text == with_vectors.text and answer.citations == with_vectors.citations

@@ -42,6 +42,10 @@ sys.path.insert(0, str(ROOT))
 SCIFACT = ROOT.parent / "shared" / "datasets" / "scifact"
 
 
+RECALL_DEPTH = 40
+"""Passages retrieved to find the top 10 distinct abstracts (an abstract may have several chunks)."""
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -70,10 +74,10 @@ def write_corpus(folder: Path, docs: int | None) -> dict[str, list[str]]:
 
 
 # ---- subprocess workers ---------------------------------------------------------------------------
-def worker_ours(docs: str, store: str, claims_file: str) -> dict[str, Any]:
+def worker_ours(docs: str, store: str, claims_file: str, sentence_vectors: str = "true") -> dict[str, Any]:
     from assistant import Assistant
 
-    with Assistant(store=store) as bot:
+    with Assistant(store=store, sentence_vectors=sentence_vectors == "true") as bot:
         bot.embedder.embed_query("warm-up")
         started = time.perf_counter()
         report = bot.ingest([docs])
@@ -81,12 +85,16 @@ def worker_ours(docs: str, store: str, claims_file: str) -> dict[str, Any]:
         claims = json.loads(Path(claims_file).read_text())
         recall = []
         for claim, gold in claims.items():
-            top = list(dict.fromkeys(p.source for p in bot.retrieve(claim, k=10)))[:10]
+            top = list(dict.fromkeys(p.source for p in bot.retrieve(claim, k=RECALL_DEPTH)))[:10]
             recall.append(len(set(gold) & set(top)) / len(gold))
         store_obj = bot._open_store(create=False)
-        texts = [row[0] for row in store_obj.db.execute("SELECT text FROM chunks")]
+        texts, sentences = [], []
+        for text, spans, start, vectors in store_obj.db.execute("SELECT text, sentences, start, sentence_vectors FROM chunks"):
+            texts.append(text)
+            if vectors:
+                sentences += [text[a - start : b - start] for a, b in json.loads(spans)]
     return {"seconds": seconds, "chunks": report.chunks_embedded, "documents": len(report.added), "recall_at_10": _mean(recall),
-            "chunk_texts": texts, "peak_mb": peak_mb()}
+            "chunk_texts": texts, "sentence_texts": sentences, "peak_mb": peak_mb()}
 
 
 def worker_stock(docs: str, store: str, claims_file: str) -> dict[str, Any]:
@@ -120,7 +128,7 @@ def worker_stock(docs: str, store: str, claims_file: str) -> dict[str, Any]:
     context = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
     index = VectorStoreIndex.from_documents(documents, storage_context=context, embed_model=embed, transformations=[SentenceSplitter()])
     seconds = time.perf_counter() - started
-    retriever = index.as_retriever(similarity_top_k=10)
+    retriever = index.as_retriever(similarity_top_k=RECALL_DEPTH)
     claims = json.loads(Path(claims_file).read_text())
     recall = []
     for claim, gold in claims.items():
@@ -213,7 +221,7 @@ def fill(store: str, size: int) -> None:
                         keep = [i for i, (_, e) in enumerate(relative) if e <= half]
                         spans = tuple(Span(offset + relative[i][0], offset + relative[i][1]) for i in keep)
                         chunks.append(Chunk(f"syn{have + made + d + j:08d}", source, offset, offset + len(text), text, spans, 1))
-                        sentences.append(sentence_vectors[a[0]][keep])
+                        sentences.append(sentence_vectors[a[0]][keep] if a[0] in sentence_vectors else None)
                         offset += len(text) + 1
                     db.add_chunks(chunks, 0, np.asarray(matrix), sentences)
                     db.put_document(StoredDocument(source, "synthetic", 0, 0), len(chunks))
@@ -261,25 +269,42 @@ def main() -> None:
 
     rounds = []
     for r in range(args.rounds):
-        ours = run_worker("ours", str(docs), str(tmp / f"ours{r}"), str(claims_file))
+        ours = run_worker("ours", str(docs), str(tmp / f"ours{r}"), str(claims_file), "true")
+        fast = run_worker("ours", str(docs), str(tmp / f"fast{r}"), str(claims_file), "false")
         stock = run_worker("stock", str(docs), str(tmp / f"stock{r}"), str(claims_file))
-        rounds.append((ours, stock))
-        print(f"round {r}: ours {ours['seconds']:.1f}s, stock {stock['seconds']:.1f}s", flush=True)
-    ours, stock = min(rounds, key=lambda pair: pair[0]["seconds"])[0], min((p[1] for p in rounds), key=lambda s: s["seconds"])
+        rounds.append({"ours": ours, "fast": fast, "stock": stock})
+        print(f"round {r}: ours {ours['seconds']:.1f}s, ours without sentence vectors {fast['seconds']:.1f}s, stock {stock['seconds']:.1f}s", flush=True)
+    best = {name: min((r[name] for r in rounds), key=lambda x: x["seconds"]) for name in ("ours", "fast", "stock")}
+    ours, fast, stock = best["ours"], best["fast"], best["stock"]
+    chunk_texts, sentence_texts = ours["chunk_texts"], ours["sentence_texts"]
+    for r in rounds:
+        for name in ("ours", "fast"):
+            r[name].pop("chunk_texts", None)
+            r[name].pop("sentence_texts", None)
     texts_file = tmp / "texts.json"
-    texts_file.write_text(json.dumps(ours.pop("chunk_texts")))
-    for pair in rounds:
-        pair[0].pop("chunk_texts", None)
-    embed = run_worker("embed", str(texts_file))
-    tokens = _count_tokens(json.loads(texts_file.read_text()))
+    texts_file.write_text(json.dumps(chunk_texts))
+    embed_chunks = run_worker("embed", str(texts_file))["seconds"]
+    texts_file.write_text(json.dumps(sentence_texts))
+    embed_sentences = run_worker("embed", str(texts_file))["seconds"]
+    tokens = _count_tokens(chunk_texts)
+
+    def rates(run: dict[str, Any]) -> dict[str, Any]:
+        return {**run, "docs_per_s": round(run["documents"] / run["seconds"], 2), "chunks_per_s": round(run["chunks"] / run["seconds"], 2),
+                "tokens_per_s": round(tokens / run["seconds"], 1)}
+
     result["ingest"] = {
-        "ours": {**ours, "docs_per_s": round(ours["documents"] / ours["seconds"], 2), "chunks_per_s": round(ours["chunks"] / ours["seconds"], 2),
-                 "tokens_per_s": round(tokens / ours["seconds"], 1)},
+        "ours": rates(ours),
+        "ours_without_sentence_vectors": rates(fast),
         "stock": {**stock, "docs_per_s": round(stock["documents"] / stock["seconds"], 2)},
-        "embedder_alone_seconds": round(embed["seconds"], 2),
-        "overhead_ratio": round(embed["seconds"] / ours["seconds"], 3),
+        "embedder_alone_seconds": {"chunk_texts": round(embed_chunks, 2), "sentence_texts": round(embed_sentences, 2)},
+        "overhead_ratio": {
+            "ours_chunk_texts_only": round(embed_chunks / ours["seconds"], 3),
+            "ours_all_embedded_texts": round((embed_chunks + embed_sentences) / ours["seconds"], 3),
+            "ours_without_sentence_vectors": round(embed_chunks / fast["seconds"], 3),
+        },
         "stock_over_ours": round(stock["seconds"] / ours["seconds"], 3),
-        "rounds": [{"ours_s": round(o["seconds"], 2), "stock_s": round(s["seconds"], 2)} for o, s in rounds],
+        "stock_over_ours_without_sentence_vectors": round(stock["seconds"] / fast["seconds"], 3),
+        "rounds": [{name: round(run["seconds"], 2) for name, run in r.items()} for r in rounds],
         "targets": {"overhead_ratio": 0.9, "stock_over_ours": 1.0},
     }
     changed = sorted(docs.iterdir())[0]
@@ -299,6 +324,12 @@ def main() -> None:
         latency.append({"size": size, **point})
         print("latency", latency[-1], flush=True)
     result["latency"] = latency
+    fast_latency = []
+    for size in sorted(int(s) for s in args.sizes.split(",") if int(s) <= 10000):
+        point = run_worker("latency", str(tmp / "fast0"), str(size), str(questions_file))
+        fast_latency.append({"size": size, **point})
+        print("latency without sentence vectors", fast_latency[-1], flush=True)
+    result["latency_without_sentence_vectors"] = fast_latency
     result["latency_targets"] = {"retrieve_p50_ms_at_100k": 30, "ask_p50_ms_at_10k": 60, "peak_mb_at_100k": 2048}
     result["cli_help_seconds"] = cli_help_seconds()
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -345,7 +376,11 @@ def plot(result: dict[str, Any], path: Path) -> None:
     left.set_title("Query latency")
     left.legend()
     ingest = result["ingest"]
-    right.bar(["assistant", "stock LlamaIndex"], [ingest["ours"]["seconds"], ingest["stock"]["seconds"]], color=["tab:blue", "tab:gray"])
+    right.bar(
+        ["assistant", "assistant\n(no sentence vectors)", "stock LlamaIndex"],
+        [ingest["ours"]["seconds"], ingest["ours_without_sentence_vectors"]["seconds"], ingest["stock"]["seconds"]],
+        color=["tab:blue", "tab:cyan", "tab:gray"],
+    )
     right.set_ylabel("seconds")
     right.set_title(f"Ingest of {result['documents']} SciFact abstracts")
     figure.suptitle(f"assistant benchmarks, {result['date']}, {result['machine']['cpus']} CPUs")
