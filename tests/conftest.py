@@ -11,6 +11,9 @@ import hashlib
 import ipaddress
 import re
 import socket
+import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -92,6 +95,31 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def start_server(command: Sequence[str], port: int, health: str | None = None, timeout: float = 60.0) -> subprocess.Popen[bytes]:
+    """Start a server on 127.0.0.1 and wait until it is ready: ``health`` answers 200, or else ``port`` accepts.
+
+    Fails the test, naming the command, when the process exits or is not ready in time.
+    """
+    proc = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    name = " ".join(Path(part).name for part in command[:2])
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{name} exited at start (code {proc.returncode})")
+        try:
+            if health is None:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return proc
+            with urllib.request.urlopen(health, timeout=2) as response:
+                if response.status == 200:
+                    return proc
+        except OSError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    pytest.fail(f"{name} was not ready within {timeout:.0f} s")
 
 
 @pytest.fixture

