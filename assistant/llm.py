@@ -47,6 +47,7 @@ class OpenAIChatModel:
         self.name = settings.llm_model
         self.settings = settings
         self._client = client
+        self._usage_in_stream = True  # off once the server refuses stream_options (older vLLM, some proxies)
 
     def _get(self) -> Any:
         if self._client is None:
@@ -69,19 +70,25 @@ class OpenAIChatModel:
         usage = response.usage
         return Completion(text, _usage(usage))
 
+    def _open_stream(self, messages: list[Message], max_tokens: int) -> Any:
+        import openai
+
+        request = {"model": self.name, "messages": messages, "max_tokens": max_tokens,
+                   "temperature": self.settings.llm_temperature, "stream": True}
+        if self._usage_in_stream:
+            try:
+                return self._get().chat.completions.create(**request, stream_options={"include_usage": True})
+            except openai.BadRequestError as exc:
+                if "stream_options" not in str(exc):
+                    raise
+                self._usage_in_stream = False  # token usage is then estimated
+        return self._get().chat.completions.create(**request)
+
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str | Completion]:
         parts: list[str] = []
         usage: dict[str, int] = {}
         try:
-            stream = self._get().chat.completions.create(
-                model=self.name,
-                messages=messages,
-                max_tokens=max_tokens,
-                temperature=self.settings.llm_temperature,
-                stream=True,
-                stream_options={"include_usage": True},
-            )
-            for event in stream:
+            for event in self._open_stream(messages, max_tokens):
                 if getattr(event, "usage", None):
                     usage = _usage(event.usage)
                 for choice in event.choices or []:

@@ -2,7 +2,9 @@
 
 For terminal tests that must interrupt an answer while it is being written
 (Ctrl-C), which a fast real model finishes too soon to catch reliably.
-Usage: python tests/slow_openai_server.py PORT "ANSWER TEXT" SECONDS_PER_WORD
+With a fourth argument ``refuse-stream-options`` it also plays an older server
+that answers 400 to ``stream_options`` (as some vLLM versions and proxies do).
+Usage: python tests/slow_openai_server.py PORT "ANSWER TEXT" SECONDS_PER_WORD [refuse-stream-options]
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def make_handler(answer: str, delay: float) -> type[BaseHTTPRequestHandler]:
+def make_handler(answer: str, delay: float, refuse_stream_options: bool = False) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
@@ -22,6 +24,15 @@ def make_handler(answer: str, delay: float) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length", 0))
             request = json.loads(self.rfile.read(length) or b"{}")
             words = [w + " " for w in answer.split(" ")]
+            if refuse_stream_options and "stream_options" in request:
+                data = json.dumps({"error": {"message": "Unrecognized request argument supplied: stream_options",
+                                             "type": "invalid_request_error"}}).encode()
+                self.send_response(400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             if not request.get("stream"):
                 body = {
                     "id": "x", "object": "chat.completion", "created": 0, "model": request.get("model", "slow"),
@@ -54,4 +65,5 @@ def make_handler(answer: str, delay: float) -> type[BaseHTTPRequestHandler]:
 
 if __name__ == "__main__":
     port, answer, delay = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
-    ThreadingHTTPServer(("127.0.0.1", port), make_handler(answer, delay)).serve_forever()
+    refuse = sys.argv[4:5] == ["refuse-stream-options"]
+    ThreadingHTTPServer(("127.0.0.1", port), make_handler(answer, delay, refuse)).serve_forever()

@@ -331,3 +331,24 @@ def test_judge_without_an_llm_is_a_clear_error(tmp_path: Path, docs: Path) -> No
     gold.write_text('{"id": "q1", "question": "Cats?", "answers": ["x"], "evidence": ["y"], "unanswerable": false}\n')
     with pytest.raises(ConfigError, match="--judge needs a language model"):
         evaluate(gold, [docs], judge=True, embedder=FakeEmbedder())
+
+
+def test_a_server_that_refuses_stream_options_still_streams() -> None:
+    """Older OpenAI-compatible servers answer 400 to stream_options; streaming goes on without usage."""
+    import sys
+
+    from tests.conftest import ROOT, free_port, start_server
+
+    port = free_port()
+    server = start_server([sys.executable, str(ROOT / "tests" / "slow_openai_server.py"), str(port), "Le 8 août [1].", "0",
+                           "refuse-stream-options"], port, timeout=30)
+    try:
+        settings = load_settings(llm_model="old", llm_base_url=f"http://127.0.0.1:{port}/v1", llm_api_key="k", llm_max_retries=0)
+        model = OpenAIChatModel(settings)
+        for _ in range(2):  # the second request goes straight to the plain form
+            items = list(model.stream([{"role": "user", "content": "?"}], 50))
+            assert "".join(i for i in items if isinstance(i, str)).strip() == "Le 8 août [1]."
+            assert items[-1].text.strip() == "Le 8 août [1]." and items[-1].usage == {}
+    finally:
+        server.kill()
+        server.wait()
