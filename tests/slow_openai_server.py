@@ -20,18 +20,21 @@ def make_handler(answer: str, delay: float, refuse_stream_options: bool = False)
         def log_message(self, *args: object) -> None:
             pass
 
+        def _send_json(self, status: int, body: dict[str, object]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             request = json.loads(self.rfile.read(length) or b"{}")
             words = [w + " " for w in answer.split(" ")]
             if refuse_stream_options and "stream_options" in request:
-                data = json.dumps({"error": {"message": "Unrecognized request argument supplied: stream_options",
-                                             "type": "invalid_request_error"}}).encode()
-                self.send_response(400)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self._send_json(400, {"error": {"message": "Unrecognized request argument supplied: stream_options",
+                                                "type": "invalid_request_error"}})
                 return
             if not request.get("stream"):
                 body = {
@@ -39,12 +42,7 @@ def make_handler(answer: str, delay: float, refuse_stream_options: bool = False)
                     "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer}}],
                     "usage": {"prompt_tokens": 10, "completion_tokens": len(words), "total_tokens": 10 + len(words)},
                 }
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self._send_json(200, body)
                 return
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
