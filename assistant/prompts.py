@@ -16,7 +16,9 @@ from pathlib import Path
 
 from assistant.errors import ConfigError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+_SOURCE_PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = _SOURCE_PROMPTS if _SOURCE_PROMPTS.is_dir() else Path(__file__).resolve().parent / "_prompts"
+"""``prompts/`` of the source tree (editable install), else the copy a wheel installs as ``assistant/_prompts``."""
 
 FIELDS: dict[str, frozenset[str]] = {
     "answer_system": frozenset({"cannot_answer"}),
