@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.embed import Embedder, make_embedder
 from assistant.errors import QuestionError
 from assistant.llm import ChatModel, make_chat_model
+from assistant.scorer import Scorer, cached_scorer
 from assistant.settings import Settings, load_settings
 from assistant.types import CANNOT_ANSWER, Answer, IngestReport, Passage, StoreStatus
 
@@ -109,11 +110,16 @@ class Assistant:
         question = self.clean_question(question)
         store = self._open_store(create=False)
         store.check_embedder(self.embedder.name)
-        return retrieve(store, self.embedder, question, k or self.settings.top_k)
+        return retrieve(store, self.embedder, question, k or self.settings.top_k, self.scorer)
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The ``k`` passages most relevant to ``question``, best first (hybrid dense + BM25)."""
         return self._retrieval(question, k).passages
+
+    @property
+    def scorer(self) -> Scorer:
+        """The fitted answer scorer (passage fusion, sentence probability, abstention threshold)."""
+        return cached_scorer(self.settings.answer_weights)
 
     @property
     def chat_model(self) -> ChatModel | None:
@@ -150,7 +156,7 @@ class Assistant:
         from assistant.retrieve import sentence_matrices
 
         settings = self.settings
-        packed = pack(retrieval.question, retrieval.passages, settings.llm_context_window, settings.llm_answer_tokens)
+        packed = pack(retrieval.question.text, retrieval.passages, settings.llm_context_window, settings.llm_answer_tokens)
         try:
             completion: Completion | None = None
             for item in generate(model, packed, settings.llm_answer_tokens, stream):
@@ -159,7 +165,7 @@ class Assistant:
                 else:
                     completion = item
             assert completion is not None
-            vectors = sentence_matrices(self._store, self.embedder, [p.chunk_id for p in packed.passages])
+            vectors = sentence_matrices(self._store, self.embedder, self._store.chunks_by_id([p.chunk_id for p in packed.passages]))
             result = check_answer(
                 completion.text,
                 [p.text for p in packed.passages],
@@ -200,11 +206,11 @@ class Assistant:
     def _extractive(self, question: str, retrieval: Any, started: float, notice: str | None = None) -> Answer:
         from assistant.extractive import answer_extractive
 
-        text, citations, abstained = answer_extractive(self._store, retrieval, self.settings.min_relevance, self.embedder)
+        text, citations, abstained = answer_extractive(retrieval, self.scorer, self.embedder, self.settings.min_confidence)
         timings = dict(retrieval.timings, total_ms=(time.perf_counter() - started) * 1000)
         answer = Answer(question, text, citations, retrieval.passages, abstained, "extractive", timings, notice=notice)
-        if retrieval.question != self.clean_question(question):
-            answer.standalone_question = retrieval.question
+        if retrieval.question.text != self.clean_question(question):
+            answer.standalone_question = retrieval.question.text
         return answer
 
     @staticmethod

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.lexicon import fold, guess_language
+from assistant.features import language
+from assistant.lexicon import fold
 from assistant.types import CANNOT_ANSWER
 
 MARKER = re.compile(r"\[\s*(\d{1,4}(?:\s*[,;]\s*\d{1,4})*)\s*\]")
@@ -121,8 +122,7 @@ def unknown_names(sentence: str, cited_text: str) -> list[str]:
     >>> unknown_names("The talks with Macron went well.", "The talks with Putin went well.")
     ['Macron']
     """
-    language = guess_language(sentence)
-    if language is None or language != guess_language(cited_text):
+    if language(sentence) != language(cited_text):
         return []
     words = re.findall(r"\w[\w-]*", sentence)
     names = [w for w in words[1:] if w[0].isupper() and len(w) >= 4]

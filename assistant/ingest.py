@@ -27,7 +27,7 @@ from assistant.embed import Embedder
 from assistant.loaders import SUPPORTED_SUFFIXES, UnreadableFile, load_text, read_bytes
 from assistant.settings import Settings
 from assistant.store import Store, StoredDocument
-from assistant.types import Chunk, IngestReport, Skipped
+from assistant.types import Chunk, IngestReport, Skipped, sentence_texts
 
 BATCH_CHUNKS = 64
 
@@ -211,7 +211,7 @@ class _Writer:
         for chunk in chunks:
             texts.append(chunk.text)
             if self.sentence_vectors:
-                texts.extend(chunk.text[s.start - chunk.start : s.end - chunk.start] for s in chunk.sentences)
+                texts.extend(sentence_texts(chunk))
         vectors = self.embedder.embed_passages(texts)
         if not self.sentence_vectors:
             return vectors, [None] * len(chunks)

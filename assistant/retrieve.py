@@ -1,112 +1,173 @@
-"""Hybrid retrieval: dense (Chroma, cosine), sentence-level rerank, and lexical (FTS5 BM25), fused by score.
+"""Hybrid retrieval: dense (Chroma, cosine) and lexical (FTS5 BM25) candidates, ranked by a fitted fusion.
 
-Candidates are the union of the dense and the BM25 top lists. Each is scored
-by its chunk's and its best sentence's similarity to the question (sentence
-vectors are stored at ingest), plus normalised BM25 when the question and the
-passage are in the same language: there BM25 rescues exact names, numbers and
-rare words that a small embedding model blurs; across languages it only adds
-noise. Reciprocal rank fusion was measured and dropped: it lets weak BM25 hits
-reorder dense ranks that differ by a hair (see eval/results/).
+Candidates are the union of the dense and the BM25 top lists. Each gets the
+features of :func:`assistant.features.passage_features` (chunk and best-sentence
+cosine, BM25, shared numbers and names, each also relative to the best
+candidate) and is ranked by the fitted scorer: one linear model when question
+and passage share a language, another, without BM25, across languages, where
+BM25 matches little but names and numbers (which the shared-anchor feature
+counts anyway). The weights are fitted on public training data
+(``eval/train_answerer.py``), not set by hand.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from assistant.embed import Embedder
-from assistant.lexicon import guess_language
-from assistant.store import Store
-from assistant.types import Passage
+from assistant.features import Question, language, passage_features
+from assistant.scorer import Scorer
+from assistant.store import Store, StoredChunk
+from assistant.types import Passage, sentence_texts
 
-CHUNK_WEIGHT = 0.5
-"""Dense score = CHUNK_WEIGHT * cos(question, chunk) + (1 - CHUNK_WEIGHT) * max cos(question, sentence):
-the best single sentence often pins the answer better than the whole chunk (XQuAD hit@1 0.84 -> 0.89)."""
-LEXICAL_WEIGHT = 0.1
-"""Weight of normalised BM25 when question and passage are in the same language. Across languages BM25
-matches little but names and numbers and only adds noise (XQuAD hit@1 drops from 0.84 to 0.72 with RRF)."""
+DEPTH = 40
+"""Dense and BM25 hits considered per question (each list); more only costs time."""
+
+
+@dataclass
+class Candidate:
+    """One chunk considered for a question, with what the answerer needs (no store access later)."""
+
+    chunk: StoredChunk
+    chunk_cos: float
+    """Cosine of question and chunk, plus the cross-language shift when their languages differ."""
+    sentence_cos: np.ndarray | None
+    """Cosine of the question with each sentence, shifted likewise (``None`` when the chunk has no stored sentence vectors)."""
+    sentence_vectors: np.ndarray | None
+    bm25: float
+    dense_rank: int | None
+    lexical_rank: int | None
+    same_language: bool
+    score: float = 0.0
+    language: str = ""
+    shift: float = 0.0
+    """What was added to the cosines (see :func:`shift_cosines`)."""
+
+    @property
+    def raw_chunk_cos(self) -> float:
+        return self.chunk_cos - self.shift
 
 
 @dataclass
 class Retrieval:
-    """Passages for one question, with what the answerer needs to reuse (the question vector)."""
+    """Candidates for one question, ranked best first; ``passages`` are the public view of the first ``k``."""
 
-    question: str
-    vector: np.ndarray
+    question: Question
+    ranked: list[Candidate]
     passages: list[Passage]
+    top_chunk_cos: float
+    top_chunk_margin: float
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def vector(self) -> np.ndarray:
+        return self.question.vector
 
-def fuse(
-    dense: dict[str, float], sentence_best: dict[str, float], lexical: dict[str, float], same_language: dict[str, bool]
-) -> list[tuple[str, float]]:
-    """Combine the signals for every candidate chunk; best first.
 
-    ``dense``: cosine of question and chunk; ``sentence_best``: best cosine of a
-    sentence of the chunk; ``lexical``: BM25 normalised to [0, 1] by the best hit.
+Shift = Callable[[Question, str], float]
+"""The cross-language shift for a question and a passage language."""
 
-    >>> fuse({"a": 0.8, "b": 0.8}, {"a": 0.9, "b": 0.8}, {}, {})[0][0]
-    'a'
+
+def gather(
+    store: Store, embedder: Embedder, question: str, shift: Shift, depth: int = DEPTH
+) -> tuple[Question, list[Candidate], np.ndarray, dict[str, float]]:
+    """Every candidate chunk for ``question`` with its passage features (one row each), unranked.
+
+    Cosines of candidates in another language than the question's are raised by
+    ``shift(question, passage language)`` here, once, for everything downstream.
     """
+    started = time.perf_counter()
+    q = Question.of(question, embedder.embed_query(question))
+    embedded = time.perf_counter()
+    dense_hits = store.dense_search(q.vector, depth)
+    lexical_hits = store.lexical_search(question, depth)
+    dense = dict(dense_hits)
+    lexical = dict(lexical_hits)
+    ids = list(dict.fromkeys([cid for cid, _ in dense_hits] + [cid for cid, _ in lexical_hits]))
+    stored = store.chunks_by_id(ids)  # ids the manifest does not know are orphans of a crashed write: ignored
+    vectors = store.sentence_vectors(list(stored))
     floor = min(dense.values(), default=0.0)
-    scores = {}
-    for cid in set(dense) | set(lexical):
-        chunk = dense.get(cid, floor)
-        best = sentence_best.get(cid, chunk)
-        score = CHUNK_WEIGHT * chunk + (1 - CHUNK_WEIGHT) * best
-        if same_language.get(cid):
-            score += LEXICAL_WEIGHT * lexical.get(cid, 0.0)
-        scores[cid] = score
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    dense_rank = {cid: rank for rank, (cid, _) in enumerate(dense_hits, start=1)}
+    lexical_rank = {cid: rank for rank, (cid, _) in enumerate(lexical_hits, start=1)}
+    candidates = []
+    for cid in ids:
+        if cid not in stored:
+            continue
+        matrix = vectors.get(cid)
+        cos = matrix @ q.vector if matrix is not None and len(matrix) else None
+        lang = language(stored[cid].text[:300])
+        candidates.append(Candidate(stored[cid], dense.get(cid, floor), cos, matrix, lexical.get(cid, 0.0), dense_rank.get(cid),
+                                    lexical_rank.get(cid), lang == q.language, language=lang))
+    shifted = [shift_cosines(c, shift(q, c.language)) for c in candidates]
+    return q, shifted, candidate_features(q, shifted), {"embed_ms": (embedded - started) * 1000}
 
 
-def sentence_matrices(store: Store, embedder: Embedder, ids: list[str]) -> dict[str, np.ndarray]:
-    """Sentence vectors (one row per sentence) of the given chunks.
+def shift_cosines(candidate: Candidate, shift: float) -> Candidate:
+    """A copy whose cosines are raised by ``shift`` if the candidate is in another language than the question."""
+    if candidate.same_language or not shift:
+        return candidate
+    cos = candidate.sentence_cos + shift if candidate.sentence_cos is not None else None
+    return replace(candidate, chunk_cos=candidate.chunk_cos + shift, sentence_cos=cos, shift=shift)
+
+
+def candidate_features(question: Question, candidates: list[Candidate]) -> np.ndarray:
+    """:func:`assistant.features.passage_features` of the candidates."""
+    return passage_features(
+        question, [c.chunk_cos for c in candidates],
+        [float(c.sentence_cos.max()) if c.sentence_cos is not None else c.chunk_cos for c in candidates],
+        [c.bm25 for c in candidates], [c.chunk.text for c in candidates],
+    )
+
+
+def rank(question: Question, candidates: list[Candidate], features: np.ndarray, scorer: Scorer) -> Retrieval:
+    """Score and sort the candidates (ties by chunk id, so ranks are reproducible)."""
+    scores = scorer.passage_scores(features, np.array([c.same_language for c in candidates], dtype=bool))
+    for candidate, score in zip(candidates, scores, strict=True):
+        candidate.score = float(score)
+    ranked = sorted(candidates, key=lambda c: (-c.score, c.chunk.id))
+    cosines = sorted((c.chunk_cos for c in candidates if c.dense_rank is not None), reverse=True)
+    top = cosines[0] if cosines else 0.0
+    margin = top - float(np.mean(cosines[:10])) if cosines else 0.0
+    return Retrieval(question, ranked, [], top, margin)
+
+
+def retrieve(store: Store, embedder: Embedder, question: str, k: int, scorer: Scorer) -> Retrieval:
+    """The candidates for ``question`` ranked by the fitted fusion; ``passages`` holds the best ``k``."""
+    started = time.perf_counter()
+    q, candidates, features, timings = gather(store, embedder, question, scorer.shift)
+    retrieval = rank(q, candidates, features, scorer)
+    retrieval.passages = [
+        Passage(c.chunk.id, c.chunk.source, c.chunk.start, c.chunk.end, c.chunk.text, round(c.score, 6), c.raw_chunk_cos if c.dense_rank else None,
+                c.dense_rank, c.lexical_rank)
+        for c in retrieval.ranked[:k]
+    ]
+    timings["search_ms"] = (time.perf_counter() - started) * 1000 - timings["embed_ms"]
+    retrieval.timings = timings
+    return retrieval
+
+
+def sentence_matrices(store: Store, embedder: Embedder, chunks: Mapping[str, StoredChunk]) -> dict[str, np.ndarray]:
+    """Sentence vectors (one row per sentence) of the given chunks, by chunk id.
 
     Stored at ingest; chunks ingested with ``sentence_vectors`` off have none,
     and theirs are embedded now (so only call this for a few top passages).
     """
-    matrices = store.sentence_vectors(ids)
-    missing = list(store.chunks_by_id([cid for cid in ids if cid not in matrices]).values())
-    texts = [c.text[s.start - c.start : s.end - c.start] for c in missing for s in c.sentences]
-    if texts:
-        vectors, at = embedder.embed_passages(texts), 0
-        for chunk in missing:
-            matrices[chunk.id] = vectors[at : at + len(chunk.sentences)]
-            at += len(chunk.sentences)
+    matrices = store.sentence_vectors(list(chunks))
+    missing = [chunk for cid, chunk in chunks.items() if cid not in matrices]
+    fill_sentence_vectors(embedder, missing, matrices)
     return matrices
 
 
-def retrieve(store: Store, embedder: Embedder, question: str, k: int) -> Retrieval:
-    started = time.perf_counter()
-    vector = embedder.embed_query(question)
-    embedded = time.perf_counter()
-    depth = max(4 * k, 40)
-    dense_hits = store.dense_search(vector, depth)
-    lexical_hits = store.lexical_search(question, depth)
-    dense = dict(dense_hits)
-    top_bm25 = lexical_hits[0][1] if lexical_hits else 1.0
-    lexical = {cid: score / top_bm25 for cid, score in lexical_hits} if top_bm25 > 0 else {}
-    ids = list(dict.fromkeys([cid for cid, _ in dense_hits] + [cid for cid, _ in lexical_hits]))
-    stored = store.chunks_by_id(ids)  # ids the manifest does not know are orphans of a crashed write: ignored
-    vectors = store.sentence_vectors(list(stored))
-    sentence_best = {cid: float(np.max(m @ vector)) for cid, m in vectors.items() if len(m)}
-    question_language = guess_language(question)
-    # only a BM25 hit needs its language known
-    same_language = {cid: question_language is not None and guess_language(stored[cid].text) == question_language
-                     for cid in lexical if cid in stored}
-    fused = [(cid, score) for cid, score in fuse(dense, sentence_best, lexical, same_language) if cid in stored]
-    dense_rank = {cid: rank for rank, (cid, _) in enumerate(dense_hits, start=1)}
-    lexical_rank = {cid: rank for rank, (cid, _) in enumerate(lexical_hits, start=1)}
-    passages = []
-    for cid, score in fused[:k]:
-        chunk = stored[cid]
-        passages.append(
-            Passage(cid, chunk.source, chunk.start, chunk.end, chunk.text, round(score, 6),
-                    dense.get(cid), dense_rank.get(cid), lexical_rank.get(cid))
-        )
-    done = time.perf_counter()
-    timings = {"embed_ms": (embedded - started) * 1000, "search_ms": (done - embedded) * 1000}
-    return Retrieval(question, vector, passages, timings)
+def fill_sentence_vectors(embedder: Embedder, chunks: list[StoredChunk], into: dict[str, np.ndarray]) -> None:
+    """Embed the sentences of ``chunks`` (those stored without sentence vectors) into ``into``, by chunk id."""
+    texts = [text for chunk in chunks for text in sentence_texts(chunk)]
+    if not texts:
+        return
+    vectors, at = embedder.embed_passages(texts), 0
+    for chunk in chunks:
+        into[chunk.id] = vectors[at : at + len(chunk.sentences)]
+        at += len(chunk.sentences)

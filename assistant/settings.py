@@ -67,11 +67,16 @@ class Settings(BaseSettings):
 
     # Retrieval and answers
     top_k: int = Field(5, ge=1, le=100, description="Passages retrieved per question.")
-    min_relevance: float = Field(
-        0.78,
+    min_confidence: float | None = Field(
+        None,
         ge=0.0,
         le=1.0,
-        description="Extractive mode: the best sentence's similarity to the question must reach this, or it abstains.",
+        description="Extractive mode: abstain when the best sentence's probability of answering is below this "
+        "(unset: the threshold fitted with the answer weights, for at most 5% false abstentions on held-out data).",
+    )
+    answer_weights: str | None = Field(
+        None,
+        description="Answer scorer weights file (unset: the one shipped in the package; rebuild with python -m eval.train_answerer).",
     )
     min_support: float = Field(
         0.845,

@@ -8,7 +8,7 @@ document's extracted text, so ``source_text[start:end] == text`` always holds.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 CANNOT_ANSWER = "I cannot answer this from the documents."
 """The one phrase used when the documents do not support an answer (prompts, tests and eval share it)."""
@@ -20,6 +20,26 @@ class Span:
 
     start: int
     end: int
+
+
+class HasSentences(Protocol):
+    """A chunk as written (:class:`Chunk`) or as read back from the store."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def sentences(self) -> tuple[Span, ...]: ...
+
+
+def sentence_texts(chunk: HasSentences) -> list[str]:
+    """The text of each sentence of ``chunk`` (its spans are offsets into the document).
+
+    >>> sentence_texts(Chunk("c", "doc.txt", 10, 19, "Hi. Bye.", (Span(10, 13), Span(14, 18))))
+    ['Hi.', 'Bye.']
+    """
+    return [chunk.text[s.start - chunk.start : s.end - chunk.start] for s in chunk.sentences]
 
 
 @dataclass(frozen=True)

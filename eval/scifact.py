@@ -3,7 +3,7 @@
 Each abstract becomes one ``.txt`` file (title, blank line, sentences one per
 line) ingested through the real pipeline. For every validation claim with
 evidence: recall@10 = share of its gold abstracts among the distinct sources
-of the top 10 passages (hybrid, and BM25-only as the reference point), and the
+of the top 40 passages, first ten (hybrid, and BM25-only as the reference point), and the
 extractive answer's citations are checked at sentence level: a citation is
 correct when it overlaps a gold evidence sentence of a gold abstract.
 

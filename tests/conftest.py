@@ -154,7 +154,7 @@ def docs(tmp_path: Path) -> Path:
 def bot(fake_embedder: FakeEmbedder, tmp_path: Path) -> Iterator[object]:
     from assistant import Assistant
 
-    with Assistant(embedder=fake_embedder, store=str(tmp_path / "store"), min_relevance=0.3) as assistant:
+    with Assistant(embedder=fake_embedder, store=str(tmp_path / "store"), min_confidence=0.0) as assistant:
         yield assistant
 
 

@@ -19,7 +19,7 @@ from tests.conftest import HashEmbedder  # noqa: E402
 
 def main() -> int:
     command, store = sys.argv[1], sys.argv[2]
-    with Assistant(store=store, embedder=HashEmbedder(), min_relevance=0.0) as bot:
+    with Assistant(store=store, embedder=HashEmbedder(), min_confidence=0.0) as bot:
         try:
             if command == "ingest":
                 report = bot.ingest([sys.argv[3]])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import retrieve
 from assistant.evaluation import compare, evaluate
+from assistant.scorer import Scorer
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -24,16 +24,15 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "assistant.cli", "eval", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
 
 
-def test_seed_gold_set_meets_the_targets_and_the_baseline(tmp_path: Path) -> None:
+def test_seed_gold_set_holds_its_baseline(tmp_path: Path) -> None:
+    # The seed gold set was written alongside the code: it is a regression gate and an example of the
+    # format, not a quality measure (held-out figures: README, "Answer quality"). Absolute floors on it
+    # would only invite tuning to it.
     report_path = tmp_path / "report.json"
     result = run_cli(str(GOLD), "--baseline", str(BASELINE), "--report", str(report_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no regression against the baseline" in result.stdout
     report = json.loads(report_path.read_text())
-    metrics = report["metrics"]
-    assert metrics["answer_accuracy"] >= 0.95
-    assert metrics["citation_recall"] >= 0.95
-    assert metrics["abstention_accuracy"] == 1.0
     assert set(report) >= {"metrics", "questions", "settings"}
     question = report["questions"][0]
     assert {"id", "question", "answer", "correct", "cited_correctly", "abstained", "retrieval_rank"} <= set(question)
@@ -48,8 +47,8 @@ def test_worse_retrieval_fails_the_gate_with_named_regressions() -> None:
 
 
 def test_broken_fusion_fails_the_gate(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = retrieve.fuse
-    monkeypatch.setattr(retrieve, "fuse", lambda *signals: list(reversed(real(*signals))))  # best passages last
+    real = Scorer.passage_scores
+    monkeypatch.setattr(Scorer, "passage_scores", lambda self, *args: -real(self, *args))  # best passages last
     report, regressions = evaluate(GOLD, [ROOT / "seeds"], baseline=BASELINE, top_k=1)
     assert regressions, report["metrics"]
     named = {line.split(":")[0] for line in regressions}

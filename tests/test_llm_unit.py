@@ -23,7 +23,7 @@ CATS = "Cats sleep for about sixteen hours a day."
 
 
 def llm_bot(tmp_path: Path, docs: Path, model: Any, **settings: Any) -> Assistant:
-    settings.setdefault("min_relevance", 0.2)
+    settings.setdefault("min_confidence", 0.0)
     bot = Assistant(embedder=FakeEmbedder(), chat_model=model, store=str(tmp_path / "store"), llm_model="fake-chat", **settings)
     bot.ingest([docs])
     return bot
@@ -318,7 +318,7 @@ def test_eval_judge_adds_llm_graded_scores(tmp_path: Path, docs: Path) -> None:
     gold.write_text('{"id": "q1", "question": "How long do cats sleep?", "answers": ["sixteen hours"], '
                     '"evidence": ["sixteen hours a day"], "unanswerable": false}\n')
     model = JudgingModel("unused")
-    report, regressions = evaluate(gold, [docs], judge=True, embedder=FakeEmbedder(), chat_model=model, llm_model="judge", min_relevance=0.2)
+    report, regressions = evaluate(gold, [docs], judge=True, embedder=FakeEmbedder(), chat_model=model, llm_model="judge", min_confidence=0.0)
     assert report["metrics"]["judge_correctness"] == 1.0 and report["metrics"]["judge_faithfulness"] == 0.0
     assert report["metrics"]["answer_accuracy"] == 1.0 and regressions == []
     assert any("Answer to grade" in m[-1]["content"] for m in model.sent)

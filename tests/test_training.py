@@ -1,0 +1,32 @@
+"""The shipped answer weights are what the training command produces from the public data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT, SHARED_DATASETS
+
+WEIGHTS = ROOT / "assistant" / "weights" / "answerer.json"
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_training_reproduces_the_shipped_weights() -> None:
+    if not (SHARED_DATASETS / "piaf").exists() or not (SHARED_DATASETS / "squad2-train").exists():
+        pytest.skip(f"training data not found at {SHARED_DATASETS}: put ../shared/datasets beside the project to re-train")
+    from eval.train_answerer import train
+
+    # the work folder keeps stores, embeddings and rows between runs (a fresh clone builds them: ~10 minutes)
+    weights, splits = train(ROOT / ".cache" / "answerer")
+    shipped = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+    assert weights["header"]["data"] == shipped["header"]["data"], "the shipped weights came from other data files"
+    assert weights["header"]["examples"] == shipped["header"]["examples"]
+    assert {e.split for e in splits["dev"]} == {"dev"} and not {e.question_id for e in splits["dev"]} & {e.question_id for e in splits["train"]}
+    assert weights["cross_language_shift"] == pytest.approx(shipped["cross_language_shift"], abs=0.002)
+    for name, value in shipped["thresholds"]["abstain_below"].items():
+        assert weights["thresholds"]["abstain_below"][name] == pytest.approx(value, abs=0.02), name
+    for group, values in shipped["header"]["development"].items():
+        for metric, value in values.items():
+            assert weights["header"]["development"][group][metric] == pytest.approx(value, abs=0.01), f"{group} {metric}"
