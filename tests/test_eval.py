@@ -39,11 +39,17 @@ def test_seed_gold_set_holds_its_baseline(tmp_path: Path) -> None:
     assert "llm_api_key" not in report["settings"]
 
 
-def test_worse_retrieval_fails_the_gate_with_named_regressions() -> None:
-    result = run_cli(str(GOLD), "--baseline", str(BASELINE), "-k", "1")
+def test_a_drop_below_the_baseline_fails_the_gate_with_named_regressions(tmp_path: Path) -> None:
+    # a baseline better than today's answers (as if a change had made them worse)
+    better = json.loads(BASELINE.read_text())
+    better["metrics"]["answer_accuracy"] = 1.0
+    better["metrics"]["citation_recall"] = 1.01
+    (tmp_path / "better.json").write_text(json.dumps(better))
+    result = run_cli(str(GOLD), "--baseline", str(tmp_path / "better.json"))
     assert result.returncode == 1
     assert "regressions against the baseline" in result.stdout
-    assert "retrieval_hit_at_k" in result.stdout
+    assert "answer_accuracy" in result.stdout and "citation_recall" in result.stdout
+    assert "retrieval_hit_at_k" not in result.stdout.split("regressions against the baseline")[1]
 
 
 def test_broken_fusion_fails_the_gate(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,14 +35,12 @@ def seed_bot(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRe
 
 
 # (question, a phrase the passage containing the answer must have, a phrase the cited answer must have)
-ANSWERABLE = [
+QUESTIONS = [
     ("What deadline did the US set?", "date limite au 8 août", "8 août"),
     ("Quelle date limite les États-Unis ont-ils fixée ?", "date limite au 8 août", "8 août"),
     ("Who did Steve Witkoff meet in Moscow?", "Vladimir Poutine", "Poutine"),
     ("Qui Steve Witkoff a-t-il rencontré à Moscou ?", "Vladimir Poutine", "Poutine"),
-    pytest.param("How long did the meeting last?", "environ trois heures", "trois heures", marks=pytest.mark.xfail(
-        strict=True, reason="known gap (issue 11): the fitted scorer prefers the sentence with the date (6 août 2025) "
-        "to the one with the duration (trois heures) for this English question; see README, Answer quality")),
+    ("How long did the meeting last?", "environ trois heures", "trois heures"),
     ("Combien de temps a duré la réunion ?", "environ trois heures", "trois heures"),
     ("What did the Kremlin spokesman say?", "Dmitri Peskov", "Peskov"),
     ("Qu'a dit le porte-parole du Kremlin ?", "Dmitri Peskov", "Peskov"),
@@ -50,6 +48,11 @@ ANSWERABLE = [
     ("Qu'ont fait les États-Unis de leurs sous-marins ?", "sous-marins nucléaires", "sous-marins"),
     ("What did Dmitriev declare on social media?", "le dialogue prévaudra", "dialogue prévaudra"),
 ]
+
+KNOWN_GAP = pytest.mark.xfail(
+    strict=True, reason="known gap (issue 11): the fitted scorer prefers the sentence with the date (6 août 2025) "
+    "to the one with the duration (trois heures) for this English question; see README, Answer quality")
+ANSWERABLE = [pytest.param(*q, marks=KNOWN_GAP) if q[0] == "How long did the meeting last?" else q for q in QUESTIONS]
 
 UNANSWERABLE = [
     "Who won the 2022 World Cup?",
@@ -84,7 +87,7 @@ def test_every_chunk_and_citation_maps_back_to_the_source(seed_bot: Assistant) -
         assert text[chunk.start : chunk.end] == chunk.text
         for span in chunk.sentences:
             assert text[span.start : span.end].strip() == text[span.start : span.end]
-    for question, _, _ in ANSWERABLE:
+    for question, _, _ in QUESTIONS:
         for citation in seed_bot.ask(question).citations:
             assert Path(citation.source) == SEED.resolve()
             assert text[citation.start : citation.end] == citation.text
