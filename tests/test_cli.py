@@ -137,3 +137,11 @@ def test_chroma_url_that_does_not_answer(tmp_path: Path) -> None:
     result = run("ingest", str(SEED.parent), env=env)
     assert result.returncode == 2
     assert "does not answer" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_answer_weights_is_one_line_naming_the_file_and_the_fix(seeded_store: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "answerer.json"
+    result = run("ask", "What deadline did the US set?", "--store", str(seeded_store), env={"ASSISTANT_ANSWER_WEIGHTS": str(missing)})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(missing) in lines[0] and "python -m eval.train_answerer" in lines[0], result.stderr
