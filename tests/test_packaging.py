@@ -1,4 +1,4 @@
-"""A built wheel carries what the package needs at run time: the prompt files."""
+"""A built wheel carries what the package needs at run time: the prompt files and the answer weights."""
 
 import subprocess
 import sys
@@ -12,12 +12,17 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.integration
 
 
-def test_wheel_ships_the_prompts_and_uses_them(tmp_path: Path) -> None:
+def build_wheel(tmp_path: Path) -> Path:
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist")],
         check=True, capture_output=True, timeout=300,
     )
     (wheel,) = (tmp_path / "dist").glob("assistant-*.whl")
+    return wheel
+
+
+def test_wheel_ships_the_prompts_and_uses_them(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path)
     unpacked = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(unpacked)
@@ -33,3 +38,17 @@ def test_wheel_ships_the_prompts_and_uses_them(tmp_path: Path) -> None:
                             env={"PYTHONPATH": str(unpacked), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()) == (unpacked / "assistant" / "_prompts").resolve()
+
+
+def test_wheel_ships_the_answer_weights(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path)
+    with zipfile.ZipFile(wheel) as archive:
+        assert "assistant/weights/answerer.json" in archive.namelist()
+        archive.extractall(tmp_path / "site")
+    script = "import assistant.scorer as s; print(s.load_scorer().header['trained_by']); print(s.__file__)"
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            env={"PYTHONPATH": str(tmp_path / "site") + ":" + ":".join(sys.path[1:]), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    trained_by, module = result.stdout.strip().splitlines()
+    assert trained_by == "python -m eval.train_answerer"
+    assert Path(module).resolve().is_relative_to((tmp_path / "site").resolve()), "loaded from the wheel, not the source tree"
