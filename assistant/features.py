@@ -115,8 +115,12 @@ def anchors(text: str) -> frozenset[str]:
     >>> sorted(anchors("Le 6 août 2025, Witkoff a rencontré Poutine à Moscou."))
     ['2025', '6', 'moscou', 'poutine', 'witkoff']
     """
-    found = {n.replace(" ", "").replace(",", "").replace(".", "") for n in _NUMBER.findall(text)}
-    return frozenset(found | names(text))
+    return frozenset(numbers(text) | names(text))
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written with digits, separators dropped: ``numbers("3,500 or 1.5")`` is ``{"3500", "15"}``."""
+    return {n.replace(" ", "").replace(",", "").replace(".", "") for n in _NUMBER.findall(text)}
 
 
 def names(text: str) -> set[str]:
@@ -160,11 +164,11 @@ def with_digits(text: str) -> str:
 def shapes(text: str, question: Question) -> list[float]:
     """1/0 for each of :data:`ANSWER_SHAPES` that ``text`` holds and the question does not (numbers in words count)."""
     text = with_digits(text)
-    numbers = {n.replace(" ", "").replace(",", "").replace(".", "") for n in _NUMBER.findall(text)} - question.anchors
+    new_numbers = numbers(text) - question.anchors
     years = set(_YEAR.findall(text)) - question.anchors
     new_names = names(text) - question.anchors - question.words
-    quantity = bool(_QUANTITY.search(text)) and bool(numbers)
-    return [float(bool(numbers)), float(bool(years)), float(bool(new_names)), float(quantity)]
+    quantity = bool(_QUANTITY.search(text)) and bool(new_numbers)
+    return [float(bool(new_numbers)), float(bool(years)), float(bool(new_names)), float(quantity)]
 
 
 def passage_features(

@@ -124,16 +124,11 @@ class Scorer:
 
 def load_scorer(path: str | Path | None = None) -> Scorer:
     """The scorer from ``path``, or the weights shipped in the package."""
-    where = Path(path) if path else None
+    where = Path(path) if path else Path(str(resources.files("assistant").joinpath("weights", WEIGHTS_FILE)))
     try:
-        if where is None:
-            text = resources.files("assistant").joinpath("weights", WEIGHTS_FILE).read_text(encoding="utf-8")
-            where = Path(str(resources.files("assistant").joinpath("weights", WEIGHTS_FILE)))
-        else:
-            text = where.read_text(encoding="utf-8")
-        return parse_weights(json.loads(text))
+        return parse_weights(json.loads(where.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"cannot load the answer weights {where or WEIGHTS_FILE} ({type(exc).__name__}: {exc}); rebuild them with `{RETRAIN}`") from None
+        raise ConfigError(f"cannot load the answer weights {where} ({type(exc).__name__}: {exc}); rebuild them with `{RETRAIN}`") from None
 
 
 @lru_cache(maxsize=4)

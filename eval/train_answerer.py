@@ -30,7 +30,6 @@ import json
 import sys
 import time
 from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +110,7 @@ def shifted(examples: list[Example], scorer: Scorer) -> None:
     """Apply the cross-language shift to the builder's raw cosines and recompute passage features (in place)."""
     for e in examples:
         q = e.question
-        e.candidates = [shift_cosines(c, scorer.shift(q, c.language)) for c in  # type: ignore[arg-type]
-                        (replace(c, language=c.language or language(c.chunk.text[:300])) for c in e.candidates)]
+        e.candidates = [shift_cosines(c, scorer.shift(q, c.language)) for c in e.candidates]  # type: ignore[arg-type]
         e.features = candidate_features(q, e.candidates)  # type: ignore[arg-type]
 
 
@@ -240,24 +238,26 @@ def train(workdir: Path) -> tuple[dict[str, Any], dict[str, list[Example]]]:
     splits: dict[str, list[Example]] = defaultdict(list)
     for e in build(workdir):
         splits[e.split].append(e)
+    base = header({})  # git is asked once; every provisional scorer shares it
     parts: dict[str, Any] = {"cross_language_shift": cross_language_shift(splits["train"], workdir)}
     parts["passage"] = fit_passages(splits["train"])  # on raw cosines, only to build a scorer for shift(); refitted below
     parts["answer_types"] = fit_answer_types(splits["train"])
     for items in splits.values():
-        shifted(items, make_scorer(parts, header({})))
+        shifted(items, make_scorer(parts, base))
     parts["passage"] = fit_passages(splits["train"])
-    train_rows = sentence_rows(splits["train"], make_scorer(parts, header({})))
-    x = np.vstack([make_scorer(parts, header({})).sentence_inputs(f, e.question.vector) for e, _, found, f, _ in train_rows if found])  # type: ignore[attr-defined]
+    provisional = make_scorer(parts, base)
+    train_rows = sentence_rows(splits["train"], provisional)
+    x = np.vstack([provisional.sentence_inputs(f, e.question.vector) for e, _, found, f, _ in train_rows if found])  # type: ignore[attr-defined]
     y = np.concatenate([labels for _, _, found, _, labels in train_rows if found])
     parts["sentence"] = fit_linear(x, y)
-    features, same, labels = answerable_rows(train_rows, make_scorer(parts, header({})))
+    features, same, labels = answerable_rows(train_rows, make_scorer(parts, base))
     cross_columns = [ANSWERABLE_FEATURES.index(n) for n in CROSS_LANGUAGE_ANSWERABLE]
     cross_rows = lowered(features, parts["cross_language_shift"], seed=1)[:, cross_columns]
     parts["answerable"] = {"same_language": fit_linear(features[same], labels[same]), "cross_language": fit_linear(cross_rows, labels)}
-    dev_rows = sentence_rows(splits["dev"], make_scorer(parts, header({})))
-    parts["thresholds"] = choose_thresholds(dev_rows, make_scorer(parts, header({})))
-    dev = metrics(dev_rows, make_scorer(parts, header({})))
-    provenance = header({"development": dev, "examples": {split: len(items) for split, items in sorted(splits.items())}})
+    dev_rows = sentence_rows(splits["dev"], make_scorer(parts, base))
+    parts["thresholds"] = choose_thresholds(dev_rows, make_scorer(parts, base))
+    dev = metrics(dev_rows, make_scorer(parts, base))
+    provenance = base | {"development": dev, "examples": {split: len(items) for split, items in sorted(splits.items())}}
     weights = {"header": provenance, **parts, "passages_considered": PASSAGES_CONSIDERED}
     return weights, splits
 
