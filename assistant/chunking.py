@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from assistant.loaders.document import Document
 from assistant.settings import prepare_offline
 from assistant.types import Chunk, Span
 
@@ -79,21 +80,28 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
     return spans
 
 
-def iter_chunks(source: str, text: str, content_hash: str, chunk_size: int, chunk_overlap: int) -> Iterator[Chunk]:
-    """Chunks of ``text`` in order, one window at a time; ``text[c.start:c.end] == c.text`` for each."""
+def iter_chunks(source: str, document: Document | str, content_hash: str, chunk_size: int, chunk_overlap: int) -> Iterator[Chunk]:
+    """Chunks of the document's text in order, one window at a time; ``text[c.start:c.end] == c.text`` for each.
+
+    Each chunk carries the page marks and the section title of where it lies.
+    """
+    if isinstance(document, str):
+        document = Document(document)
+    text = document.text
     splitter = _splitter(chunk_size, chunk_overlap)
     line, counted_to = 1, 0  # line numbers counted incrementally: chunks come in order
-    for window_start, window in _windows(text):
+    for window_start, window in _windows(text, _section_bounds(document)):
         pieces = splitter.split_text(window)
         for start, end in _locate(window, pieces):
             a, b = window_start + start, window_start + end
             line += text.count("\n", counted_to, a)
             counted_to = a
             chunk_id = _chunk_id(source, content_hash, a, b)
-            yield Chunk(chunk_id, source, a, b, text[a:b], tuple(sentence_spans(text[a:b], a)), line)
+            sentences = tuple(sentence_spans(text[a:b], a))
+            yield Chunk(chunk_id, source, a, b, text[a:b], sentences, line, document.page_marks(a, b), document.section_at(a))
 
 
-def chunk_text(source: str, text: str, content_hash: str, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
+def chunk_text(source: str, text: Document | str, content_hash: str, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
     return list(iter_chunks(source, text, content_hash, chunk_size, chunk_overlap))
 
 
@@ -101,18 +109,28 @@ def _chunk_id(source: str, content_hash: str, start: int, end: int) -> str:
     return hashlib.blake2b(f"{source}\0{content_hash}\0{start}\0{end}".encode(), digest_size=12).hexdigest()
 
 
-def _windows(text: str) -> Iterator[tuple[int, str]]:
-    """Cut ``text`` into windows of about ``WINDOW_CHARS``, preferably at paragraph breaks."""
-    start = 0
-    while start < len(text):
-        end = min(len(text), start + WINDOW_CHARS)
-        if end < len(text):
-            cut = max(text.rfind("\n\n", start, end), text.rfind("\n", start, end))
-            if cut <= start + WINDOW_CHARS // 2:
-                cut = text.rfind(" ", start, end)
-            end = cut + 1 if cut > start else end
-        yield start, text[start:end]
-        start = end
+def _section_bounds(document: Document) -> list[int]:
+    """Where windows must break: chunks never straddle two chapters (or slides' sections)."""
+    inner = sorted({offset for offset, _ in document.sections if 0 < offset < len(document.text)})
+    return [0, *inner, len(document.text)]
+
+
+def _windows(text: str, bounds: list[int]) -> Iterator[tuple[int, str]]:
+    """Cut ``text`` into windows of about ``WINDOW_CHARS``, never across ``bounds``, preferably at paragraph breaks.
+
+    >>> [w for _, w in _windows("ab\\ncd", [0, 3, 5])]
+    ['ab\\n', 'cd']
+    """
+    for start, stop in zip(bounds, bounds[1:], strict=False):
+        while start < stop:
+            end = min(stop, start + WINDOW_CHARS)
+            if end < stop:
+                cut = max(text.rfind("\n\n", start, end), text.rfind("\n", start, end))
+                if cut <= start + WINDOW_CHARS // 2:
+                    cut = text.rfind(" ", start, end)
+                end = cut + 1 if cut > start else end
+            yield start, text[start:end]
+            start = end
 
 
 def _locate(source: str, pieces: list[str]) -> Iterator[tuple[int, int]]:

@@ -60,6 +60,8 @@ class QuestionResult:
     retrieved: list[str] = field(default_factory=list)
     relevant: list[str] = field(default_factory=list)
     judge: dict[str, float] = field(default_factory=dict)
+    cited: list[dict[str, object]] = field(default_factory=list)
+    """Where each citation points: source, page (``None`` without pages), start, end."""
 
 
 def score_question(gold: GoldQuestion, answer: Answer, latency_ms: float) -> QuestionResult:
@@ -70,6 +72,7 @@ def score_question(gold: GoldQuestion, answer: Answer, latency_ms: float) -> Que
         gold.id, gold.question, answer.text, None, None, None, answer.abstained, ranks[0] if ranks else None,
         len(answer.citations), good_citations, latency_ms, gold.unanswerable, mode=answer.mode,
         retrieved=[p.chunk_id for p in answer.passages], relevant=[answer.passages[i - 1].chunk_id for i in ranks],
+        cited=[{"source": c.source, "page": c.page, "start": c.start, "end": c.end} for c in answer.citations],
     )
     if gold.unanswerable:
         if not answer.abstained:

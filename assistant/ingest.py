@@ -24,7 +24,7 @@ import numpy as np
 
 from assistant.chunking import iter_chunks
 from assistant.embed import Embedder
-from assistant.loaders import SUPPORTED_SUFFIXES, UnreadableFile, load_text, read_bytes
+from assistant.loaders import SUPPORTED_SUFFIXES, UnreadableFile, load_document, read_bytes, unsupported
 from assistant.settings import Settings
 from assistant.store import Store, StoredDocument
 from assistant.types import Chunk, IngestReport, Skipped, sentence_texts
@@ -34,12 +34,15 @@ BATCH_CHUNKS = 64
 
 @dataclass
 class Progress:
-    """Sent to the progress callback after each file."""
+    """Sent to the progress callback after each file, and after each batch of a large file."""
 
     files_done: int
     files_total: int
     chunks_done: int
     path: str
+    page: int | None = None
+    """In a large paged file (PDF, slides): the page reached so far, out of ``pages``."""
+    pages: int | None = None
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -79,7 +82,7 @@ def _walk(root: Path, report: IngestReport, exclude: Path | None) -> Iterator[Pa
                 continue
             file = Path(directory, name)
             if file.suffix.lower() not in SUPPORTED_SUFFIXES:
-                report.skipped.append(Skipped(str(file), f"unsupported file type {file.suffix or '(none)'}"))
+                report.skipped.append(Skipped(str(file), unsupported(file.suffix.lower())))
                 continue
             if not file.is_file():
                 report.skipped.append(Skipped(str(file), "not a regular file (broken link, loop or device)"))
@@ -119,9 +122,9 @@ def ingest(
                 store.touch(document)
                 report.unchanged.append(source)
                 continue
-            text = load_text(file, data)
+            loaded = load_document(file, data)
             del data
-            chunks = iter_chunks(source, text, digest, settings.chunk_size, settings.chunk_overlap)
+            chunks = iter_chunks(source, loaded, digest, settings.chunk_size, settings.chunk_overlap)
             first = list(itertools.islice(chunks, BATCH_CHUNKS + 1))
             if not first:
                 raise UnreadableFile("no text in file")
@@ -139,7 +142,7 @@ def ingest(
             writer.add_small(document, first, existed)
         else:  # a big file: streamed in batches inside one transaction, memory stays bounded
             writer.flush()
-            tick = functools.partial(_tick, progress, done, len(files), source) if progress else None
+            tick = functools.partial(_tick, progress, done, len(files), source, len(loaded.pages) or None) if progress else None
             writer.write_large(document, itertools.chain(first, chunks), existed, tick)
     writer.flush()
     if prune:
@@ -152,8 +155,8 @@ def ingest(
     return report
 
 
-def _tick(progress: ProgressCallback, done: int, total: int, source: str, chunks: int) -> None:
-    progress(Progress(done, total, chunks, source))
+def _tick(progress: ProgressCallback, done: int, total: int, source: str, pages: int | None, chunks: int, last: Chunk) -> None:
+    progress(Progress(done, total, chunks, source, last.page_at(last.end - 1) if pages else None, pages))
 
 
 class _Writer:
@@ -192,7 +195,9 @@ class _Writer:
                 at = end
         self._done(batch, stale)
 
-    def write_large(self, document: StoredDocument, chunks: Iterator[Chunk], existed: bool, tick: Callable[[int], None] | None) -> None:
+    def write_large(
+        self, document: StoredDocument, chunks: Iterator[Chunk], existed: bool, tick: Callable[[int, Chunk], None] | None
+    ) -> None:
         with self.store.transaction():
             stale = self.store.delete_document(document.source)
             count = 0
@@ -201,7 +206,7 @@ class _Writer:
                 self.store.add_chunks(batch, count, vectors, sentence_vectors)
                 count += len(batch)
                 if tick:
-                    tick(self.chunks_done + count)
+                    tick(self.chunks_done + count, batch[-1])
             self.store.put_document(document, count)
         self._done([(document, [], existed)], stale, count)
 

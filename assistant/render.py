@@ -8,7 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from assistant.types import Answer, IngestReport, Passage
+from assistant.types import Answer, Citation, IngestReport, Passage
 
 QUOTE_CHARS = 300
 
@@ -64,6 +64,13 @@ def render_answer(
     render_sources(console, answer, show_path, full)
 
 
+def source_label(citation: Citation, show_path: Callable[[str], str]) -> str:
+    """``report.pdf p. 37`` for paged formats, ``notes.md:12`` (the line) for the others."""
+    if citation.page is not None:
+        return f"{show_path(citation.source)} p. {citation.page}"
+    return f"{show_path(citation.source)}:{citation.line}"
+
+
 def render_sources(console: Console, answer: Answer, show_path: Callable[[str], str], full: bool = False) -> None:
     if not answer.citations:
         return
@@ -71,7 +78,7 @@ def render_sources(console: Console, answer: Answer, show_path: Callable[[str], 
     console.print(Text("Sources", style="bold underline"))
     for c in answer.citations:
         head = Text(f"[{c.n}] ", style="bold cyan")
-        head.append(f"{show_path(c.source)}:{c.line}", style="cyan")
+        head.append(source_label(c, show_path), style="cyan")
         head.append(f"  (chars {c.start}-{c.end})", style="dim")
         console.print(head)
         console.print(Text(f"    “{c.text if full else shorten(c.text)}”"))
@@ -102,22 +109,26 @@ class IngestProgress:
                 TimeElapsedColumn(),
                 TextColumn("left"),
                 TimeRemainingColumn(),
+                TextColumn("{task.fields[where]}", style="dim"),
                 console=self.console,
                 transient=True,
             )
             self._bar.__enter__()
-            self._task = self._bar.add_task("ingest", total=None, chunks=0, rate="")
+            self._task = self._bar.add_task("ingest", total=None, chunks=0, rate="", where="")
         return self
 
     def update(self, progress: Any) -> None:
         if self.quiet:
             return
+        where = self.show_path(progress.path) + (f" p. {progress.page}/{progress.pages}" if progress.page else "")
         if self._bar is None:
-            self.console.print(f"[{progress.files_done}/{progress.files_total}] {self.show_path(progress.path)}", markup=False, highlight=False)
+            self.console.print(f"[{progress.files_done}/{progress.files_total}] {where}", markup=False, highlight=False)
             return
         elapsed = self._bar.tasks[0].elapsed or 0.0
         rate = f"{progress.chunks_done / elapsed:.1f} chunks/s" if elapsed > 0 else ""
-        self._bar.update(self._task, total=progress.files_total, completed=progress.files_done, chunks=progress.chunks_done, rate=rate)
+        self._bar.update(
+            self._task, total=progress.files_total, completed=progress.files_done, chunks=progress.chunks_done, rate=rate, where=where
+        )
 
     def __exit__(self, *exc: Any) -> None:
         if self._bar is not None:
@@ -155,7 +166,8 @@ def render_passages(console: Console, passages: list[Passage], show_path: Callab
         return
     table = Table("#", "score", "dense", "bm25", "source and passage", show_lines=True)
     for n, p in enumerate(passages, start=1):
-        cell = Text(f"{show_path(p.source)}  chars {p.start}-{p.end}\n", style="cyan", overflow="fold")
+        where = f"{show_path(p.source)} p. {p.page}" if p.page else show_path(p.source)
+        cell = Text(f"{where}  chars {p.start}-{p.end}\n", style="cyan", overflow="fold")
         cell.append(shorten(p.text, 400), style="default")
         table.add_row(str(n), f"{p.score:.4f}", _rank(p.dense_rank, p.similarity), _rank(p.lexical_rank, None), cell)
     console.print(table)

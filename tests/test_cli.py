@@ -40,11 +40,13 @@ def test_ask_json_follows_the_schema_exactly(seeded_store: Path) -> None:
     assert "8 août" in data["answer"]
     text = SEED.read_text(encoding="utf-8")
     for citation in data["citations"]:
-        assert list(citation) == ["n", "source", "start", "end", "text"]
+        assert list(citation) == ["n", "source", "page", "start", "end", "text"]
+        assert citation["page"] is None, "a .txt file has no pages"
         assert text[citation["start"] : citation["end"]] == citation["text"]
     assert data["passages"]
     for passage in data["passages"]:
-        assert list(passage) == ["source", "start", "end", "text", "score"]
+        assert list(passage) == ["source", "page", "section", "start", "end", "text", "score"]
+        assert passage["page"] is None and passage["section"] is None
         assert text[passage["start"] : passage["end"]] == passage["text"]
 
 
@@ -83,9 +85,9 @@ def test_ingest_exit_code_is_1_when_files_were_skipped(tmp_path: Path) -> None:
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert [Path(p).name for p in report["added"]] == ["good.txt"]
-    assert [(Path(s["path"]).name, s["reason"]) for s in report["skipped"]] == [("empty.txt", "no text in file (empty or only whitespace)")]
+    assert [(Path(s["path"]).name, s["reason"]) for s in report["skipped"]] == [("empty.txt", "empty file (0 bytes)")]
     result = run("ingest", str(folder), "--store", str(tmp_path / "s"))
-    assert result.returncode == 1 and "empty.txt" in result.stdout and "no text" in result.stdout
+    assert result.returncode == 1 and "empty.txt" in result.stdout and "empty file" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -81,7 +81,7 @@ def test_bad_files_are_skipped_with_reasons_and_good_ones_stored(bot: Assistant,
     loop.symlink_to(docs, target_is_directory=True)
     report = bot.ingest([docs, tmp_path / "missing-dir"])
     reasons = {Path(s.path).name: s.reason for s in report.skipped}
-    assert "no text" in reasons["empty.txt"]
+    assert "empty file (0 bytes)" in reasons["empty.txt"]
     assert "binary" in reasons["blob.txt"]
     assert "unsupported file type .png" in reasons["photo.png"]
     assert "PDF" in reasons["bad.pdf"]

@@ -60,7 +60,7 @@ def test_pdf_text_is_extracted(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
-        ("empty.txt", b"", "no text"),
+        ("empty.txt", b"", "empty file"),
         ("blank.md", b"  \n\t ", "no text"),
         ("binary.txt", bytes(range(256)) * 4, "binary"),
         ("broken.pdf", b"%PDF-1.4\nthis is not really a pdf", "PDF"),

@@ -151,7 +151,7 @@ def test_ingest_progress_and_summary_on_a_terminal(tmp_path: Path) -> None:
     child.close()
     out = ANSI.sub("", child.before)
     assert "ingesting" in out and "files" in out and "chunks" in out  # the live progress bar
-    assert "ingest summary" in out and "skipped" in out and "bad.txt" in out and "no text" in out
+    assert "ingest summary" in out and "skipped" in out and "bad.txt" in out and "empty file" in out
     assert child.exitstatus == 1
 
 

@@ -1,0 +1,73 @@
+"""Plain text (``.txt``, ``.md``, ``.rst``...) in any common encoding, kept exactly as written.
+
+Offsets into plain text are offsets into the file's decoded text (newlines
+normalised to ``\n``), so a citation can be found in the file itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.loaders.document import Document, UnreadableFile
+
+
+def load_plain(data: bytes) -> Document:
+    return Document(normalise_newlines(decode(data)))
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except PermissionError:
+        raise UnreadableFile("permission denied; make the file readable (chmod +r) and ingest again") from None
+    except IsADirectoryError:
+        raise UnreadableFile("is a directory") from None
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read file: {exc.strerror or exc}") from None
+
+
+def decode(data: bytes) -> str:
+    """Decode bytes of unknown encoding: UTF-8 (with or without BOM) first, else detect.
+
+    >>> decode("é".encode("latin-1"))
+    'é'
+    """
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                raise UnreadableFile(f"starts like {codec} text but does not decode as {codec}") from None
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile("looks like a binary file (contains NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=None).best()
+    if best is None:
+        raise UnreadableFile("not text in any known encoding (binary file?)")
+    text = str(best)
+    # cp1252 is a superset of latin-1 for printable text; detectors sometimes pick
+    # an exotic codepage for short French text, so prefer cp1252 when it decodes.
+    if best.encoding not in {"cp1252", "latin_1", "iso8859_15"} and not best.encoding.startswith("utf"):
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    if _control_ratio(text) > 0.05:
+        raise UnreadableFile("looks like a binary file (too many control characters), not text")
+    return text
+
+
+def _control_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    return controls / min(len(text), 65536)
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
