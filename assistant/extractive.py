@@ -42,6 +42,7 @@ class Sentence:
     rank: int
     same_language: bool
     page: int | None = None
+    section: str | None = None
 
 
 def candidate_sentences(retrieval: Retrieval, scorer: Scorer, embedder: Embedder) -> tuple[list[Sentence], np.ndarray]:
@@ -61,7 +62,8 @@ def candidate_sentences(retrieval: Retrieval, scorer: Scorer, embedder: Embedder
             continue
         for i, (span, text) in enumerate(zip(chunk.sentences, sentence_texts(chunk), strict=True)):
             line = chunk.line + chunk.text.count("\n", 0, span.start - chunk.start)
-            found.append(Sentence(chunk.id, chunk.source, span.start, span.end, text, line, rank, candidate.same_language, chunk.page_at(span.start)))
+            found.append(Sentence(chunk.id, chunk.source, span.start, span.end, text, line, rank, candidate.same_language,
+                                  chunk.page_at(span.start), chunk.section))
             inputs.append(SentenceInput(text, float(cosines[i]), candidate.score, rank, i == 0))
     return found, sentence_features(retrieval.question, inputs)
 
@@ -103,7 +105,7 @@ def answer_extractive(
     if not chosen:
         return CANNOT_ANSWER, [], True
     quoted = sorted(chosen, key=lambda s: (s.rank, s.start))
-    citations = [Citation(n, s.source, s.start, s.end, s.text, s.chunk_id, s.line, s.page) for n, s in enumerate(quoted, start=1)]
+    citations = [Citation(n, s.source, s.start, s.end, s.text, s.chunk_id, s.line, s.page, s.section) for n, s in enumerate(quoted, start=1)]
     text = " ".join(f"“{c.text}” [{c.n}]" for c in citations)
     return text, citations, False
 

@@ -75,7 +75,7 @@ def citations_for(result: CheckResult, passages: list[Passage]) -> list[Citation
     out = []
     for n in result.cited:
         p = passages[n - 1]
-        out.append(Citation(n, p.source, p.start, p.end, p.text, p.chunk_id, page=p.page))
+        out.append(Citation(n, p.source, p.start, p.end, p.text, p.chunk_id, page=p.page, section=p.section))
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -65,10 +66,21 @@ def render_answer(
 
 
 def source_label(citation: Citation, show_path: Callable[[str], str]) -> str:
-    """``report.pdf p. 37`` for paged formats, ``notes.md:12`` (the line) for the others."""
+    """Where to look: ``report.pdf p. 37`` (pages, slides), ``book.epub § Chapter 2``, ``notes.md:12`` (a line of a text file).
+
+    >>> source_label(Citation(1, "a.pdf", 0, 5, "Hello", page=3, section="Plan"), str)
+    'a.pdf p. 3 § Plan'
+    >>> source_label(Citation(1, "notes.md", 0, 5, "Hello", line=12), str), source_label(Citation(1, "page.html", 0, 5, "Hello", line=9), str)
+    ('notes.md:12', 'page.html')
+    """
+    from assistant.loaders import PLAIN_SUFFIXES
+
+    label = show_path(citation.source)
     if citation.page is not None:
-        return f"{show_path(citation.source)} p. {citation.page}"
-    return f"{show_path(citation.source)}:{citation.line}"
+        label += f" p. {citation.page}"
+    elif Path(citation.source).suffix.lower() in PLAIN_SUFFIXES:
+        label += f":{citation.line}"
+    return label + (f" § {citation.section}" if citation.section else "")
 
 
 def render_sources(console: Console, answer: Answer, show_path: Callable[[str], str], full: bool = False) -> None:

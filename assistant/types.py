@@ -120,9 +120,14 @@ class Citation:
     line: int = 1
     page: int | None = None
     """1-based page (PDF page, slide) on which the quoted span starts; ``None`` for formats without pages."""
+    section: str | None = None
+    """Title of the chapter or slide the span is in, where the format has them."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"n": self.n, "source": self.source, "page": self.page, "start": self.start, "end": self.end, "text": self.text}
+        return {
+            "n": self.n, "source": self.source, "page": self.page, "section": self.section,
+            "start": self.start, "end": self.end, "text": self.text,
+        }
 
 
 @dataclass

@@ -175,3 +175,16 @@ def test_legacy_binary_office_file_is_named(tmp_path: Path) -> None:
         load_document(path)
     with pytest.raises(UnreadableFile, match="save it as .docx"):
         load_document(tmp_path / "report.doc")
+
+
+def test_a_long_pdf_reports_page_progress_and_reingest_skips_it(fake_embedder: object, tmp_path: Path) -> None:
+    path = write_pdf(tmp_path / "long.pdf", [[f"Page {n} begins here.", LONG, LONG] for n in range(1, 121)])
+    seen: list[tuple[int | None, int | None]] = []
+    with Assistant(embedder=fake_embedder, store=str(tmp_path / "store"), chunk_size=64, chunk_overlap=0) as bot:
+        report = bot.ingest([path], progress=lambda p: seen.append((p.page, p.pages)))
+        assert report.chunks_embedded > 2 * 64, "big enough to be written in several batches"
+        pages = [page for page, total in seen if page is not None]
+        assert len(pages) >= 2 and pages == sorted(pages) and all(total == 120 for page, total in seen if page is not None)
+        assert pages[-1] == 120
+        again = bot.ingest([path])
+        assert again.unchanged == [str(path)] and again.chunks_embedded == 0

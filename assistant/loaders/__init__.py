@@ -29,10 +29,14 @@ from pathlib import Path
 from assistant.loaders.document import Document, DocumentBuilder, UnreadableFile
 from assistant.loaders.plain import read_bytes
 
-__all__ = ["Document", "DocumentBuilder", "UnreadableFile", "SUPPORTED_SUFFIXES", "load_document", "load_text", "read_bytes"]
+__all__ = [
+    "Document", "DocumentBuilder", "UnreadableFile", "PLAIN_SUFFIXES", "SUPPORTED_SUFFIXES", "load_document", "load_text", "read_bytes",
+]
 
+PLAIN_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
+"""Formats whose extracted text is the file's own text: a line number points into the file."""
 LOADERS: dict[str, tuple[str, str]] = {
-    **dict.fromkeys((".txt", ".md", ".markdown", ".text", ".rst"), ("plain", "load_plain")),
+    **dict.fromkeys(PLAIN_SUFFIXES, ("plain", "load_plain")),
     **dict.fromkeys((".html", ".htm", ".xhtml"), ("markup", "load_html")),
     ".pdf": ("pdf", "load_pdf"),
     ".docx": ("word", "load_docx"),

@@ -5,7 +5,7 @@ cut in two by the sentence splitter. Lines are joined with a space unless the
 line is short (a heading or a paragraph's last line) or the next one starts a
 list item; a word hyphenated at a line end is joined without the space.
 
-pypdf is pure Python and was already here; pypdfium2 extracts about 2.5x faster
+pypdf is pure Python and was already here; pypdfium2 extracts about 5x faster
 (``eval/bench/formats.py`` prints both), but extraction is a small part of
 ingesting a PDF (embedding its text takes ~100x longer), so pypdf stays.
 

