@@ -172,6 +172,7 @@ class Assistant:
                 [vectors.get(p.chunk_id) for p in packed.passages],
                 lambda texts: self.embedder.embed_passages(texts),
                 settings.min_support,
+                [[p.text[s.start - p.start : s.end - p.start] for s in p.sentences] for p in packed.passages],
             )
         except LLMError as error:
             yield self._extractive(question, retrieval, started, notice=f"{error}; showing the extractive answer instead")

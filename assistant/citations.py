@@ -14,6 +14,11 @@ point at no passage are removed (and recorded). Each remaining sentence is
 Sentences that fail are returned in ``unsupported``. The test is offline and
 cheap: one embedding per answer sentence.
 
+Each ``[n]`` is then narrowed to what carries it: the sentence of passage n
+closest to the answer sentence when it is close enough and holds the answer
+sentence's numbers and names, else that sentence with a neighbour, else (no
+sentence carries it alone) the whole passage.
+
 >>> parse_markers("Yes [1]. No [2, 3][4].")
 [(4, 7, [1]), (12, 18, [2, 3]), (18, 21, [4])]
 """
@@ -45,6 +50,10 @@ def parse_markers(text: str) -> list[tuple[int, int, list[int]]]:
     return found
 
 
+Support = tuple[int, int] | None
+"""First and last index of the passage sentences that carry an answer sentence; ``None``: the passage as a whole."""
+
+
 @dataclass
 class CheckedSentence:
     text: str
@@ -52,6 +61,8 @@ class CheckedSentence:
     supported: bool
     similarity: float = 0.0
     reason: str = ""
+    support: dict[int, Support] = field(default_factory=dict)
+    """For each cited passage n, the sentences of n that carry this sentence."""
 
 
 @dataclass
@@ -134,14 +145,48 @@ def is_cannot_answer(text: str) -> bool:
     return fold(CANNOT_ANSWER).rstrip(".") in fold(MARKER.sub("", text))
 
 
+def _lacks(plain: str, cited_text: str) -> tuple[list[str], list[str]]:
+    """Numbers, then names, of ``plain`` that ``cited_text`` does not hold."""
+    missing = [num for num in NUMBER.findall(plain) if not re.search(rf"(?<![\d.,]){re.escape(num)}(?![\d])", cited_text)]
+    return missing, unknown_names(plain, cited_text)
+
+
+def carrying(plain: str, vector: np.ndarray, sentences: Sequence[str], matrix: np.ndarray | None, threshold: float) -> Support:
+    """The sentence (or two neighbouring sentences) of one passage that carry ``plain``, if any.
+
+    >>> m = np.eye(3, dtype=np.float32)
+    >>> carrying("It costs 5 euros.", m[1], ["Hello.", "It costs 5 euros.", "Bye."], m, 0.9)
+    (1, 1)
+    >>> carrying("It costs 5 euros, paid on 3 May.", m[1], ["Hello.", "It costs 5 euros.", "Paid on 3 May."], m, 0.9)
+    (1, 2)
+    >>> carrying("It costs 5 euros, paid on 3 May.", m[1], ["Hello.", "It costs 5 euros.", "Paid in June."], m, 0.9) is None
+    True
+    """
+    if matrix is None or len(matrix) != len(sentences) or not len(matrix):
+        return None
+    similarities = matrix @ vector
+    best = int(np.argmax(similarities))
+    if similarities[best] < threshold:
+        return None
+    for first, last in ((best, best), (best - 1, best), (best, best + 1)):
+        if 0 <= first and last < len(sentences) and not any(_lacks(plain, " ".join(sentences[first : last + 1]))):
+            return first, last
+    return None
+
+
 def check_answer(
     text: str,
     passages: Sequence[str],
     passage_sentence_vectors: Sequence[np.ndarray | None],
     embed: Callable[[list[str]], np.ndarray],
     threshold: float = SUPPORT_THRESHOLD,
+    passage_sentences: Sequence[Sequence[str]] | None = None,
 ) -> CheckResult:
-    """Check ``text`` against ``passages`` (numbered from 1) and their sentences' vectors."""
+    """Check ``text`` against ``passages`` (numbered from 1) and their sentences' vectors.
+
+    With ``passage_sentences`` (the text of each row of the vectors), every
+    supported sentence also records which sentences of each cited passage carry it.
+    """
     cleaned, removed = clean_markers(text, len(passages))
     if is_cannot_answer(cleaned):
         return CheckResult(cleaned, [], removed, abstained=True)
@@ -160,9 +205,7 @@ def check_answer(
             matrix = passage_sentence_vectors[n - 1]
             if matrix is not None and len(matrix):
                 best = max(best, float(np.max(matrix @ vector)))
-        cited_text = " ".join(passages[n - 1] for n in cited)
-        missing = [num for num in NUMBER.findall(plain) if not re.search(rf"(?<![\d.,]){re.escape(num)}(?![\d])", cited_text)]
-        strangers = unknown_names(plain, cited_text)
+        missing, strangers = _lacks(plain, " ".join(passages[n - 1] for n in cited))
         if missing:
             checked.append(CheckedSentence(sentence, cited, False, best, f"numbers not in the cited passages: {', '.join(missing)}"))
         elif strangers:
@@ -170,5 +213,9 @@ def check_answer(
         elif best < threshold:
             checked.append(CheckedSentence(sentence, cited, False, best, "says something the cited passages do not"))
         else:
-            checked.append(CheckedSentence(sentence, cited, True, best))
+            support = {
+                n: carrying(plain, vector, passage_sentences[n - 1], passage_sentence_vectors[n - 1], threshold) if passage_sentences else None
+                for n in cited
+            }
+            checked.append(CheckedSentence(sentence, cited, True, best, support=support))
     return CheckResult(cleaned, checked, removed)

@@ -23,7 +23,7 @@ from assistant.chunking import count_tokens
 from assistant.citations import CheckResult
 from assistant.llm import ChatModel, Completion, LLMError, Message
 from assistant.prompts import prompt
-from assistant.types import CANNOT_ANSWER, Citation, Passage
+from assistant.types import CANNOT_ANSWER, Citation, Passage, page_at
 
 
 @dataclass
@@ -71,11 +71,25 @@ def generate(model: ChatModel, packed: Packed, answer_tokens: int, stream: bool)
 
 
 def citations_for(result: CheckResult, passages: list[Passage]) -> list[Citation]:
-    """One citation per cited passage, pointing at the passage's exact span."""
+    """The citations behind each ``[n]``: the sentence spans of passage n that carry the answer sentences citing it.
+
+    When a supported sentence citing ``[n]`` is carried by no sentence of n alone,
+    or no supported sentence cites it, ``[n]`` cites the whole passage instead
+    (``scope="passage"``). Unsupported sentences are flagged on their own and do
+    not widen the citation of the sentences that are supported.
+    """
     out = []
     for n in result.cited:
         p = passages[n - 1]
-        out.append(Citation(n, p.source, p.start, p.end, p.text, p.chunk_id, page=p.page, section=p.section))
+        supports = [s.support.get(n) for s in result.sentences if n in s.cited and s.supported]
+        if not p.sentences or not supports or None in supports:
+            out.append(Citation(n, p.source, p.start, p.end, p.text, p.chunk_id, p.line, p.page, p.section, "passage"))
+            continue
+        for first, last in sorted({span for span in supports if span is not None}):
+            start, end = p.sentences[first].start, p.sentences[last].end
+            line = p.line + p.text.count("\n", 0, start - p.start)
+            text = p.text[start - p.start : end - p.start]
+            out.append(Citation(n, p.source, start, end, text, p.chunk_id, line, page_at(p.pages, start), p.section, "sentence"))
     return out
 
 

@@ -142,7 +142,7 @@ def retrieve(store: Store, embedder: Embedder, question: str, k: int, scorer: Sc
     retrieval = rank(q, candidates, features, scorer)
     retrieval.passages = [
         Passage(c.chunk.id, c.chunk.source, c.chunk.start, c.chunk.end, c.chunk.text, round(c.score, 6), c.raw_chunk_cos if c.dense_rank else None,
-                c.dense_rank, c.lexical_rank, c.chunk.page_at(c.chunk.start), c.chunk.section)
+                c.dense_rank, c.lexical_rank, c.chunk.page_at(c.chunk.start), c.chunk.section, c.chunk.line, c.chunk.sentences, c.chunk.pages)
         for c in retrieval.ranked[:k]
     ]
     timings["search_ms"] = (time.perf_counter() - started) * 1000 - timings["embed_ms"]

@@ -99,6 +99,11 @@ class Passage:
     """1-based page (PDF page, slide) on which the passage starts; ``None`` for formats without pages."""
     section: str | None = None
     """Title of the chapter or slide the passage starts in, where the format has them."""
+    line: int = 1
+    """Line of the extracted text on which the passage starts."""
+    sentences: tuple[Span, ...] = ()
+    """The passage's sentences, as document offsets (what a citation can narrow to)."""
+    pages: PageMarks = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,11 +127,14 @@ class Citation:
     """1-based page (PDF page, slide) on which the quoted span starts; ``None`` for formats without pages."""
     section: str | None = None
     """Title of the chapter or slide the span is in, where the format has them."""
+    scope: Literal["sentence", "passage"] = "sentence"
+    """``sentence``: the span is the sentence(s) that support the claim; ``passage``: no single sentence
+    carries it (an LLM answer drawing on the passage as a whole), so the whole passage is cited."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "n": self.n, "source": self.source, "page": self.page, "section": self.section,
-            "start": self.start, "end": self.end, "text": self.text,
+            "start": self.start, "end": self.end, "text": self.text, "scope": self.scope,
         }
 
 

@@ -40,7 +40,8 @@ def test_ask_json_follows_the_schema_exactly(seeded_store: Path) -> None:
     assert "8 août" in data["answer"]
     text = SEED.read_text(encoding="utf-8")
     for citation in data["citations"]:
-        assert list(citation) == ["n", "source", "page", "section", "start", "end", "text"]
+        assert list(citation) == ["n", "source", "page", "section", "start", "end", "text", "scope"]
+        assert citation["scope"] == "sentence"
         assert citation["page"] is None and citation["section"] is None, "a .txt file has no pages or chapters"
         assert text[citation["start"] : citation["end"]] == citation["text"]
     assert data["passages"]

@@ -166,3 +166,56 @@ def test_server_killed_mid_answer_falls_back(seed_store: Path) -> None:
     assert isinstance(answer, Answer)
     assert answer.mode == "extractive" and answer.notice and "showing the extractive answer" in answer.notice
     assert "8 août" in answer.text
+
+
+DEADLINE = "les États-Unis ayant fixé une date limite au 8 août pour que la Russie fasse des avancées en matière de paix"
+
+
+def _deadline_passage(seed_store: Path, question: str) -> int:
+    with Assistant(store=str(seed_store), top_k=3) as bot:
+        return next(n for n, p in enumerate(bot.retrieve(question), start=1) if DEADLINE in p.text)
+
+
+def _assert_sentence_citation(citations: list[dict[str, Any]], n: int, passages: list[dict[str, Any]]) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    assert [c["n"] for c in citations] == [n]
+    cited = citations[0]
+    assert cited["scope"] == "sentence"
+    assert text[cited["start"] : cited["end"]] == cited["text"]
+    assert DEADLINE in cited["text"] and cited["text"].endswith("sanctions économiques."), "one whole sentence"
+    passage = passages[n - 1]
+    assert passage["start"] <= cited["start"] and cited["end"] <= passage["end"] and len(cited["text"]) < len(passage["text"]) / 2
+
+
+def test_llm_citations_narrow_to_the_supporting_sentence_on_a_real_server(server: str, seed_store: Path) -> None:
+    question = "Quelle date limite les États-Unis ont-ils fixée ?"
+    n = _deadline_passage(seed_store, question)
+    reply = f"Les États-Unis ont fixé une date limite au 8 août pour que la Russie fasse des avancées en matière de paix [{n}]."
+    with Assistant(store=str(seed_store), llm_model="smollm2", llm_base_url=server, top_k=3) as bot:
+        bot._chat_model = GrammarChatModel(bot.settings, reply)
+        answer = bot.ask(question)
+    assert answer.mode == "llm" and not answer.unsupported, answer.notice
+    data = answer.to_dict()
+    _assert_sentence_citation(data["citations"], n, data["passages"])
+
+
+def test_cli_json_in_llm_mode_cites_sentence_spans(seed_store: Path) -> None:
+    """``ask --json`` through a scripted OpenAI-compatible server on 127.0.0.1 that answers correctly."""
+    question = "What deadline did the US set?"
+    n = _deadline_passage(seed_store, question)
+    port = free_port()
+    reply = f"The US set a deadline of 8 August for Russia to make progress towards peace [{n}]."
+    proc = start_server([sys.executable, str(SERVER.with_name("slow_openai_server.py")), str(port), reply, "0"], port, timeout=30)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+        env.update(ASSISTANT_LLM_MODEL="scripted", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{port}/v1", ASSISTANT_STORE=str(seed_store),
+                   ASSISTANT_TOP_K="3")
+        result = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", question, "--json"], capture_output=True, text=True,
+                                env=env, timeout=300)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["mode"] == "llm" and data["unsupported"] == [] and data["answer"] == reply
+    _assert_sentence_citation(data["citations"], n, data["passages"])

@@ -352,3 +352,47 @@ def test_a_server_that_refuses_stream_options_still_streams() -> None:
     finally:
         server.kill()
         server.wait()
+
+
+# ---- citations narrowed to sentences ------------------------------------------------------------
+def _passage(text: str, start: int = 100) -> Passage:
+    from assistant.chunking import sentence_spans
+
+    return Passage("c1", "doc.txt", start, start + len(text), text, 1.0, line=3, sentences=tuple(sentence_spans(text, start)))
+
+
+def _narrowed(answer: str, text: str, threshold: float = 0.8) -> list[Any]:
+    from assistant.citations import check_answer
+    from assistant.generate import citations_for
+
+    embedder = FakeEmbedder()
+    passage = _passage(text)
+    sentences = [text[s.start - passage.start : s.end - passage.start] for s in passage.sentences]
+    result = check_answer(answer, [text], [embedder.embed_passages(sentences)], embedder.embed_passages, threshold, [sentences])
+    assert all(s.supported for s in result.sentences if "moon" not in s.text)
+    return citations_for(result, [passage])
+
+
+def test_an_llm_citation_is_the_sentence_that_carries_the_claim() -> None:
+    text = "Cats purr.\nCats sleep for about sixteen hours a day. Dogs bark at night."
+    [citation] = _narrowed(f"{CATS} [1]", text)
+    assert (citation.scope, citation.text, citation.start, citation.line) == ("sentence", CATS, 111, 4)
+    assert text[citation.start - 100 : citation.end - 100] == citation.text
+
+
+def test_a_claim_spread_over_two_sentences_cites_both_or_the_passage() -> None:
+    text = "The bridge opened in 1932. It cost 4 million dollars. Tolls ended later."
+    # bag-of-words cosine of the claim with its closest sentence is about 0.7: the threshold is set below it
+    [pair] = _narrowed("The bridge opened in 1932 and cost 4 million dollars [1].", text, 0.6)
+    assert pair.scope == "sentence" and pair.text == "The bridge opened in 1932. It cost 4 million dollars."
+    spread = "The bridge opened in 1932. Tolls ended later. It cost 4 million dollars."
+    [whole] = _narrowed("The bridge opened in 1932 and cost 4 million dollars [1].", spread, 0.6)
+    assert whole.scope == "passage" and whole.text == spread, "no single sentence or neighbouring pair holds both numbers"
+
+
+def test_unsupported_sentences_do_not_widen_a_supported_citation() -> None:
+    text = "Cats purr.\nCats sleep for about sixteen hours a day. Dogs bark at night."
+    citations = _narrowed(f"{CATS} [1] Cats also fly to the moon [1].", text)
+    assert [(c.scope, c.text) for c in citations] == [("sentence", CATS)]
+    [alone] = _narrowed("Cats also fly to the moon [1].", text)
+    assert alone.scope == "passage"

