@@ -142,8 +142,11 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
     digest = _data_digest()
     cached = workdir / "examples.pkl"
     if cached.exists():
-        with cached.open("rb") as f:
-            saved = pickle.load(f)
+        try:
+            with cached.open("rb") as f:
+                saved = pickle.load(f)
+        except (pickle.UnpicklingError, AttributeError, ModuleNotFoundError, EOFError):
+            saved = {}  # written by code whose types have changed since: rebuild
         if saved.get("digest") == digest and saved.get("version") == VERSION:
             return list(saved["examples"])
     workdir.mkdir(parents=True, exist_ok=True)
