@@ -110,7 +110,7 @@ def _chunk_id(source: str, content_hash: str, start: int, end: int) -> str:
 
 
 def _section_bounds(document: Document) -> list[int]:
-    """Where windows must break: chunks never straddle two chapters (or slides' sections)."""
+    """Where windows must break: a chunk never straddles two titled sections (chapters, headings, slides)."""
     inner = sorted({offset for offset, _ in document.sections if 0 < offset < len(document.text)})
     return [0, *inner, len(document.text)]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.loaders import load_text
+from assistant.loaders import load_document, load_text
 from tests.documents import write_docx, write_epub, write_odp, write_odt, write_pdf, write_pptx, write_scanned_pdf
 
 pytestmark = pytest.mark.integration
@@ -140,3 +140,17 @@ def test_a_store_from_before_pages_is_migrated_and_its_pdfs_read_again(tmp_path:
         assert [Path(p).name for p in report.updated] == ["lighthouse.pdf"] and [Path(p).name for p in report.unchanged] == ["notes.txt"]
         answer = bot.ask("What was the keeper's salary?")
         assert answer.citations[0].page == 2
+
+
+def test_sources_json_gives_each_passage_its_page(ingested: tuple[Path, Path]) -> None:
+    _, store = ingested
+    result = run("sources", "When was the lamp lit again?", "--json", "-k", "3", "--store", str(store))
+    assert result.returncode == 0, result.stderr
+    passages = json.loads(result.stdout)
+    top = passages[0]
+    assert list(top) == ["source", "page", "section", "start", "end", "text", "score"]
+    assert Path(top["source"]).name == "lighthouse.pdf" and "1837" in top["text"]
+    document = load_document(Path(top["source"]))
+    assert document.text[top["start"] : top["end"]] == top["text"]
+    assert top["page"] == document.page_at(top["start"]) == 1, "a passage is cited by the page it starts on"
+    assert document.page_at(top["start"] + top["text"].index("1837")) == 2, "(it runs on to page 2, where 1837 is)"
