@@ -106,7 +106,23 @@ def language(text: str) -> str:
     >>> language("Qui est le porte-parole du Kremlin ?"), language("Who is the spokesman?")
     ('fr', 'en')
     """
+    return _classify(text)
+
+
+def _classify(text: str) -> str:
     return str(_identifier().classify(text[:400])[0])
+
+
+LANGUAGE_PREFIX = 300
+"""A passage's language is identified on its first characters."""
+
+
+def passage_language(text: str) -> str:
+    """The language of a chunk, found once at ingest and stored: not cached (a big file would fill the cache).
+
+    Equal to ``language(text[:LANGUAGE_PREFIX])``, the cached form retrieval uses for chunks stored without it.
+    """
+    return _classify(text[:LANGUAGE_PREFIX])
 
 
 def anchors(text: str) -> frozenset[str]:

@@ -17,13 +17,14 @@ import itertools
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from assistant.chunking import iter_chunks
 from assistant.embed import Embedder
+from assistant.features import passage_language
 from assistant.loaders import SUPPORTED_SUFFIXES, UnreadableFile, load_document, read_bytes, unsupported
 from assistant.settings import Settings
 from assistant.store import Store, StoredDocument
@@ -124,7 +125,10 @@ def ingest(
                 continue
             loaded = load_document(file, data)
             del data
-            chunks = iter_chunks(source, loaded, digest, settings.chunk_size, settings.chunk_overlap)
+            chunks = (
+                replace(c, language=passage_language(c.text))
+                for c in iter_chunks(source, loaded, digest, settings.chunk_size, settings.chunk_overlap)
+            )
             first = list(itertools.islice(chunks, BATCH_CHUNKS + 1))
             if not first:
                 raise UnreadableFile("no text in file")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from assistant.embed import Embedder
-from assistant.features import Question, language, passage_features
+from assistant.features import LANGUAGE_PREFIX, Question, language, passage_features
 from assistant.scorer import Scorer
 from assistant.store import Store
 from assistant.types import Chunk, Passage, sentence_texts
@@ -99,7 +99,7 @@ def gather(
             continue
         matrix = vectors.get(cid)
         cos = matrix @ q.vector if matrix is not None and len(matrix) else None
-        lang = language(stored[cid].text[:300])
+        lang = stored[cid].language or language(stored[cid].text[:LANGUAGE_PREFIX])  # chunks stored before languages were
         candidates.append(Candidate(stored[cid], dense.get(cid, floor), cos, matrix, lexical.get(cid, 0.0), dense_rank.get(cid),
                                     lexical_rank.get(cid), lang == q.language, language=lang))
     shifted = [shift_cosines(c, shift(q, c.language)) for c in candidates]

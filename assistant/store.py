@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, ord INTEGER NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL, line INTEGER NOT NULL, text TEXT NOT NULL,
-    sentences TEXT NOT NULL, sentence_vectors BLOB, pages TEXT, section TEXT);
+    sentences TEXT NOT NULL, sentence_vectors BLOB, pages TEXT, section TEXT, language TEXT);
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source, ord);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     text, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
@@ -61,7 +61,7 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO fts(fts, rowid, text) VALUES ('delete', old.rowid, old.text); END;
 """
 
-_CHUNK_COLUMNS = "id, source, start, end, text, sentences, line, pages, section"
+_CHUNK_COLUMNS = "id, source, start, end, text, sentences, line, pages, section, language"
 _REEXTRACT = ("pdf",)
 """Formats whose extraction gained pages in schema 2: their documents are read again at the next ingest."""
 
@@ -104,7 +104,9 @@ class Store:
                 self.set_meta("schema_version", SCHEMA_VERSION)
             elif version == "1":
                 self._migrate_from_1()
-            elif version != SCHEMA_VERSION:
+            elif version == SCHEMA_VERSION:
+                self._add_columns()
+            else:
                 raise StoreError(f"store {self.path} has schema {version}, this version reads {SCHEMA_VERSION}; rebuild it")
         except sqlite3.DatabaseError as exc:
             raise StoreError(self._damaged(f"its manifest cannot be read ({exc})")) from None
@@ -114,7 +116,7 @@ class Store:
         self._count, self._count_key = 0, (-1, -1)
 
     def _migrate_from_1(self) -> None:
-        """Schema 1 -> 2: chunks gain page marks and a section. Nothing stored is lost.
+        """Schema 1 -> 2: chunks gain page marks, a section and their language. Nothing stored is lost.
 
         PDFs were stored without pages; forgetting their size and hash makes the
         next ingest extract them again (with pages) instead of skipping them.
@@ -122,11 +124,21 @@ class Store:
         with self.transaction():
             if self.meta("schema_version") != "1":  # another process migrated first
                 return
-            self.db.execute("ALTER TABLE chunks ADD COLUMN pages TEXT")
-            self.db.execute("ALTER TABLE chunks ADD COLUMN section TEXT")
+            self._add_columns()
             for suffix in _REEXTRACT:
                 self.db.execute("UPDATE documents SET size = -1, content_hash = '' WHERE lower(source) LIKE ?", (f"%.{suffix}",))
             self.set_meta("schema_version", SCHEMA_VERSION)
+
+    def _add_columns(self) -> None:
+        """Columns added to schema 2 after it first shipped (nullable: readers fill the gaps)."""
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(chunks)")}
+        for column in ("pages", "section", "language"):
+            if column not in present:
+                try:
+                    self.db.execute(f"ALTER TABLE chunks ADD COLUMN {column} TEXT")
+                except sqlite3.OperationalError as exc:  # another process added it a moment ago
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def _damaged(self, what: str) -> str:
         return (
@@ -342,11 +354,11 @@ class Store:
         self._set_dim(vectors.shape[1])
         self._chroma_upsert([c.id for c in chunks], vectors, [c.source for c in chunks])
         self.db.executemany(
-            "INSERT OR REPLACE INTO chunks(id, source, ord, start, end, line, text, sentences, sentence_vectors, pages, section)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO chunks(id, source, ord, start, end, line, text, sentences, sentence_vectors, pages, section, language)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (c.id, c.source, first_ord + i, c.start, c.end, c.line, c.text, json.dumps([(s.start, s.end) for s in c.sentences]),
-                 None if sv is None else sv.astype(np.float16).tobytes(), json.dumps(c.pages) if c.pages else None, c.section)
+                 None if sv is None else sv.astype(np.float16).tobytes(), json.dumps(c.pages) if c.pages else None, c.section, c.language)
                 for i, (c, sv) in enumerate(zip(chunks, sentence_vectors, strict=True))
             ],
         )
@@ -433,6 +445,7 @@ class _Transaction:
 
 
 def _stored_chunk(row: tuple[Any, ...]) -> Chunk:
-    chunk_id, source, start, end, text, sentences, line, pages, section = row
+    chunk_id, source, start, end, text, sentences, line, pages, section, language = row
     marks = tuple((int(o), int(p)) for o, p in json.loads(pages)) if pages else ()
-    return Chunk(chunk_id, source, start, end, text, tuple(Span(a, b) for a, b in json.loads(sentences)), line, marks, section)
+    spans = tuple(Span(a, b) for a, b in json.loads(sentences))
+    return Chunk(chunk_id, source, start, end, text, spans, line, marks, section, language)

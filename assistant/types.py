@@ -77,6 +77,8 @@ class Chunk:
     line: int = 1
     pages: PageMarks = ()
     section: str | None = None
+    language: str | None = None
+    """ISO 639-1 code of the chunk's text, found once at ingest (``None``: not known yet)."""
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self.pages, offset)

@@ -48,7 +48,7 @@ from assistant.features import (  # noqa: E402
     PASSAGE_FEATURES,
     SENTENCE_FEATURES,
     answerable_features,
-    language,
+    passage_language,
     shapes,
 )
 from assistant.retrieve import candidate_features, rank, shift_cosines  # noqa: E402
@@ -99,7 +99,7 @@ def cross_language_shift(train: list[Example], workdir: Path) -> float:
         ids = [row[0] for row in store.db.execute("SELECT id FROM chunks ORDER BY rowid")]
         chunks, vectors = store.chunks_by_id(ids), store.sentence_vectors(ids)
     for chunk_id, matrix in vectors.items():
-        means[language(chunks[chunk_id].text[:300])].append(matrix.mean(axis=0))
+        means[passage_language(chunks[chunk_id].text)].append(matrix.mean(axis=0))
     centre = {lang: np.mean(rows, axis=0) for lang, rows in means.items() if len(rows) >= 50}
     gaps = [float(e.question.vector @ centre[e.question.language] - e.question.vector @ centre[other])  # type: ignore[attr-defined]
             for e in train if e.question.language in centre for other in centre if other != e.question.language]  # type: ignore[attr-defined]

@@ -190,3 +190,14 @@ def test_lexical_search_reads_a_bounded_number_of_postings(bot: Assistant, docs:
     monkeypatch.setattr(store_module, "MAX_POSTINGS", 1)
     rarest = min(terms, key=lambda t: (frequency[t], t))
     assert store._selective_terms(terms) == [rarest], "the rarest term alone when the budget is tiny"
+
+
+def test_each_chunk_keeps_its_language_and_older_stores_still_answer(bot: Assistant, docs: Path) -> None:
+    bot.ingest([docs])
+    store = bot._open_store(create=False)
+    languages = {Path(source).name: {c.language for c in store.chunks_of(source)} for source in store.documents()}
+    assert languages["cats.txt"] == {"en"} and languages["paris.md"] == {"fr"}
+    store.db.execute("UPDATE chunks SET language = NULL")  # as stored before languages were kept
+    assert {c.language for c in store.chunks_of(next(iter(store.documents())))} == {None}
+    answer = bot.ask("How long do cats sleep?")
+    assert "sixteen hours" in answer.text, "the language is then found when answering"

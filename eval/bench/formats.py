@@ -4,8 +4,8 @@
 
 Each large file is written with the same real writers as the tests (fpdf2,
 python-docx, python-pptx, ebooklib, odfpy; ``pip install -e ".[test,bench]"``)
-and every measurement runs in its own subprocess, so peak memory (ru_maxrss) is
-its own. Printed side by side, one run: a child that only imports the loaders
+and every measurement runs in its own subprocess, so peak memory (VmHWM) is its
+own. Printed side by side, one run: a child that only imports the loaders
 (the baseline), then each loader on its file: seconds, characters per second,
 peak memory, and the peak added by loading (the peak is reset after the imports
 through ``/proc/self/clear_refs``, Linux only). For PDF, pypdfium2 (if

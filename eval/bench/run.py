@@ -3,7 +3,7 @@
     .venv/bin/python eval/bench/run.py [--docs 1000 | --all] [--sizes 1000,10000,100000] [--questions 200]
 
 Writes ``eval/results/bench-DATE.json`` and ``eval/results/bench-DATE.png``. Each
-measured pipeline runs in its own subprocess, so peak memory (ru_maxrss) is its own.
+measured pipeline runs in its own subprocess, so peak memory (VmHWM) is its own.
 
 1. Ingestion of SciFact abstracts (one .txt per abstract): ours (default, chunk and
    sentence vectors), ours with ``sentence_vectors=false`` (chunk vectors only), and
@@ -50,7 +50,12 @@ RECALL_DEPTH = 40
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM where there is /proc: ru_maxrss survives exec, so it can report the parent's peak
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # ---- the corpus --------------------------------------------------------------------------------
@@ -190,6 +195,7 @@ def fill(store: str, size: int) -> None:
     """Grow the store to ``size`` chunks with synthetic ones derived from the real chunks (no embedding)."""
     import numpy as np
 
+    from assistant.features import passage_language
     from assistant.settings import load_settings
     from assistant.store import Store, StoredDocument
     from assistant.types import Chunk, Span
@@ -223,7 +229,8 @@ def fill(store: str, size: int) -> None:
                         relative = [(s - a[3], e - a[3]) for s, e in json.loads(a[2])]
                         keep = [i for i, (_, e) in enumerate(relative) if e <= half]
                         spans = tuple(Span(offset + relative[i][0], offset + relative[i][1]) for i in keep)
-                        chunks.append(Chunk(f"syn{have + made + d + j:08d}", source, offset, offset + len(text), text, spans, 1))
+                        chunks.append(Chunk(f"syn{have + made + d + j:08d}", source, offset, offset + len(text), text, spans, 1,
+                                            language=passage_language(text)))  # as ingest stores it
                         sentences.append(sentence_vectors[a[0]][keep] if a[0] in sentence_vectors else None)
                         offset += len(text) + 1
                     db.add_chunks(chunks, 0, np.asarray(matrix), sentences)
