@@ -23,7 +23,7 @@ from assistant.embed import Embedder
 from assistant.features import SentenceInput, answerable_features, sentence_features
 from assistant.retrieve import Retrieval, fill_sentence_vectors
 from assistant.scorer import Scorer
-from assistant.types import CANNOT_ANSWER, Citation, sentence_texts
+from assistant.types import CANNOT_ANSWER, Citation, line_at, sentence_texts
 
 MAX_WORDS = 60
 """A second sentence is quoted only if the answer stays within this many words (answers are quotes, not pages)."""
@@ -61,7 +61,7 @@ def candidate_sentences(retrieval: Retrieval, scorer: Scorer, embedder: Embedder
         if cosines is None or len(cosines) != len(chunk.sentences):
             continue
         for i, (span, text) in enumerate(zip(chunk.sentences, sentence_texts(chunk), strict=True)):
-            line = chunk.line + chunk.text.count("\n", 0, span.start - chunk.start)
+            line = line_at(chunk, span.start)
             found.append(Sentence(chunk.id, chunk.source, span.start, span.end, text, line, rank, candidate.same_language,
                                   chunk.page_at(span.start), chunk.section))
             inputs.append(SentenceInput(text, float(cosines[i]), candidate.score, rank, i == 0))

@@ -23,7 +23,7 @@ from assistant.chunking import count_tokens
 from assistant.citations import CheckResult
 from assistant.llm import ChatModel, Completion, LLMError, Message
 from assistant.prompts import prompt
-from assistant.types import CANNOT_ANSWER, Citation, Passage, page_at
+from assistant.types import CANNOT_ANSWER, Citation, Passage, line_at, page_at
 
 
 @dataclass
@@ -87,7 +87,7 @@ def citations_for(result: CheckResult, passages: list[Passage]) -> list[Citation
             continue
         for first, last in sorted({span for span in supports if span is not None}):
             start, end = p.sentences[first].start, p.sentences[last].end
-            line = p.line + p.text.count("\n", 0, start - p.start)
+            line = line_at(p, start)
             text = p.text[start - p.start : end - p.start]
             out.append(Citation(n, p.source, start, end, text, p.chunk_id, line, page_at(p.pages, start), p.section, "sentence"))
     return out

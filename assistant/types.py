@@ -55,8 +55,28 @@ def page_at(marks: PageMarks, offset: int) -> int | None:
     """
     if not marks:
         return None
-    at = bisect.bisect_right([offset_ for offset_, _ in marks], offset)
+    at = bisect.bisect_right(marks, offset, key=lambda mark: mark[0])
     return marks[max(at, 1) - 1][1]
+
+
+class Located(Protocol):
+    """A piece of a document that knows its first line: a chunk, a passage."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+
+
+def line_at(piece: Located, offset: int) -> int:
+    """Line of the document's text at ``offset``, an offset inside ``piece``.
+
+    >>> line_at(Chunk("c", "d", 10, 20, "ab\\ncd\\nef", line=3), 16)
+    5
+    """
+    return piece.line + piece.text.count("\n", 0, offset - piece.start)
 
 
 @dataclass(frozen=True)

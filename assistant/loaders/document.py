@@ -64,7 +64,7 @@ class Document:
 
     def section_at(self, offset: int) -> str | None:
         """Title of the section holding ``offset``, if the format has titled sections."""
-        at = bisect.bisect_right([o for o, _ in self.sections], offset)
+        at = bisect.bisect_right(self.sections, offset, key=lambda section: section[0])
         return self.sections[at - 1][1] if at else None
 
 
