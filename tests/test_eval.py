@@ -74,3 +74,17 @@ def test_malformed_gold_file_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{gold}:1: field 'unanswerable' must be true or false" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_report_says_where_each_citation_points_page_included() -> None:
+    from assistant.evaluation import score_question
+    from assistant.gold import GoldQuestion
+    from assistant.types import Answer, Citation, Passage
+
+    passage = Passage("c1", "report.pdf", 100, 160, "The keeper's salary was 450 francs a year.", 1.0, page=3)
+    citation = Citation(1, "report.pdf", 100, 142, passage.text, "c1", page=3)
+    answer = Answer("What was the salary?", f"“{passage.text}” [1]", [citation], [passage], False, "extractive")
+    gold = GoldQuestion("q1", "What was the salary?", ("450 francs",), ("450 francs",), False)
+    result = score_question(gold, answer, 5.0)
+    assert result.cited == [{"source": "report.pdf", "page": 3, "start": 100, "end": 142}]
+    assert result.correct and result.cited_correctly
