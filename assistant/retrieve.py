@@ -88,8 +88,7 @@ def gather(
     dense = dict(dense_hits)
     lexical = dict(lexical_hits)
     ids = list(dict.fromkeys([cid for cid, _ in dense_hits] + [cid for cid, _ in lexical_hits]))
-    stored = store.chunks_by_id(ids)  # ids the manifest does not know are orphans of a crashed write: ignored
-    vectors = store.sentence_vectors(list(stored))
+    stored, vectors = store.chunks_with_vectors(ids)  # ids the manifest does not know are orphans of a crashed write: ignored
     floor = min(dense.values(), default=0.0)
     dense_rank = {cid: rank for rank, (cid, _) in enumerate(dense_hits, start=1)}
     lexical_rank = {cid: rank for rank, (cid, _) in enumerate(lexical_hits, start=1)}

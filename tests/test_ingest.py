@@ -179,6 +179,19 @@ def test_a_reader_sees_chunk_counts_change_when_another_process_writes(bot: Assi
         assert reader.chunk_count() == before
 
 
+def test_a_reader_finds_words_another_process_added_after_it_searched(bot: Assistant, docs: Path, tmp_path: Path) -> None:
+    from assistant.settings import load_settings
+    from assistant.store import Store
+
+    bot.ingest([docs])
+    with Store(load_settings(store=str(tmp_path / "store")), create=False) as reader:
+        assert reader.lexical_search("owls", 5) == [], "no owls yet (and the reader remembers how rare the word is)"
+        (docs / "more.txt").write_text("Owls hunt at night.\n\nThey turn their heads far around.", encoding="utf-8")
+        bot.ingest([docs])
+        hits = reader.lexical_search("owls", 5)
+        assert hits and "Owls hunt" in reader.chunks_by_id([hits[0][0]])[hits[0][0]].text
+
+
 def test_lexical_search_reads_a_bounded_number_of_postings(bot: Assistant, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import assistant.store as store_module
 
