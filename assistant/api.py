@@ -23,7 +23,7 @@ from assistant.errors import QuestionError
 from assistant.llm import ChatModel, make_chat_model
 from assistant.scorer import Scorer, cached_scorer
 from assistant.settings import Settings, load_settings
-from assistant.types import CANNOT_ANSWER, Answer, IngestReport, Passage, StoreStatus
+from assistant.types import CANNOT_ANSWER, Answer, IngestReport, Passage, StoredFile, StoreStatus
 
 if TYPE_CHECKING:
     from assistant.conversation import Conversation
@@ -75,18 +75,22 @@ class Assistant:
 
     def forget(self, paths: Sequence[str | Path]) -> list[str]:
         """Remove documents (files, or every document under a folder) from the store; returns their sources."""
+        from assistant.ingest import under
+
         store = self._open_store(create=False)
         store.acquire_write_lock()
         try:
-            known = store.documents()
-            targets = []
-            for raw in paths:
-                path = str(Path(raw).expanduser().resolve())
-                targets += [s for s in known if s == path or s.startswith(path.rstrip("/") + "/")]
-            store.remove(sorted(set(targets)))
-            return sorted(set(targets))
+            targets = sorted(under(store.documents(), paths))
+            store.remove(targets)
+            return targets
         finally:
             store.release_write_lock()
+
+    def documents(self) -> list[StoredFile]:
+        """What the store holds, one entry per document, sorted by path."""
+        if not Path(self.settings.store).expanduser().exists():
+            return []
+        return self._open_store(create=False).listing()
 
     def status(self) -> StoreStatus:
         path = Path(self.settings.store).expanduser()

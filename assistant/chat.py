@@ -40,6 +40,8 @@ class ChatSession:
         self.conversation = bot.chat()
         self.k = bot.settings.top_k
         self.last: Answer | None = None
+        self.errors = 0
+        """Questions that failed with an error: the chat then exits with code 2."""
 
     def banner(self) -> None:
         status = self.bot.status()
@@ -73,6 +75,7 @@ class ChatSession:
                 answer = self.conversation.ask(line, self.k)
                 render_answer(self.console, answer, self.show_path)
         except AssistantError as error:
+            self.errors += 1
             self.console.print(Text(f"error: {error}", style="red"))
             return True
         self.last = answer
@@ -113,11 +116,12 @@ class ChatSession:
                 break
 
 
-def run_chat(bot: Assistant, console: Console, show_path: Callable[[str], str]) -> None:
+def run_chat(bot: Assistant, console: Console, show_path: Callable[[str], str]) -> int:
+    """Run the chat until /quit or the end of input; return how many questions failed with an error."""
     session = ChatSession(bot, console, show_path)
     if not sys.stdin.isatty():
         session.run_lines(sys.stdin)
-        return
+        return session.errors
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory
 
@@ -139,3 +143,4 @@ def run_chat(bot: Assistant, console: Console, show_path: Callable[[str], str]) 
         except KeyboardInterrupt:
             console.print(Text("\n(answer cancelled)", style="yellow"))
     console.print(Text("bye", style="dim"))
+    return session.errors

@@ -15,7 +15,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, IngestInterrupted
 
 app = typer.Typer(
     name="assistant",
@@ -26,9 +26,12 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store directory [env: ASSISTANT_STORE; default: .assistant].", show_default=False)]
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store directory \\[env: ASSISTANT_STORE; default: .assistant].", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
-KOpt = Annotated[int | None, typer.Option("-k", "--top-k", help="Passages to retrieve [env: ASSISTANT_TOP_K; default: 5].", show_default=False, min=1, max=100)]
+KOpt = Annotated[
+    int | None,
+    typer.Option("-k", "--top-k", help="Passages to retrieve \\[env: ASSISTANT_TOP_K; default: 5].", show_default=False, min=1, max=100),
+]
 
 
 def _console(stderr: bool = False) -> Any:
@@ -66,7 +69,8 @@ def ingest(
     """Add documents to the store (.txt, .md, .html, .pdf); unchanged files are not re-embedded.
 
     Shows a progress bar on a terminal and a summary table at the end. Exit code 1
-    when some files were skipped (the others are stored).
+    when some files were skipped (the others are stored); 130 after Ctrl-C (what was
+    stored stays; run the same command to continue).
 
     [b]Examples[/]
 
@@ -82,6 +86,12 @@ def ingest(
             report = bot.ingest(paths, prune=prune, progress=progress.update)
     except AssistantError as error:
         _fail(error)
+    except IngestInterrupted as interrupted:
+        _console(stderr=True).print(str(interrupted), markup=False, highlight=False)
+        raise typer.Exit(130) from None
+    except KeyboardInterrupt:  # before the first file (opening the store, loading the model)
+        _console(stderr=True).print("interrupted: 0 files stored; run the same command to continue", markup=False, highlight=False)
+        raise typer.Exit(130) from None
     if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -151,6 +161,28 @@ def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
+def documents(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
+    """List the stored documents: path, chunks, size and when each was added.
+
+    [b]Examples[/]
+
+      assistant documents
+      assistant documents --json
+    """
+    try:
+        with _bot(store=store) as bot:
+            stored = bot.documents()
+    except AssistantError as error:
+        _fail(error)
+    if as_json:
+        print(json.dumps([d.to_dict() for d in stored], ensure_ascii=False))
+        return
+    from assistant.render import render_documents
+
+    render_documents(_console(), stored, _show_path)
+
+
+@app.command()
 def forget(
     paths: Annotated[list[Path], typer.Argument(help="Files, or folders whose documents to remove.", show_default=False)],
     store: StoreOpt = None,
@@ -169,7 +201,7 @@ def forget(
         _fail(error)
     console = _console()
     if not removed:
-        console.print("No stored document matches; `assistant status` shows what the store holds.")
+        console.print("No stored document matches; `assistant documents` lists what the store holds.")
         raise typer.Exit(1)
     for source in removed:
         console.print(f"forgot {_show_path(source)}", markup=False)
@@ -206,7 +238,8 @@ def chat(k: KOpt = None, store: StoreOpt = None) -> None:
     """Talk with your documents: answers with sources, follow-up questions, history.
 
     Commands inside: /help, /sources, /reset, /k N, /quit. With standard input
-    not a terminal, answers each line and exits.
+    not a terminal, answers each line and exits. Exit code 2 when a question
+    failed with an error (the others are answered).
 
     [b]Examples[/]
 
@@ -217,16 +250,18 @@ def chat(k: KOpt = None, store: StoreOpt = None) -> None:
 
     try:
         with _bot(store=store, top_k=k) as bot:
-            run_chat(bot, _console(), _show_path)
+            errors = run_chat(bot, _console(), _show_path)
     except AssistantError as error:
         _fail(error)
+    if errors:
+        raise typer.Exit(2)
 
 
 @app.command("eval")
 def evaluate(
     gold: Annotated[Path, typer.Argument(help="Gold questions, JSON lines (see eval/gold/seeds.jsonl).", show_default=False)],
-    docs: Annotated[list[Path] | None, typer.Option("--docs", help="Documents to ingest [default: seeds/].", show_default=False)] = None,
-    store: Annotated[Path | None, typer.Option("--store", help="Store to use [default: a fresh temporary one].", show_default=False)] = None,
+    docs: Annotated[list[Path] | None, typer.Option("--docs", help="Documents to ingest \\[default: seeds/].", show_default=False)] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="Store to use \\[default: a fresh temporary one].", show_default=False)] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the JSON report here.", show_default=False)] = None,
     baseline: Annotated[Path | None, typer.Option("--baseline", help="Earlier report: exit 1 if a quality metric is lower.", show_default=False)] = None,
     tolerance: Annotated[float, typer.Option("--tolerance", help="Allowed drop per metric before it counts as a regression.", min=0.0)] = 0.0,

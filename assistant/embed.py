@@ -65,6 +65,8 @@ class OpenAIEmbedder:
         self.batch_size = settings.embed_batch_size
         self.concurrency = settings.embed_concurrency
         self.base_url = settings.embed_base_url
+        self.slice_chars = self.batch_size * self.concurrency * 400
+        """Characters per call from ingest: enough texts to fill every concurrent request."""
         self._settings = settings
         self._client = client
 

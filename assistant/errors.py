@@ -6,6 +6,11 @@ raises them as they are. Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.types import IngestReport
+
 
 class AssistantError(Exception):
     """Base class: ``str(error)`` is the whole message shown to the user."""
@@ -29,3 +34,14 @@ class QuestionError(AssistantError):
 
 class GoldFileError(AssistantError):
     """A gold file for the evaluation harness is malformed."""
+
+
+class IngestInterrupted(KeyboardInterrupt):
+    """Ctrl-C during an ingest. Whole documents stored before it stay stored (the one being written is rolled back).
+
+    A ``KeyboardInterrupt``, so code that stops on Ctrl-C still does; ``report`` says what was stored.
+    """
+
+    def __init__(self, report: IngestReport) -> None:
+        super().__init__(f"interrupted: {report.files_stored} files stored; run the same command to continue")
+        self.report = report

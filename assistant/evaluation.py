@@ -199,7 +199,12 @@ def evaluate(
         with Assistant(store=str(store or Path(scratch) / "store"), embedder=embedder, chat_model=chat_model, **overrides) as bot:
             ingest = bot.ingest(docs or ["seeds"])
             if not ingest.added and not ingest.updated and not ingest.unchanged:
-                raise GoldFileError(f"no documents could be ingested from {', '.join(map(str, docs or ['seeds']))}")
+                where = ", ".join(map(str, docs or ["seeds"]))
+                reasons = "; ".join(f"{s.path}: {s.reason}" for s in ingest.skipped[:3])
+                raise GoldFileError(
+                    f"no documents could be ingested from {where}" + (f" ({reasons})" if reasons else "")
+                    + f"; run from the folder that holds them or pass the gold file's documents with --docs PATH (working directory: {Path.cwd()})"
+                )
             report = run_eval(bot, questions, judge=judge, progress=progress)
     report["gold"] = str(gold)
     report["docs"] = [str(d) for d in docs or ["seeds"]]

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.text import Text
 
-from assistant.types import Answer, Citation, IngestReport, Passage
+from assistant.types import Answer, Citation, IngestReport, Passage, StoredFile
 
 QUOTE_CHARS = 300
 
@@ -84,10 +85,14 @@ def source_label(citation: Citation, show_path: Callable[[str], str]) -> str:
 
 
 def render_sources(console: Console, answer: Answer, show_path: Callable[[str], str], full: bool = False) -> None:
+    """The numbered quotes; ``full``: the whole passage behind each citation, its quoted spans underlined."""
     if not answer.citations:
         return
     console.print()
     console.print(Text("Sources", style="bold underline"))
+    if full:
+        _render_passages_of(console, answer, show_path)
+        return
     for c in answer.citations:
         head = Text(f"[{c.n}] ", style="bold cyan")
         head.append(source_label(c, show_path), style="cyan")
@@ -96,10 +101,34 @@ def render_sources(console: Console, answer: Answer, show_path: Callable[[str], 
         console.print(Text(f"    “{c.text if full else shorten(c.text)}”"))
 
 
+def _render_passages_of(console: Console, answer: Answer, show_path: Callable[[str], str]) -> None:
+    by_chunk = {p.chunk_id: p for p in answer.passages}
+    shown: dict[str, list[Citation]] = {}
+    for c in answer.citations:
+        shown.setdefault(c.chunk_id if c.chunk_id in by_chunk else f"{c.source}:{c.start}", []).append(c)
+    for key, citations in shown.items():
+        passage = by_chunk.get(key)
+        numbers = "".join(dict.fromkeys(f"[{c.n}]" for c in citations))
+        head = Text(f"{numbers} ", style="bold cyan")
+        head.append(source_label(citations[0], show_path), style="cyan")
+        if passage is None:  # a citation without its passage (not produced by the answerers): the quote is all there is
+            console.print(head)
+            console.print(Text(f"    “{citations[0].text}”"))
+            continue
+        head.append(f"  (passage, chars {passage.start}-{passage.end})", style="dim")
+        console.print(head)
+        body = Text(passage.text)
+        for c in citations:
+            body.stylize("bold underline", max(0, c.start - passage.start), max(0, c.end - passage.start))
+        console.print(Padding(body, (0, 0, 0, 4)))
+
+
 class IngestProgress:
     """A rich progress bar for ingestion on a terminal; one quiet line per file otherwise.
 
-    ``quiet`` prints nothing (``--json`` output must stay one object).
+    The bar measures bytes of the files found (unchanged files count at once, the
+    others as their chunks are embedded), so the time left comes from the measured
+    embedding rate. ``quiet`` prints nothing (``--json`` output must stay one object).
     """
 
     def __init__(self, console: Console, show_path: Callable[[str], str], quiet: bool = False) -> None:
@@ -108,16 +137,16 @@ class IngestProgress:
         self.quiet = quiet
         self._bar: Any = None
         self._task: Any = None
+        self._last_line = ""
 
     def __enter__(self) -> IngestProgress:
         if self.console.is_terminal and not self.quiet:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
             self._bar = Progress(
                 TextColumn("[bold]ingesting"),
                 BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("files · {task.fields[chunks]} chunks · {task.fields[rate]}"),
+                TextColumn("{task.fields[files]} files · {task.fields[chunks]} chunks · {task.fields[rate]}"),
                 TimeElapsedColumn(),
                 TextColumn("left"),
                 TimeRemainingColumn(),
@@ -126,7 +155,7 @@ class IngestProgress:
                 transient=True,
             )
             self._bar.__enter__()
-            self._task = self._bar.add_task("ingest", total=None, chunks=0, rate="", where="")
+            self._task = self._bar.add_task("ingest", total=None, files="0/0", chunks=0, rate="", where="")
         return self
 
     def update(self, progress: Any) -> None:
@@ -134,12 +163,16 @@ class IngestProgress:
             return
         where = self.show_path(progress.path) + (f" p. {progress.page}/{progress.pages}" if progress.page else "")
         if self._bar is None:
-            self.console.print(f"[{progress.files_done}/{progress.files_total}] {where}", markup=False, highlight=False)
+            line = f"[{progress.files_done}/{progress.files_total}] {where}"
+            if line != self._last_line:  # progress also comes after each embedded slice: one line per file (or page)
+                self.console.print(line, markup=False, highlight=False)
+                self._last_line = line
             return
         elapsed = self._bar.tasks[0].elapsed or 0.0
-        rate = f"{progress.chunks_done / elapsed:.1f} chunks/s" if elapsed > 0 else ""
+        rate = f"{progress.chunks_done / elapsed:.1f} chunks/s" if elapsed > 0 and progress.chunks_done else "starting"
         self._bar.update(
-            self._task, total=progress.files_total, completed=progress.files_done, chunks=progress.chunks_done, rate=rate, where=where
+            self._task, total=max(progress.bytes_total, 1), completed=progress.bytes_done, files=f"{progress.files_done}/{progress.files_total}",
+            chunks=progress.chunks_done, rate=rate, where=where,
         )
 
     def __exit__(self, *exc: Any) -> None:
@@ -168,6 +201,36 @@ def render_ingest_report(console: Console, report: IngestReport, show_path: Call
         for item in report.skipped:
             skipped.add_row(show_path(item.path), item.reason)
         console.print(skipped)
+    if report.missing:
+        names = ", ".join(show_path(p) for p in report.missing[:5]) + (f" and {len(report.missing) - 5} more" if len(report.missing) > 5 else "")
+        console.print(
+            Text(f"{len(report.missing)} stored document(s) from these paths are gone from disk and still answered from: {names}. "
+                 "Run the same command with --prune to remove them.", style="yellow")
+        )
+
+
+def render_documents(console: Console, documents: list[StoredFile], show_path: Callable[[str], str]) -> None:
+    """``assistant documents``: one row per stored document, then the totals."""
+    from datetime import datetime
+
+    from rich.table import Table
+
+    if not documents:
+        console.print("The store holds no documents; add some with `assistant ingest PATH...`.")
+        return
+    table = Table("document", "chunks", "size", "added", show_edge=False)
+    for d in documents:
+        added = datetime.fromtimestamp(d.added).strftime("%Y-%m-%d %H:%M")
+        table.add_row(show_path(d.source), str(d.chunks), _size(d.size), added)
+    console.print(table)
+    console.print(Text(f"{len(documents)} documents, {sum(d.chunks for d in documents)} chunks", style="dim"))
+
+
+def _size(n: int) -> str:
+    """``_size(512) == "512 B"``, ``_size(2048) == "2.0 KB"``."""
+    if n < 1024:
+        return f"{n} B"
+    return f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
 def render_passages(console: Console, passages: list[Passage], show_path: Callable[[str], str]) -> None:

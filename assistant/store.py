@@ -34,7 +34,7 @@ import numpy as np
 from assistant.errors import ConfigError, EmbedderMismatchError, StoreError
 from assistant.lexicon import search_terms
 from assistant.settings import Settings, prepare_offline
-from assistant.types import Chunk, Span, StoreStatus
+from assistant.types import Chunk, Span, StoredFile, StoreStatus
 
 SCHEMA_VERSION = "2"
 MAX_TERMS = 6
@@ -229,6 +229,10 @@ class Store:
     def documents(self) -> dict[str, StoredDocument]:
         rows = self.db.execute("SELECT source, content_hash, size, mtime_ns FROM documents")
         return {row[0]: StoredDocument(*row) for row in rows}
+
+    def listing(self) -> list[StoredFile]:
+        rows = self.db.execute("SELECT source, chunks, size, ingested_at FROM documents ORDER BY source")
+        return [StoredFile(source, int(chunks), int(size), float(added)) for source, chunks, size, added in rows]
 
     def chunk_count(self) -> int:
         """Cached until this or another connection writes: counting 100k rows costs a millisecond per question."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 CANNOT_ANSWER = "I cannot answer this from the documents."
@@ -209,11 +210,34 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    """Stored from the given paths, their files now gone, kept (``--prune`` removes them)."""
     chunks_embedded: int = 0
     seconds: float = 0.0
 
+    @property
+    def files_stored(self) -> int:
+        """Documents added or updated by this run."""
+        return len(self.added) + len(self.updated)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One document in the store, as ``assistant documents`` lists it."""
+
+    source: str
+    chunks: int
+    size: int
+    """Bytes of the file when it was stored."""
+    added: float
+    """When its current content was stored (Unix time)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        added = datetime.fromtimestamp(self.added, tz=UTC).isoformat(timespec="seconds")
+        return {"source": self.source, "chunks": self.chunks, "size": self.size, "added": added}
 
 
 @dataclass(frozen=True)

