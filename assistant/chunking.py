@@ -61,11 +61,17 @@ def _punkt() -> Any:
     return globals_helper.punkt_tokenizer
 
 
+_MARKER = re.compile(r"(?:[-*+•▪◦‣]|#{1,6}|>)[ \t]+")
+"""List bullets, Markdown heading marks and quote marks that open a line."""
+
+
 def sentence_spans(text: str, offset: int = 0) -> list[Span]:
-    """Sentence spans of ``text`` (shifted by ``offset``), whitespace trimmed, lines kept apart.
+    """Sentence spans of ``text`` (shifted by ``offset``), whitespace trimmed, lines kept apart, list bullets left out.
 
     >>> sentence_spans("One. Two!\\nThree")
     [Span(start=0, end=4), Span(start=5, end=9), Span(start=10, end=15)]
+    >>> sentence_spans("## Plan\\n- Buy milk.")
+    [Span(start=3, end=7), Span(start=10, end=19)]
     """
     spans: list[Span] = []
     for start, end in _punkt().span_tokenize(text):
@@ -75,6 +81,9 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
                 s += 1
             while e > s and text[e - 1].isspace():
                 e -= 1
+            marker = _MARKER.match(text, s, e)
+            if marker and marker.end() < e:  # "- item", "# Heading", "> quote": the mark is layout, not the sentence
+                s = marker.end()
             if e > s:
                 spans.append(Span(offset + s, offset + e))
     return spans

@@ -2,8 +2,10 @@
 
 Before retrieval, a follow-up ("and who set it?") becomes a standalone
 question: the LLM rewrites it with ``prompts/condense.txt`` when one is
-configured; otherwise (or if that fails) it is joined to the previous
-questions, which is what retrieval and sentence scoring need.
+configured; otherwise (or if that fails) a question that reads as a follow-up
+(:func:`is_follow_up`) is joined to the previous standalone question, which is
+what retrieval and sentence scoring need, and a question that stands on its
+own is asked as it is.
 """
 
 from __future__ import annotations
@@ -17,7 +19,22 @@ if TYPE_CHECKING:
     from assistant.api import Assistant
 
 HISTORY_TURNS = 4
-COMBINED_QUESTIONS = 2
+FOLLOW_UP_WORDS = 5
+CONTEXT_WORDS = 40
+"""At most this many words of the previous standalone question go before a follow-up."""
+"""Questions this short lean on the conversation ("and when was that?", "et avec qui ?")."""
+CONNECTORS = frozenset({"and", "but", "so", "also", "then", "et", "mais", "puis", "alors", "aussi", "y", "pero", "und", "aber", "e", "ma"})
+"""A question opening with one of these continues the previous one, however long it is."""
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question needs the conversation to be understood (without an LLM to rewrite it).
+
+    >>> [is_follow_up(q) for q in ["and when was that?", "Combien de temps a duré la réunion ?", "And what did they decide about the sanctions?"]]
+    [True, False, True]
+    """
+    words = question.split()
+    return len(words) <= FOLLOW_UP_WORDS or words[0].lower().strip(",") in CONNECTORS
 
 
 class Conversation:
@@ -48,8 +65,12 @@ class Conversation:
                     return self.assistant.clean_question(rewritten.splitlines()[0])
             except LLMError as error:
                 self.notice = f"{error}; joined the follow-up to the previous question instead"
-        previous = [t.question for t in self.turns[-COMBINED_QUESTIONS:]]
-        return self.assistant.clean_question(" ".join([*previous, question]))
+        if not is_follow_up(question):
+            return question
+        last = self.turns[-1]
+        previous = last.standalone_question or self.assistant.clean_question(last.question)
+        previous = " ".join(previous.split()[-CONTEXT_WORDS:])  # a long conversation must not push the follow-up out
+        return self.assistant.clean_question(f"{previous} {question}")
 
     def stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
         """Like :meth:`Assistant.stream`, in the context of the conversation."""

@@ -15,6 +15,7 @@ against the file: ``source_text[start:end] == citation.text``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,11 +62,41 @@ def candidate_sentences(retrieval: Retrieval, scorer: Scorer, embedder: Embedder
         if cosines is None or len(cosines) != len(chunk.sentences):
             continue
         for i, (span, text) in enumerate(zip(chunk.sentences, sentence_texts(chunk), strict=True)):
+            if not quotable(text, chunk.section):
+                continue
             line = line_at(chunk, span.start)
             found.append(Sentence(chunk.id, chunk.source, span.start, span.end, text, line, rank, candidate.same_language,
                                   chunk.page_at(span.start), chunk.section))
             inputs.append(SentenceInput(text, float(cosines[i]), candidate.score, rank, i == 0))
     return found, sentence_features(retrieval.question, inputs)
+
+
+_LETTER_WORD = re.compile(r"[^\W\d_]+")
+_SEPARATORS = re.compile(r"[|·•»›]")
+_SPACELESS = re.compile(r"[\u0e00-\u109f\u1780-\u17ff\u2e80-\u9fff\uf900-\ufaff]")
+"""Thai, Lao, Khmer, Myanmar, CJK and kana: scripts written without spaces between words."""
+
+
+def quotable(text: str, section: str | None = None) -> bool:
+    """Whether a sentence can be an answer on its own: real words, not a heading, a menu or a fragment.
+
+    It takes at least three words and eight letters in all (or, in
+    scripts written without spaces, six characters), at most one ``|``/``·``/``»`` separator,
+    and it must not be its section's heading. The others stay in passages as context.
+
+    >>> [quotable(t) for t in ["The deadline is 8 August.", "Summary.", "---", "Privacy | Cookies | Terms", "東京は日本の首都。", "Il a plu."]]
+    [True, False, False, False, True, False]
+    >>> quotable("Vacances d'été", section="Vacances d'été")
+    False
+    """
+    if len(_SEPARATORS.findall(text)) > 1:
+        return False
+    if section is not None and " ".join(text.strip(" #:.").split()) == section:
+        return False
+    if len(_SPACELESS.findall(text)) >= 6:
+        return True
+    words = _LETTER_WORD.findall(text)
+    return len(words) >= 3 and sum(len(w) for w in words) >= 8
 
 
 @dataclass(frozen=True)

