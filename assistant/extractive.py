@@ -72,7 +72,8 @@ def candidate_sentences(retrieval: Retrieval, scorer: Scorer, embedder: Embedder
 
 
 _LETTER_WORD = re.compile(r"[^\W\d_]+")
-_SEPARATORS = re.compile(r"[|·•»›]")
+_SEPARATORS = re.compile(r"[|•]")
+"""Menu and breadcrumb separators (not « », used as quotes in French, nor ·, a letter joiner in Catalan)."""
 _SPACELESS = re.compile(r"[\u0e00-\u109f\u1780-\u17ff\u2e80-\u9fff\uf900-\ufaff]")
 """Thai, Lao, Khmer, Myanmar, CJK and kana: scripts written without spaces between words."""
 
@@ -81,7 +82,7 @@ def quotable(text: str, section: str | None = None) -> bool:
     """Whether a sentence can be an answer on its own: real words, not a heading, a menu or a fragment.
 
     It takes at least three words and eight letters in all (or, in
-    scripts written without spaces, six characters), at most one ``|``/``·``/``»`` separator,
+    scripts written without spaces, six characters), at most one ``|`` or ``•`` separator,
     and it must not be its section's heading. The others stay in passages as context.
 
     >>> [quotable(t) for t in ["The deadline is 8 August.", "Summary.", "---", "Privacy | Cookies | Terms", "東京は日本の首都。", "Il a plu."]]

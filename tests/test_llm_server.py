@@ -85,15 +85,26 @@ def check_spans(answer: Answer) -> None:
         assert text[c.start : c.end] == c.text
 
 
-def test_real_model_answers_are_checked(server: str, seed_store: Path) -> None:
-    with Assistant(store=str(seed_store), llm_model="smollm2", llm_base_url=server, llm_timeout=120) as bot:
+def test_real_model_answer_supported_by_its_passage_is_an_llm_answer(server: str, seed_store: Path) -> None:
+    with Assistant(store=str(seed_store), llm_model="smollm2", llm_base_url=server, llm_timeout=120, top_k=3) as bot:
+        n = 1 + next(i for i, p in enumerate(bot.retrieve("What deadline did the US set?")) if "8 août" in p.text)
+        bot._chat_model = GrammarChatModel(bot.settings, f"Les États-Unis ont fixé une date limite au 8 août [{n}].")
         answer = bot.ask("What deadline did the US set?")
+    assert answer.mode == "llm" and not answer.unsupported, answer.notice
+    assert answer.usage["prompt_tokens"] > 0 and answer.usage["completion_tokens"] > 0, "usage as the server reported it"
+    assert [c.n for c in answer.citations] == [n] and "8 août" in answer.citations[0].text
     check_spans(answer)
-    if answer.mode == "llm":
-        assert answer.usage["prompt_tokens"] > 0 and answer.usage["completion_tokens"] > 0
-    else:  # the small model's sentences were all unsupported: shown as such, extractive answer instead
-        assert answer.unsupported and "no sentence" in (answer.notice or "")
-        assert "8 août" in answer.text
+
+
+def test_real_model_answer_its_passages_do_not_support_falls_back_to_extractive(server: str, seed_store: Path) -> None:
+    with Assistant(store=str(seed_store), llm_model="smollm2", llm_base_url=server, llm_timeout=120, top_k=3) as bot:
+        bot._chat_model = GrammarChatModel(bot.settings, "The moon is made of green cheese [1].")
+        answer = bot.ask("What deadline did the US set?")
+    assert answer.mode == "extractive"
+    assert answer.unsupported == ["The moon is made of green cheese."]
+    assert "no sentence of the model's answer is supported" in (answer.notice or "")
+    assert "8 août" in answer.text
+    check_spans(answer)
 
 
 def test_streaming_and_out_of_range_citations_on_a_real_server(server: str, seed_store: Path) -> None:
@@ -114,21 +125,25 @@ def test_streaming_and_out_of_range_citations_on_a_real_server(server: str, seed
     check_spans(answer)
 
 
-def test_cli_json_in_llm_mode(server: str, seed_store: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env.update(ASSISTANT_LLM_MODEL="smollm2", ASSISTANT_LLM_BASE_URL=server, ASSISTANT_STORE=str(seed_store))
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "ask", "What deadline did the US set?", "--json"],
-        capture_output=True, text=True, env=env, timeout=300,
-    )
+def test_cli_json_when_the_model_answer_is_unsupported(seed_store: Path) -> None:
+    """``ask --json`` through a scripted OpenAI-compatible server on 127.0.0.1 whose answer no passage supports."""
+    port = free_port()
+    reply = "The moon is made of green cheese [1]."
+    proc = start_server([sys.executable, str(SERVER.with_name("slow_openai_server.py")), str(port), reply, "0"], port, timeout=30)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+        env.update(ASSISTANT_LLM_MODEL="scripted", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{port}/v1", ASSISTANT_STORE=str(seed_store))
+        result = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "What deadline did the US set?", "--json"],
+                                capture_output=True, text=True, env=env, timeout=300)
+    finally:
+        proc.kill()
+        proc.wait()
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["mode"] in ("llm", "extractive") and "unsupported" in data
-    if data["mode"] == "extractive":
-        assert data["notice"]
+    assert data["mode"] == "extractive" and data["unsupported"] == ["The moon is made of green cheese."]
+    assert "no sentence of the model's answer is supported" in data["notice"] and "8 août" in data["answer"]
     text = SEED.read_text(encoding="utf-8")
-    for c in data["citations"]:
-        assert text[c["start"] : c["end"]] == c["text"]
+    assert data["citations"] and all(text[c["start"] : c["end"]] == c["text"] for c in data["citations"])
 
 
 def test_server_down_gives_the_extractive_answer_with_a_notice(seed_store: Path) -> None:

@@ -87,6 +87,9 @@ def test_huge_question_with_control_characters_is_truncated_not_fatal(bot: Assis
     answer = bot.ask("cats sleep\x07 hours " * 6000)  # ~100 KB
     assert len(answer.question) > 100_000  # the Answer keeps what was asked
     assert answer.mode == "extractive"
+    asked = bot._retrieval("cats sleep\x07 hours " * 6000, None).question.text
+    assert len(asked) == bot.settings.max_question_chars, "retrieval saw the question cut to max_question_chars"
+    assert "\x07" not in asked and asked.startswith("cats sleep hours cats sleep")
 
 
 def test_asking_without_a_store_says_how_to_make_one(tmp_path: Path, fake_embedder: object) -> None:

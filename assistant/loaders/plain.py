@@ -65,6 +65,9 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    mostly = _mostly_utf8(data)
+    if mostly is not None:
+        return mostly
     from charset_normalizer import from_bytes
 
     best = from_bytes(data, cp_isolation=None).best()
@@ -81,6 +84,25 @@ def decode(data: bytes) -> str:
     if _control_ratio(text) > 0.05:
         raise UnreadableFile("looks like a binary file (too many control characters), not text")
     return text
+
+
+_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    r"""UTF-8 text with a few broken bytes (a bad copy, a truncated download) decoded with U+FFFD in their place.
+
+    Taken as UTF-8 when its broken sequences number at most a tenth of its well-formed multi-byte
+    characters; text in a legacy encoding (cp1252, latin-1) has almost none of those.
+
+    >>> _mostly_utf8(("Le délai du 8 août, à Genève, était fixé. " * 5).encode() + b"\xff fin.").endswith("\ufffd fin.")
+    True
+    >>> _mostly_utf8("déjà".encode("cp1252")) is None
+    True
+    """
+    text = data.decode("utf-8-sig", errors="replace")
+    broken = text.count("\ufffd") - data.count("\ufffd".encode())
+    return text if broken * 10 <= len(_MULTIBYTE.findall(data)) else None
 
 
 def _control_ratio(text: str) -> float:
