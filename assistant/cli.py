@@ -309,7 +309,11 @@ def list_settings() -> None:
         value = getattr(current, name)
         shown = "(set)" if "key" in name and value is not None else str(value)
         table.add_row(f"{ENV_PREFIX}{name.upper()}", shown, field.description or "")
-    _console().print(table)
+    console = _console()
+    console.print(table)
+    dotenv = Path(".env").resolve()
+    console.print(f"Read from the environment and {'from ' + str(dotenv) if dotenv.exists() else 'a .env file here (none now)'}; "
+                  "OPENAI_API_KEY / OPENAI_BASE_URL fill the key and base URL settings left unset.", markup=False, highlight=False)
 
 
 def main() -> None:

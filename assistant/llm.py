@@ -104,13 +104,16 @@ class OpenAIChatModel:
         yield Completion(text, usage)
 
 
+OPENAI_API_BASE = "https://api.openai.com/v1"
+
+
 def openai_client(key: SecretStr | None, base_url: str | None, settings: Settings) -> Any:
     """The official client, built on first use; its own retry loop backs off on 429/5xx and dropped connections."""
     import openai
 
     return openai.OpenAI(
         api_key=key.get_secret_value() if key else "not-needed",  # local servers want no key
-        base_url=base_url,
+        base_url=base_url or OPENAI_API_BASE,  # explicit: the client would otherwise read OPENAI_BASE_URL behind the settings' back
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
     )

@@ -139,13 +139,18 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _openai_fallbacks(settings: Settings) -> None:
-    """Use the openai client's own variables when ours are not set."""
+    """Use the openai client's own variables when ours are not set (``assistant settings`` shows the result).
+
+    The client is then always given its key and base URL explicitly, so nothing else reads them.
+    """
     if settings.llm_api_key is None and os.environ.get("OPENAI_API_KEY"):
         settings.llm_api_key = SecretStr(os.environ["OPENAI_API_KEY"])
     if settings.llm_base_url is None and os.environ.get("OPENAI_BASE_URL"):
         settings.llm_base_url = os.environ["OPENAI_BASE_URL"]
     if settings.embed_api_key is None and os.environ.get("OPENAI_API_KEY"):
         settings.embed_api_key = SecretStr(os.environ["OPENAI_API_KEY"])
+    if settings.embed_base_url is None and settings.embedder == "openai" and os.environ.get("OPENAI_BASE_URL"):
+        settings.embed_base_url = os.environ["OPENAI_BASE_URL"]
 
 
 def _suggest(name: str, prefix: str) -> str:

@@ -48,3 +48,26 @@ def test_openai_variables_are_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("ASSISTANT_LLM_API_KEY", "sk-own")
     assert load_settings().llm_api_key.get_secret_value() == "sk-own"  # type: ignore[union-attr]
     assert "sk-own" not in repr(load_settings())
+
+
+def test_the_openai_client_never_reads_the_environment_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.llm import OPENAI_API_BASE, openai_client
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    settings = load_settings(embedder="openai", embed_model="m")
+    assert settings.embed_base_url == "http://127.0.0.1:9/v1", "the fallback is a visible setting"
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8/elsewhere")  # changed after the settings were read
+    assert str(openai_client(None, None, settings).base_url).rstrip("/") == OPENAI_API_BASE
+    assert str(openai_client(None, settings.embed_base_url, settings).base_url).rstrip("/") == "http://127.0.0.1:9/v1"
+
+
+def test_settings_command_says_where_it_read_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("ASSISTANT_TOP_K=7\n", encoding="utf-8")
+    out = " ".join(CliRunner().invoke(app, ["settings"], env={"COLUMNS": "250"}).output.split())
+    assert "ASSISTANT_TOP_K │ 7 │" in out
+    assert f"from {tmp_path / '.env'}" in out and "OPENAI_BASE_URL" in out
