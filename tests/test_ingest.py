@@ -193,16 +193,16 @@ def test_a_reader_finds_words_another_process_added_after_it_searched(bot: Assis
 
 
 def test_lexical_search_reads_a_bounded_number_of_postings(bot: Assistant, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.store as store_module
+    import assistant.store.lexical as lexical_module
 
     bot.ingest([docs])
     store = bot._open_store(create=False)
     terms = ["cats", "sleep", "hours"]
     frequency = dict(store.db.execute("SELECT term, doc FROM fts_vocab WHERE term IN ('cats', 'sleep', 'hours')").fetchall())
-    assert set(store._selective_terms(terms)) == set(terms)
-    monkeypatch.setattr(store_module, "MAX_POSTINGS", 1)
+    assert set(store.lexical.selective_terms(terms)) == set(terms)
+    monkeypatch.setattr(lexical_module, "MAX_POSTINGS", 1)
     rarest = min(terms, key=lambda t: (frequency[t], t))
-    assert store._selective_terms(terms) == [rarest], "the rarest term alone when the budget is tiny"
+    assert store.lexical.selective_terms(terms) == [rarest], "the rarest term alone when the budget is tiny"
 
 
 def test_each_chunk_keeps_its_language_and_older_stores_still_answer(bot: Assistant, docs: Path) -> None:
