@@ -75,7 +75,7 @@ class Assistant:
 
     def forget(self, paths: Sequence[str | Path]) -> list[str]:
         """Remove documents (files, or every document under a folder) from the store; returns their sources."""
-        from assistant.ingest import under
+        from assistant.discover import under
 
         store = self._open_store(create=False)
         store.acquire_write_lock()

@@ -1,9 +1,9 @@
 """The ``assistant`` command: a thin typer + rich face over :class:`assistant.Assistant`.
 
 Each command builds settings from its flags, calls the Python API and renders
-the result. Errors a user can fix print one line and exit 2; ``ingest`` exits 1
-when it skipped files. Heavy modules are imported inside commands so that
-``assistant --help`` starts fast.
+the result. Errors a user can fix print one line and exit 2 (``chat``: when a
+question failed); ``ingest`` exits 1 when it skipped files, 130 after Ctrl-C.
+Heavy modules are imported inside commands so ``assistant --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -28,10 +28,8 @@ app = typer.Typer(
 
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store directory \\[env: ASSISTANT_STORE; default: .assistant].", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
-KOpt = Annotated[
-    int | None,
-    typer.Option("-k", "--top-k", help="Passages to retrieve \\[env: ASSISTANT_TOP_K; default: 5].", show_default=False, min=1, max=100),
-]
+_K_HELP = "Passages to retrieve \\[env: ASSISTANT_TOP_K; default: 5]."
+KOpt = Annotated[int | None, typer.Option("-k", "--top-k", help=_K_HELP, show_default=False, min=1, max=100)]
 
 
 def _console(stderr: bool = False) -> Any:
@@ -78,7 +76,7 @@ def ingest(
       assistant ingest ~/notes report.pdf --prune
       assistant ingest docs/ --json
     """
-    from assistant.render import IngestProgress, render_ingest_report
+    from assistant.render_store import IngestProgress, render_ingest_report
 
     console = _console()
     try:
@@ -86,11 +84,9 @@ def ingest(
             report = bot.ingest(paths, prune=prune, progress=progress.update)
     except AssistantError as error:
         _fail(error)
-    except IngestInterrupted as interrupted:
-        _console(stderr=True).print(str(interrupted), markup=False, highlight=False)
-        raise typer.Exit(130) from None
-    except KeyboardInterrupt:  # before the first file (opening the store, loading the model)
-        _console(stderr=True).print("interrupted: 0 files stored; run the same command to continue", markup=False, highlight=False)
+    except KeyboardInterrupt as stop:  # IngestInterrupted says what was stored; before the first file, nothing was
+        message = str(stop) if isinstance(stop, IngestInterrupted) else "interrupted: 0 files stored; run the same command to continue"
+        _console(stderr=True).print(message, markup=False, highlight=False)
         raise typer.Exit(130) from None
     if as_json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
@@ -147,17 +143,9 @@ def status(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print(json.dumps(info.to_dict(), ensure_ascii=False))
         return
-    from rich.table import Table
+    from assistant.render_store import render_status
 
-    table = Table(show_header=False, box=None, padding=(0, 2))
-    table.add_row("store", info.store)
-    table.add_row("embedder", info.embedder or "(nothing ingested yet)")
-    table.add_row("documents", str(info.documents))
-    table.add_row("chunks", str(info.chunks))
-    settings = bot.settings
-    table.add_row("vectors", f"Chroma server {settings.chroma_url}" if settings.chroma_url else "embedded Chroma")
-    table.add_row("answers", f"LLM {settings.llm_model}" if settings.llm_model else "extractive (no LLM configured)")
-    _console().print(table)
+    render_status(_console(), info, bot.settings)
 
 
 @app.command()
@@ -166,7 +154,6 @@ def documents(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
 
     [b]Examples[/]
 
-      assistant documents
       assistant documents --json
     """
     try:
@@ -177,7 +164,7 @@ def documents(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print(json.dumps([d.to_dict() for d in stored], ensure_ascii=False))
         return
-    from assistant.render import render_documents
+    from assistant.render_store import render_documents
 
     render_documents(_console(), stored, _show_path)
 
@@ -296,24 +283,13 @@ def evaluate(
 @app.command("settings")
 def list_settings() -> None:
     """List every setting with its environment variable, current value and meaning."""
-    from rich.table import Table
-
-    from assistant.settings import ENV_PREFIX, Settings
+    from assistant.render_store import render_settings
 
     try:
         current = _bot().settings
     except AssistantError as error:
         _fail(error)
-    table = Table("variable", "value", "meaning")
-    for name, field in Settings.model_fields.items():
-        value = getattr(current, name)
-        shown = "(set)" if "key" in name and value is not None else str(value)
-        table.add_row(f"{ENV_PREFIX}{name.upper()}", shown, field.description or "")
-    console = _console()
-    console.print(table)
-    dotenv = Path(".env").resolve()
-    console.print(f"Read from the environment and {'from ' + str(dotenv) if dotenv.exists() else 'a .env file here (none now)'}; "
-                  "OPENAI_API_KEY / OPENAI_BASE_URL fill the key and base URL settings left unset.", markup=False, highlight=False)
+    render_settings(_console(), current, Path(".env").resolve())
 
 
 def main() -> None:

@@ -117,7 +117,7 @@ def test_gone_files_are_named_with_the_prune_hint_and_prune_stays_within_the_pat
     assert report.missing == [str(first.resolve())], "only files stored from the paths given are reported"
     assert report.removed == [] and bot.status().documents == 3
     console = Console(record=True, width=200)
-    from assistant.render import render_ingest_report
+    from assistant.render_store import render_ingest_report
 
     render_ingest_report(console, report, str)
     shown = " ".join(console.export_text().split())

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import write_corpus  # noqa: E402
+from workers import write_corpus  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
