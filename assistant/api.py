@@ -23,7 +23,7 @@ from assistant.errors import QuestionError
 from assistant.llm import ChatModel, make_chat_model
 from assistant.scorer import Scorer, cached_scorer
 from assistant.settings import Settings, load_settings
-from assistant.types import CANNOT_ANSWER, Answer, IngestReport, Passage, StoredFile, StoreStatus
+from assistant.types import Answer, IngestReport, Passage, StoredFile, StoreStatus, final_answer
 
 if TYPE_CHECKING:
     from assistant.conversation import Conversation
@@ -134,7 +134,7 @@ class Assistant:
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """Answer ``question`` with citations: by the LLM when one is configured, else extractively."""
-        return self._final(self.answer_events(question, k, stream=False))
+        return final_answer(self.answer_events(question, k, stream=False))
 
     def stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
         """Yield the answer's text as the model writes it, then the final checked :class:`Answer`."""
@@ -154,59 +154,12 @@ class Assistant:
         if model is None:
             yield self._extractive(question, retrieval, started)
             return
-        from assistant.citations import check_answer
-        from assistant.generate import citations_for, estimated_usage, generate, pack
-        from assistant.llm import Completion, LLMError
-        from assistant.retrieve import sentence_matrices
+        from assistant.generate import llm_answer_events
 
-        settings = self.settings
-        packed = pack(retrieval.question.text, retrieval.passages, settings.llm_context_window, settings.llm_answer_tokens)
-        try:
-            completion: Completion | None = None
-            for item in generate(model, packed, settings.llm_answer_tokens, stream):
-                if isinstance(item, str):
-                    yield item
-                else:
-                    completion = item
-            assert completion is not None
-            vectors = sentence_matrices(self._store, self.embedder, self._store.chunks_by_id([p.chunk_id for p in packed.passages]))
-            result = check_answer(
-                completion.text,
-                [p.text for p in packed.passages],
-                [vectors.get(p.chunk_id) for p in packed.passages],
-                lambda texts: self.embedder.embed_passages(texts),
-                settings.min_support,
-                [[p.text[s.start - p.start : s.end - p.start] for s in p.sentences] for p in packed.passages],
-            )
-        except LLMError as error:
-            yield self._extractive(question, retrieval, started, notice=f"{error}; showing the extractive answer instead")
-            return
-        left_out = [f"{p.source}:{p.start}-{p.end}" for p in packed.left_out]
-        usage = estimated_usage(packed, completion)
-        if not result.abstained and not result.any_supported:
-            fallback = self._extractive(
-                question, retrieval, started,
-                notice="no sentence of the model's answer is supported by the passages it cites; showing the extractive answer instead",
-            )
-            fallback.unsupported, fallback.removed_citations, fallback.usage = result.unsupported, result.removed, usage
-            yield fallback
-            return
-        answer = Answer(
-            question,
-            CANNOT_ANSWER if result.abstained else result.text,
-            [] if result.abstained else citations_for(result, packed.passages),
-            retrieval.passages,
-            result.abstained,
-            "llm",
-            dict(retrieval.timings, total_ms=(time.perf_counter() - started) * 1000),
-            unsupported=result.unsupported,
-            removed_citations=result.removed,
-            left_out=left_out,
-            usage=usage,
+        yield from llm_answer_events(
+            question, retrieval, model, self.embedder, self.settings, stream, started,
+            lambda notice: self._extractive(question, retrieval, started, notice=notice),
         )
-        if retrieval_question:
-            answer.standalone_question = retrieval_question
-        yield answer
 
     def _extractive(self, question: str, retrieval: Any, started: float, notice: str | None = None) -> Answer:
         from assistant.extractive import answer_extractive
@@ -217,15 +170,6 @@ class Assistant:
         if retrieval.question.text != self.clean_question(question):
             answer.standalone_question = retrieval.question.text
         return answer
-
-    @staticmethod
-    def _final(events: Iterator[str | Answer]) -> Answer:
-        final = None
-        for event in events:
-            if isinstance(event, Answer):
-                final = event
-        assert final is not None
-        return final
 
     def close(self) -> None:
         if self._store is not None:

@@ -11,12 +11,21 @@ own is asked as it is.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from assistant.types import Answer
+from assistant.llm import ChatModel
+from assistant.types import Answer, final_answer
 
-if TYPE_CHECKING:
-    from assistant.api import Assistant
+
+class Answerer(Protocol):
+    """What a conversation needs from :class:`assistant.Assistant` (named here, so neither module imports the other)."""
+
+    @property
+    def chat_model(self) -> ChatModel | None: ...
+
+    def clean_question(self, question: str) -> str: ...
+
+    def answer_events(self, question: str, k: int | None, *, stream: bool, retrieval_question: str | None = None) -> Iterator[str | Answer]: ...
 
 HISTORY_TURNS = 4
 FOLLOW_UP_WORDS = 5
@@ -38,7 +47,7 @@ def is_follow_up(question: str) -> bool:
 
 
 class Conversation:
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Answerer) -> None:
         self.assistant = assistant
         self.turns: list[Answer] = []
         self.notice: str | None = None
@@ -78,7 +87,7 @@ class Conversation:
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """Like :meth:`Assistant.ask`, in the context of the conversation."""
-        return self.assistant._final(self._events(question, k, stream=False))
+        return final_answer(self._events(question, k, stream=False))
 
     def _events(self, question: str, k: int | None, *, stream: bool) -> Iterator[str | Answer]:
         standalone = self.standalone(question)

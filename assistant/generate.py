@@ -11,19 +11,28 @@ The flow for one question, given retrieved passages:
 4. An answer with no supported sentence is not shown as an answer: the
    extractive answer is returned instead, with a notice saying why. Any model
    failure ends the same way.
+
+:func:`llm_answer_events` runs the whole flow on a retrieval's passages; it
+never opens the store (passages carry their sentence vectors).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from assistant.chunking import count_tokens
-from assistant.citations import CheckResult
+from assistant.citations import CheckResult, check_answer
+from assistant.embed import Embedder
 from assistant.llm import ChatModel, Completion, LLMError, Message
 from assistant.prompts import prompt
-from assistant.types import CANNOT_ANSWER, Citation, Passage, line_at, page_at
+from assistant.settings import Settings
+from assistant.types import CANNOT_ANSWER, Answer, Citation, Passage, line_at, page_at
 
 
 @dataclass
@@ -100,3 +109,63 @@ def estimated_usage(packed: Packed, completion: Completion) -> dict[str, int]:
     prompt_tokens = sum(count_tokens(m["content"]) for m in packed.messages)
     return {"prompt_tokens": prompt_tokens, "completion_tokens": count_tokens(completion.text)}
 
+
+
+
+def llm_answer_events(
+    question: str, retrieval: Any, model: ChatModel, embedder: Embedder, settings: Settings, stream: bool, started: float,
+    fallback: Callable[[str], Answer],
+) -> Iterator[str | Answer]:
+    """Text deltas as the model writes (when ``stream``), then the checked :class:`Answer`.
+
+    ``fallback(notice)`` gives the extractive answer shown instead when the model fails or
+    none of its sentences is supported by the passages it cites.
+    """
+    packed = pack(retrieval.question.text, retrieval.passages, settings.llm_context_window, settings.llm_answer_tokens)
+    try:
+        completion: Completion | None = None
+        for item in generate(model, packed, settings.llm_answer_tokens, stream):
+            if isinstance(item, str):
+                yield item
+            else:
+                completion = item
+        assert completion is not None
+        result = check_answer(
+            completion.text,
+            [p.text for p in packed.passages],
+            sentence_vectors(packed.passages, embedder),
+            embedder.embed_passages,
+            settings.min_support,
+            [[p.text[s.start - p.start : s.end - p.start] for s in p.sentences] for p in packed.passages],
+        )
+    except LLMError as error:
+        yield fallback(f"{error}; showing the extractive answer instead")
+        return
+    usage = estimated_usage(packed, completion)
+    if not result.abstained and not result.any_supported:
+        answer = fallback("no sentence of the model's answer is supported by the passages it cites; showing the extractive answer instead")
+        answer.unsupported, answer.removed_citations, answer.usage = result.unsupported, result.removed, usage
+        yield answer
+        return
+    yield Answer(
+        question,
+        CANNOT_ANSWER if result.abstained else result.text,
+        [] if result.abstained else citations_for(result, packed.passages),
+        retrieval.passages,
+        result.abstained,
+        "llm",
+        dict(retrieval.timings, total_ms=(time.perf_counter() - started) * 1000),
+        unsupported=result.unsupported,
+        removed_citations=result.removed,
+        left_out=[f"{p.source}:{p.start}-{p.end}" for p in packed.left_out],
+        usage=usage,
+    )
+
+
+def sentence_vectors(passages: list[Passage], embedder: Embedder) -> list[np.ndarray | None]:
+    """Each passage's sentence vectors: as stored, or (stores built without them) embedded now, a few passages at most."""
+    missing = [p for p in passages if p.vectors is None and p.sentences]
+    texts = [p.text[s.start - p.start : s.end - p.start] for p in missing for s in p.sentences]
+    fresh = iter(embedder.embed_passages(texts)) if texts else iter(())
+    embedded = {id(p): np.asarray([next(fresh) for _ in p.sentences]) for p in missing}
+    return [p.vectors if p.vectors is not None else embedded.get(id(p)) for p in passages]

@@ -13,7 +13,7 @@ counts anyway). The weights are fitted on public training data
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -141,24 +141,13 @@ def retrieve(store: Store, embedder: Embedder, question: str, k: int, scorer: Sc
     retrieval = rank(q, candidates, features, scorer)
     retrieval.passages = [
         Passage(c.chunk.id, c.chunk.source, c.chunk.start, c.chunk.end, c.chunk.text, round(c.score, 6), c.raw_chunk_cos if c.dense_rank else None,
-                c.dense_rank, c.lexical_rank, c.chunk.page_at(c.chunk.start), c.chunk.section, c.chunk.line, c.chunk.sentences, c.chunk.pages)
+                c.dense_rank, c.lexical_rank, c.chunk.page_at(c.chunk.start), c.chunk.section, c.chunk.line, c.chunk.sentences, c.chunk.pages,
+                c.sentence_vectors)
         for c in retrieval.ranked[:k]
     ]
     timings["search_ms"] = (time.perf_counter() - started) * 1000 - timings["embed_ms"]
     retrieval.timings = timings
     return retrieval
-
-
-def sentence_matrices(store: Store, embedder: Embedder, chunks: Mapping[str, Chunk]) -> dict[str, np.ndarray]:
-    """Sentence vectors (one row per sentence) of the given chunks, by chunk id.
-
-    Stored at ingest; chunks ingested with ``sentence_vectors`` off have none,
-    and theirs are embedded now (so only call this for a few top passages).
-    """
-    matrices = store.sentence_vectors(list(chunks))
-    missing = [chunk for cid, chunk in chunks.items() if cid not in matrices]
-    fill_sentence_vectors(embedder, missing, matrices)
-    return matrices
 
 
 def fill_sentence_vectors(embedder: Embedder, chunks: list[Chunk], into: dict[str, np.ndarray]) -> None:

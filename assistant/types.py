@@ -8,6 +8,7 @@ document's extracted text, so ``source_text[start:end] == text`` always holds.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -127,6 +128,9 @@ class Passage:
     sentences: tuple[Span, ...] = ()
     """The passage's sentences, as document offsets (what a citation can narrow to)."""
     pages: PageMarks = ()
+    vectors: Any = field(default=None, repr=False, compare=False)
+    """Sentence vectors (one row per sentence) as stored at ingest, ``None`` when the store keeps none:
+    what the LLM citation check needs, so it never goes back to the store."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -249,3 +253,14 @@ class StoreStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return {"store": self.store, "embedder": self.embedder, "documents": self.documents, "chunks": self.chunks}
+
+
+def final_answer(events: Iterable[str | Answer]) -> Answer:
+    """The :class:`Answer` at the end of an answer's events (text deltas before it are skipped)."""
+    final = None
+    for event in events:
+        if isinstance(event, Answer):
+            final = event
+    if final is None:
+        raise RuntimeError("the answer pipeline ended without an answer")
+    return final

@@ -101,7 +101,7 @@ def test_real_model_answer_its_passages_do_not_support_falls_back_to_extractive(
         bot._chat_model = GrammarChatModel(bot.settings, "The moon is made of green cheese [1].")
         answer = bot.ask("What deadline did the US set?")
     assert answer.mode == "extractive"
-    assert answer.unsupported == ["The moon is made of green cheese."]
+    assert answer.unsupported == ["The moon is made of green cheese [1]."]
     assert "no sentence of the model's answer is supported" in (answer.notice or "")
     assert "8 août" in answer.text
     check_spans(answer)
@@ -140,7 +140,7 @@ def test_cli_json_when_the_model_answer_is_unsupported(seed_store: Path) -> None
         proc.wait()
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["mode"] == "extractive" and data["unsupported"] == ["The moon is made of green cheese."]
+    assert data["mode"] == "extractive" and data["unsupported"] == ["The moon is made of green cheese [1]."]
     assert "no sentence of the model's answer is supported" in data["notice"] and "8 août" in data["answer"]
     text = SEED.read_text(encoding="utf-8")
     assert data["citations"] and all(text[c["start"] : c["end"]] == c["text"] for c in data["citations"])

@@ -16,7 +16,7 @@ from assistant.llm import LLMError, OpenAIChatModel, describe_failure
 from assistant.loaders import load_text
 from assistant.prompts import load_prompt
 from assistant.settings import load_settings
-from assistant.types import Passage
+from assistant.types import Passage, final_answer
 from tests.conftest import FakeChatModel, FakeEmbedder, NetworkGuardError
 
 CATS = "Cats sleep for about sixteen hours a day."
@@ -187,7 +187,7 @@ def test_injected_instructions_stay_quoted_data_and_are_caught(tmp_path: Path, d
 def test_faults_fall_back_to_extractive_with_a_notice(tmp_path: Path, docs: Path, fault: Exception) -> None:
     for stream in (False, True):
         bot = llm_bot(tmp_path / str(stream), docs, FakeChatModel(fault))
-        answer = bot._final(bot.answer_events("How long do cats sleep?", None, stream=stream))
+        answer = final_answer(bot.answer_events("How long do cats sleep?", None, stream=stream))
         assert answer.mode == "extractive" and answer.notice and str(fault) in answer.notice
         assert "sixteen hours" in answer.text
         bot.close()

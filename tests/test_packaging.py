@@ -52,3 +52,44 @@ def test_wheel_ships_the_answer_weights(tmp_path: Path) -> None:
     trained_by, module = result.stdout.strip().splitlines()
     assert trained_by == "python -m eval.train_answerer"
     assert Path(module).resolve().is_relative_to((tmp_path / "site").resolve()), "loaded from the wheel, not the source tree"
+
+
+def import_cycles(package: Path) -> list[list[str]]:
+    """Cycles among a package's modules, counting every import anywhere in a module (function-level and TYPE_CHECKING too)."""
+    import ast
+
+    modules = {}
+    for file in package.rglob("*.py"):
+        parts = file.relative_to(package.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = file
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for name, file in modules.items():
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            targets = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            graph[name] |= {t for t in targets if t in modules and t != name}
+    cycles: list[list[str]] = []
+
+    def walk(start: str, node: str, path: list[str]) -> None:
+        for nxt in sorted(graph[node]):
+            if nxt == start:
+                cycles.append([*path, nxt])
+            elif nxt not in path and nxt > start:  # each cycle once, from its smallest module
+                walk(start, nxt, [*path, nxt])
+
+    for module in sorted(graph):
+        walk(module, module, [module])
+    return cycles
+
+
+def test_no_import_cycle_in_the_package(tmp_path: Path) -> None:
+    planted = tmp_path / "pkg"
+    planted.mkdir()
+    (planted / "__init__.py").write_text("", encoding="utf-8")
+    (planted / "a.py").write_text("def f():\n    from pkg.b import g\n", encoding="utf-8")
+    (planted / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import f\n", encoding="utf-8")
+    assert import_cycles(planted) == [["pkg.a", "pkg.b", "pkg.a"]], "the detector sees function-level and TYPE_CHECKING imports"
+    assert import_cycles(ROOT / "assistant") == []

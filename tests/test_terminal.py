@@ -67,8 +67,10 @@ def test_chat_session_end_to_end(store: Path) -> None:
     assert "8 août" in out
     assert "[1] seeds/000_72ac5f2f8dcbec1b.txt:" in out
 
-    out = ask(child, "/sources", "économiques.”")
-    assert "sous peine de sanctions économiques.”" in out
+    out = ask(child, "/sources", r"\(passage, chars \d+-\d+\)")
+    passage = " ".join(ANSI.sub("", out).split())
+    assert "sous peine de sanctions économiques." in passage, "the cited sentence, inside its full passage"
+    assert "“" not in passage.split("(passage, chars")[1], "the passage itself, not the quote again"
 
     out = ask(child, "And who set it?", "Sources|cannot answer")
     assert "Sources" in out

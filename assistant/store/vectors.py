@@ -21,6 +21,7 @@ class VectorIndex:
         self.path = path
         self.damaged = damaged
         self._collection: Any = None
+        self._client: Any = None
 
     @property
     def collection(self) -> Any:
@@ -46,6 +47,7 @@ class VectorIndex:
                 )
             else:
                 client = chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
+            self._client = client
             return client.get_or_create_collection(
                 self.settings.collection,
                 embedding_function=None,  # never let Chroma's default (downloading) embedder run
@@ -58,7 +60,9 @@ class VectorIndex:
 
     def _max_batch(self) -> int:
         try:
-            return int(self.collection._client.get_max_batch_size())
+            if self._client is None:
+                self._collection = self._open()
+            return int(self._client.get_max_batch_size())
         except Exception:
             return 5000
 
