@@ -4,10 +4,12 @@ Everything the CLI and the chat do goes through this class. Heavy parts
 (Chroma, the embedding model, the LLM client) are created on first use, so
 constructing an ``Assistant`` is cheap and never touches the network.
 
->>> from assistant import Assistant
->>> bot = Assistant(store="/tmp/kb")                 # doctest: +SKIP
->>> bot.ingest(["seeds/"])                           # doctest: +SKIP
->>> print(bot.ask("What deadline did the US set?").text)  # doctest: +SKIP
+Example (run for real by ``tests/test_seed_integration.py`` and the README's first command)::
+
+    from assistant import Assistant
+    bot = Assistant(store="/tmp/kb")
+    bot.ingest(["seeds/"])
+    print(bot.ask("What deadline did the US set?").text)
 """
 
 from __future__ import annotations
