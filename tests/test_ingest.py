@@ -214,3 +214,19 @@ def test_each_chunk_keeps_its_language_and_older_stores_still_answer(bot: Assist
     assert {c.language for c in store.chunks_of(next(iter(store.documents())))} == {None}
     answer = bot.ask("How long do cats sleep?")
     assert "sixteen hours" in answer.text, "the language is then found when answering"
+
+
+def test_lexical_hits_do_not_depend_on_the_order_documents_were_written(fake_embedder: FakeEmbedder, tmp_path: Path) -> None:
+    docs = tmp_path / "same"
+    docs.mkdir()
+    for i in range(60):  # forty chunks with the same BM25 score for "alpha": a tie far past the 5 hits asked for
+        (docs / f"d{i:02}.txt").write_text(f"{'alpha' if i % 3 else 'delta'} beta gamma. Note {i}.", encoding="utf-8")
+    results = []
+    for order in (["all"], ["late", "all"]):  # the second store writes d30..d59 first: other rowids, same content
+        with Assistant(embedder=fake_embedder, store=str(tmp_path / "-".join(order))) as bot:
+            for step in order:
+                bot.ingest([docs] if step == "all" else sorted(docs.iterdir())[30:])
+            results.append(bot._open_store(create=False).lexical_search("alpha", 5))
+    assert len(results[0]) == 5 and len({score for _, score in results[0]}) == 1, "five tied hits"
+    assert results[0] == results[1]
+    assert [cid for cid, _ in results[0]] == sorted(cid for cid, _ in results[0]), "ties in chunk-id order"
