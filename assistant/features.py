@@ -188,9 +188,13 @@ def shapes(text: str, question: Question) -> list[float]:
 
 
 def passage_features(
-    question: Question, chunk_cos: Sequence[float], sentence_cos: Sequence[float], bm25: Sequence[float], texts: Sequence[str]
+    question: Question, chunk_cos: Sequence[float], sentence_cos: Sequence[float], bm25: Sequence[float], texts: Sequence[str],
+    chunk_anchors: Sequence[frozenset[str] | None] | None = None,
 ) -> np.ndarray:
-    """One row of :data:`PASSAGE_FEATURES` per candidate chunk (``bm25`` raw, 0 for dense-only hits; cosines already shifted)."""
+    """One row of :data:`PASSAGE_FEATURES` per candidate chunk (``bm25`` raw, 0 for dense-only hits; cosines already shifted).
+
+    ``chunk_anchors``: each text's :func:`anchors` as stored at ingest (``None`` where not stored: computed here).
+    """
     n = len(texts)
     if n == 0:
         return np.zeros((0, len(PASSAGE_FEATURES)), dtype=np.float32)
@@ -198,7 +202,8 @@ def passage_features(
     sentence = np.asarray(sentence_cos, dtype=np.float32)
     lexical = np.asarray(bm25, dtype=np.float32)
     top_lexical = float(lexical.max())
-    share = [_share(question.anchors, anchors(t)) for t in texts]
+    known = chunk_anchors or [None] * n
+    share = [_share(question.anchors, a if a is not None else anchors(t)) for t, a in zip(texts, known, strict=True)]
     return np.column_stack(
         [chunk, sentence, chunk - chunk.max(), sentence - sentence.max(),
          lexical / top_lexical if top_lexical > 0 else lexical, (lexical > 0).astype(np.float32), np.asarray(share, dtype=np.float32)]

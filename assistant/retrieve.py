@@ -118,7 +118,7 @@ def candidate_features(question: Question, candidates: list[Candidate]) -> np.nd
     return passage_features(
         question, [c.chunk_cos for c in candidates],
         [float(c.sentence_cos.max()) if c.sentence_cos is not None else c.chunk_cos for c in candidates],
-        [c.bm25 for c in candidates], [c.chunk.text for c in candidates],
+        [c.bm25 for c in candidates], [c.chunk.text for c in candidates], [c.chunk.anchors for c in candidates],
     )
 
 

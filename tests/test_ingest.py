@@ -230,3 +230,16 @@ def test_lexical_hits_do_not_depend_on_the_order_documents_were_written(fake_emb
     assert len(results[0]) == 5 and len({score for _, score in results[0]}) == 1, "five tied hits"
     assert results[0] == results[1]
     assert [cid for cid, _ in results[0]] == sorted(cid for cid, _ in results[0]), "ties in chunk-id order"
+
+
+def test_each_chunk_keeps_its_numbers_and_names_and_older_stores_rank_the_same(bot: Assistant, docs: Path) -> None:
+    from assistant.features import anchors
+
+    bot.ingest([docs])
+    store = bot._open_store(create=False)
+    chunks = [c for source in store.documents() for c in store.chunks_of(source)]
+    assert all(c.anchors == anchors(c.text) for c in chunks) and any(c.anchors for c in chunks)
+    question = "When was the Eiffel Tower built, 1889?"
+    before = [(p.chunk_id, p.score) for p in bot.retrieve(question, k=3)]
+    store.db.execute("UPDATE chunks SET anchors = NULL")  # as stored before anchors were kept
+    assert [(p.chunk_id, p.score) for p in bot.retrieve(question, k=3)] == before, "computed when not stored: same features"
