@@ -32,7 +32,7 @@ from assistant.embed import Embedder
 from assistant.llm import ChatModel, Completion, LLMError, Message
 from assistant.prompts import prompt
 from assistant.settings import Settings
-from assistant.types import CANNOT_ANSWER, Answer, Citation, Passage, line_at, page_at
+from assistant.types import CANNOT_ANSWER, Answer, Citation, Passage, line_at, page_at, sentence_texts
 
 
 @dataclass
@@ -136,7 +136,7 @@ def llm_answer_events(
             sentence_vectors(packed.passages, embedder),
             embedder.embed_passages,
             settings.min_support,
-            [[p.text[s.start - p.start : s.end - p.start] for s in p.sentences] for p in packed.passages],
+            [sentence_texts(p) for p in packed.passages],
         )
     except LLMError as error:
         yield fallback(f"{error}; showing the extractive answer instead")
@@ -165,7 +165,6 @@ def llm_answer_events(
 def sentence_vectors(passages: list[Passage], embedder: Embedder) -> list[np.ndarray | None]:
     """Each passage's sentence vectors: as stored, or (stores built without them) embedded now, a few passages at most."""
     missing = [p for p in passages if p.vectors is None and p.sentences]
-    texts = [p.text[s.start - p.start : s.end - p.start] for p in missing for s in p.sentences]
-    fresh = iter(embedder.embed_passages(texts)) if texts else iter(())
-    embedded = {id(p): np.asarray([next(fresh) for _ in p.sentences]) for p in missing}
+    rows = iter(embedder.embed_passages([t for p in missing for t in sentence_texts(p)]) if missing else ())
+    embedded = {id(p): np.asarray([next(rows) for _ in p.sentences]) for p in missing}
     return [p.vectors if p.vectors is not None else embedded.get(id(p)) for p in passages]

@@ -25,7 +25,7 @@ from assistant.chunking import iter_chunks
 from assistant.discover import discover, under
 from assistant.embed import Embedder
 from assistant.errors import IngestInterrupted
-from assistant.features import passage_language
+from assistant.features import anchors, passage_language
 from assistant.loaders import UnreadableFile, load_document, read_bytes
 from assistant.settings import Settings
 from assistant.store import Store, StoredDocument
@@ -165,7 +165,7 @@ def _update(
             loaded = load_document(file, data)
             del data
             chunks = (
-                replace(c, language=passage_language(c.text))
+                replace(c, language=passage_language(c.text), anchors=anchors(c.text))
                 for c in iter_chunks(source, loaded, digest, settings.chunk_size, settings.chunk_overlap)
             )
             first = list(itertools.islice(chunks, BATCH_CHUNKS + 1))

@@ -103,6 +103,7 @@ def render_documents(console: Console, documents: list[StoredFile], show_path: C
     """``assistant documents``: one row per stored document, then the totals."""
     from datetime import datetime
 
+    from rich.filesize import decimal
     from rich.table import Table
 
     if not documents:
@@ -111,16 +112,9 @@ def render_documents(console: Console, documents: list[StoredFile], show_path: C
     table = Table("document", "chunks", "size", "added", show_edge=False)
     for d in documents:
         added = datetime.fromtimestamp(d.added).strftime("%Y-%m-%d %H:%M")
-        table.add_row(show_path(d.source), str(d.chunks), _size(d.size), added)
+        table.add_row(show_path(d.source), str(d.chunks), decimal(d.size), added)
     console.print(table)
     console.print(Text(f"{len(documents)} documents, {sum(d.chunks for d in documents)} chunks", style="dim"))
-
-
-def _size(n: int) -> str:
-    """``_size(512) == "512 B"``, ``_size(2048) == "2.0 KB"``."""
-    if n < 1024:
-        return f"{n} B"
-    return f"{n / 1024:.1f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
 
 
 def render_status(console: Console, info: StoreStatus, settings: Settings) -> None:

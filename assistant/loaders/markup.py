@@ -29,17 +29,16 @@ _BLOCKS = {"p", "quote", "item", "code"}
 
 def load_html(data: bytes) -> Document:
     html = normalise_newlines(decode(data))
-    whole = html_text(html)
     main = _main_content(html)
     if main is None:
-        return Document(whole)
+        return Document(html_text(html))
     builder = DocumentBuilder()
     _walk(main, builder)
     document = builder.build()
-    if not document.text or ("\n" not in document.text and "\n" in whole):
-        # nothing, or one block where the page has several: trafilatura's fallback for small pages runs blocks together
-        return Document(whole)
-    return document
+    if "\n" in document.text:
+        return document
+    whole = html_text(html)  # nothing, or one block: trafilatura's fallback for small pages runs blocks together
+    return Document(whole) if not document.text or "\n" in whole else document
 
 
 def _main_content(html: str) -> Any:

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import StoreError
-from assistant.features import anchors
 from assistant.types import Chunk, Span, StoredFile
 
 SCHEMA_VERSION = "2"
@@ -199,7 +198,7 @@ class Manifest:
             [
                 (c.id, c.source, first_ord + i, c.start, c.end, c.line, c.text, json.dumps([(s.start, s.end) for s in c.sentences]),
                  None if sv is None else sv.astype(np.float16).tobytes(), json.dumps(c.pages) if c.pages else None, c.section, c.language,
-                 json.dumps(sorted(c.anchors if c.anchors is not None else anchors(c.text)), ensure_ascii=False))
+                 None if c.anchors is None else json.dumps(sorted(c.anchors), ensure_ascii=False))
                 for i, (c, sv) in enumerate(zip(chunks, sentence_vectors, strict=True))
             ],
         )

@@ -168,7 +168,7 @@ def fill(store: str, size: int) -> None:
     """Grow the store to ``size`` chunks with synthetic ones derived from the real chunks (no embedding)."""
     import numpy as np
 
-    from assistant.features import passage_language
+    from assistant.features import anchors, passage_language
     from assistant.settings import load_settings
     from assistant.store import Store, StoredDocument
     from assistant.types import Chunk, Span
@@ -203,7 +203,7 @@ def fill(store: str, size: int) -> None:
                         keep = [i for i, (_, e) in enumerate(relative) if e <= half]
                         spans = tuple(Span(offset + relative[i][0], offset + relative[i][1]) for i in keep)
                         chunks.append(Chunk(f"syn{have + made + d + j:08d}", source, offset, offset + len(text), text, spans, 1,
-                                            language=passage_language(text)))  # as ingest stores it
+                                            language=passage_language(text), anchors=anchors(text)))  # as ingest stores it
                         sentences.append(sentence_vectors[a[0]][keep] if a[0] in sentence_vectors else None)
                         offset += len(text) + 1
                     db.add_chunks(chunks, 0, np.asarray(matrix), sentences)
