@@ -205,30 +205,47 @@ def interrupt(child: pexpect.spawn) -> float:
     return gone
 
 
-@pytest.mark.parametrize("moment", ["starting", "embedding"])
+@pytest.mark.parametrize("moment", ["starting", "embedding", "after a batch is stored"])
 def test_ctrl_c_stops_an_ingest_promptly_and_the_same_command_completes_it(tmp_path: Path, moment: str) -> None:
     docs, store = tmp_path / "docs", tmp_path / "store"
-    write_corpus(docs, 24)
+    files = 48 if moment == "after a batch is stored" else 24  # 48 files are more than one 64-chunk batch
+    write_corpus(docs, files)
     child = spawn_ingest(docs, store)
     child.expect("ingesting")  # the bar is up: documents are being found and read, the model loaded
     if moment == "embedding":
         child.expect(r"[1-9]\d* chunks")  # some chunks embedded
+    elif moment == "after a batch is stored":
+        child.expect(r"(9\d|\d{3}) chunks")  # well into the second batch (the count includes chunks in flight): the first is committed
     seconds = interrupt(child)
     out = ANSI.sub("", child.before or "")
     assert seconds < 10, f"took {seconds:.1f} s to stop"
-    assert re.search(r"interrupted: \d+ files stored; run the same command to continue", out), out[-500:]
+    stopped = re.search(r"interrupted: (\d+) files stored; run the same command to continue", out)
+    assert stopped, out[-500:]
     assert child.exitstatus == 130
     status = json.loads(subprocess.run([ASSISTANT, "status", "--json", "--store", str(store)], capture_output=True, text=True,
                                        env=clean_env()).stdout or '{"documents": 0}')
-    assert status["documents"] < 24
+    assert status["documents"] < files and status["documents"] == int(stopped.group(1)), "the message says what is stored"
+    if moment == "after a batch is stored":
+        assert status["documents"] > 0
     again = subprocess.run([ASSISTANT, "ingest", str(docs), "--store", str(store), "--json"], capture_output=True, text=True,
                            env=clean_env(), timeout=600)
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)
-    assert len(report["added"]) + len(report["unchanged"]) == 24 and len(report["unchanged"]) == status["documents"]
+    assert len(report["added"]) + len(report["unchanged"]) == files and len(report["unchanged"]) == status["documents"]
     listed = json.loads(subprocess.run([ASSISTANT, "documents", "--json", "--store", str(store)], capture_output=True, text=True,
                                        env=clean_env()).stdout)
-    assert len(listed) == 24
+    assert len(listed) == files
+
+
+def test_chat_on_a_terminal_exits_2_when_a_question_fails(tmp_path: Path) -> None:
+    not_a_store = tmp_path / "file"
+    not_a_store.write_text("not a store", encoding="utf-8")
+    child = pexpect.spawn(ASSISTANT, ["chat", "--store", str(not_a_store)], env=clean_env(PROMPT_TOOLKIT_NO_CPR="1"), encoding="utf-8",
+                          timeout=90, dimensions=(40, 160))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert "not a directory" in ANSI.sub("", child.before or "")
+    assert child.exitstatus == 2
 
 
 @pytest.mark.parametrize("command", ["ingest", "ask", "status", "documents", "forget", "sources", "chat", "settings"])
