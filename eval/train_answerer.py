@@ -3,12 +3,12 @@
     .venv/bin/python -m eval.train_answerer [--workdir DIR] [--out assistant/weights/answerer.json] [--test]
 
 1. Rows come from :mod:`eval.answerer_data` (built and cached in ``--workdir``).
-2. Passage fusion: logistic regression on :data:`assistant.features.PASSAGE_FEATURES`
+2. Passage fusion: logistic regression on :data:`assistant.answer.features.PASSAGE_FEATURES`
    (same language) and on its cross-language subset (all rows), positives = chunks
    holding the answer, answerable training questions only.
 3. Sentence scorer: the training questions' candidates are ranked with that
    fusion, the sentences of the top passages get
-   :func:`assistant.features.sentence_features` (the run-time function) and the
+   :func:`assistant.answer.features.sentence_features` (the run-time function) and the
    answer-type terms (question vector projected on its first principal
    directions, times the answer shapes a sentence holds); logistic regression,
    positives = sentences holding the answer start, every sentence of an
@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from assistant.extractive import candidate_sentences  # noqa: E402
-from assistant.features import (  # noqa: E402
+from assistant.answer.extractive import candidate_sentences  # noqa: E402
+from assistant.answer.features import (  # noqa: E402
     ANSWER_SHAPES,
     ANSWERABLE_FEATURES,
     CROSS_LANGUAGE_ANSWERABLE,
@@ -51,10 +51,10 @@ from assistant.features import (  # noqa: E402
     passage_language,
     shapes,
 )
-from assistant.retrieve import candidate_features, rank, shift_cosines  # noqa: E402
-from assistant.scorer import Scorer, parse_weights  # noqa: E402
+from assistant.answer.retrieve import candidate_features, rank, shift_cosines  # noqa: E402
+from assistant.answer.scorer import Scorer, parse_weights  # noqa: E402
+from assistant.index.store import Store  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
-from assistant.store import Store  # noqa: E402
 from eval.answerer_data import Example, build, header  # noqa: E402
 from eval.answerer_metrics import metrics  # noqa: E402
 
@@ -77,7 +77,7 @@ class NoEmbedder:
 
 
 def fit_linear(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """Standardise, fit a logistic regression, return the numbers :class:`assistant.scorer.Linear` applies."""
+    """Standardise, fit a logistic regression, return the numbers :class:`assistant.answer.scorer.Linear` applies."""
     from sklearn.linear_model import LogisticRegression
 
     mean = x.mean(axis=0)

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant  # noqa: E402
-from assistant.gold import contains  # noqa: E402
+from assistant.evaluation.gold import contains  # noqa: E402
 from eval.corpus import CachingEmbedder, workspace, write_corpus  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "datasets" / "xquad"

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.lexicon import fold
+from assistant.text.lexicon import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "000_72ac5f2f8dcbec1b.txt"

@@ -1,8 +1,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import chunk_text, count_tokens, sentence_spans
-from assistant.loaders import load_text
+from assistant.ingest.chunking import chunk_text, count_tokens, sentence_spans
+from assistant.ingest.loaders import load_text
 from tests.conftest import SEED
 
 
@@ -42,7 +42,7 @@ def test_sentence_spans() -> None:
 
 
 def test_long_text_is_windowed_without_losing_spans() -> None:
-    from assistant import chunking
+    from assistant.ingest import chunking
 
     paragraph = "Une phrase assez longue pour compter, avec des mots variés et un chiffre 42. " * 40
     text = "\n\n".join(f"{i}. {paragraph}" for i in range(10))

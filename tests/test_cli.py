@@ -13,7 +13,7 @@ from tests.conftest import SEED, free_port, start_server
 
 pytestmark = pytest.mark.integration
 
-ASSISTANT = [sys.executable, "-m", "assistant.cli"]
+ASSISTANT = [sys.executable, "-m", "assistant"]
 
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -63,8 +63,8 @@ def test_ask_prints_answer_then_numbered_sources(seeded_store: Path) -> None:
 def test_status_json_follows_the_schema_exactly(seeded_store: Path) -> None:
     result = run("status", "--json", "--store", str(seeded_store))
     assert result.returncode == 0, result.stderr
-    from assistant.chunking import chunk_text
-    from assistant.loaders import load_document
+    from assistant.ingest.chunking import chunk_text
+    from assistant.ingest.loaders import load_document
     from assistant.settings import Settings
 
     defaults = Settings()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import compare, evaluate
-from assistant.scorer import Scorer
+from assistant.answer.scorer import Scorer
+from assistant.evaluation.harness import compare, evaluate
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -21,7 +21,7 @@ QUALITY = ["answer_accuracy", "retrieval_hit_at_k", "mrr", "citation_recall", "a
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    return subprocess.run([sys.executable, "-m", "assistant.cli", "eval", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    return subprocess.run([sys.executable, "-m", "assistant", "eval", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
 
 
 def test_seed_gold_set_holds_its_baseline(tmp_path: Path) -> None:
@@ -77,8 +77,8 @@ def test_malformed_gold_file_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_the_report_says_where_each_citation_points_page_included() -> None:
-    from assistant.evaluation import score_question
-    from assistant.gold import GoldQuestion
+    from assistant.evaluation.gold import GoldQuestion
+    from assistant.evaluation.harness import score_question
     from assistant.types import Answer, Citation, Passage
 
     passage = Passage("c1", "report.pdf", 100, 160, "The keeper's salary was 450 francs a year.", 1.0, page=3)

@@ -9,9 +9,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from assistant import Assistant
-from assistant.chat import ChatSession
 from assistant.errors import IngestInterrupted
-from assistant.ingest import Progress
+from assistant.ingest.pipeline import Progress
+from assistant.interface.chat import ChatSession
 from assistant.settings import Settings
 from tests.conftest import FakeEmbedder
 
@@ -117,7 +117,7 @@ def test_gone_files_are_named_with_the_prune_hint_and_prune_stays_within_the_pat
     assert report.missing == [str(first.resolve())], "only files stored from the paths given are reported"
     assert report.removed == [] and bot.status().documents == 3
     console = Console(record=True, width=200)
-    from assistant.render_store import render_ingest_report
+    from assistant.interface.render_store import render_ingest_report
 
     render_ingest_report(console, report, str)
     shown = " ".join(console.export_text().split())
@@ -144,7 +144,7 @@ def test_sources_in_chat_show_the_full_passages(bot: Assistant, docs: Path) -> N
 
 
 def test_help_shows_the_real_defaults() -> None:
-    from assistant.cli import app
+    from assistant.interface.cli import app
 
     defaults = Settings.model_fields
     runner = CliRunner()

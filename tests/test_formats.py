@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.chunking import chunk_text
-from assistant.loaders import UnreadableFile, load_document
-from assistant.loaders.pdf import paragraphs
+from assistant.ingest.chunking import chunk_text
+from assistant.ingest.loaders import UnreadableFile, load_document
+from assistant.ingest.loaders.pdf import paragraphs
 from tests.documents import (
     encrypt_office,
     with_drm,

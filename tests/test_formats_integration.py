@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.loaders import load_document, load_text
+from assistant.ingest.loaders import load_document, load_text
 from tests.documents import write_docx, write_epub, write_odp, write_odt, write_pdf, write_pptx, write_scanned_pdf
 
 pytestmark = pytest.mark.integration
 
-ASSISTANT = [sys.executable, "-m", "assistant.cli"]
+ASSISTANT = [sys.executable, "-m", "assistant"]
 FILL = (
     "The harbour office kept a register of every ship that entered the port, with its name, its cargo and the "
     "number of its crew, and the register was read aloud at the yearly meeting of the town council."

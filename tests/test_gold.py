@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.errors import GoldFileError
-from assistant.gold import contains, load_gold, normalise, parse_gold_line, token_f1
+from assistant.evaluation.gold import contains, load_gold, normalise, parse_gold_line, token_f1
 
 VALID = {"id": "q1", "question": "When?", "answers": ["8 août"], "evidence": ["le 8 août"], "unanswerable": False}
 

@@ -8,7 +8,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import EmbedderMismatchError, StoreError
-from assistant.loaders import load_text
+from assistant.ingest.loaders import load_text
 from tests.conftest import FakeEmbedder
 
 
@@ -164,8 +164,8 @@ def test_orphan_vectors_from_a_crash_are_repaired(bot: Assistant, docs: Path) ->
 
 
 def test_a_reader_sees_chunk_counts_change_when_another_process_writes(bot: Assistant, docs: Path, tmp_path: Path) -> None:
+    from assistant.index.store import Store
     from assistant.settings import load_settings
-    from assistant.store import Store
 
     bot.ingest([docs])
     with Store(load_settings(store=str(tmp_path / "store")), create=False) as reader:
@@ -180,8 +180,8 @@ def test_a_reader_sees_chunk_counts_change_when_another_process_writes(bot: Assi
 
 
 def test_a_reader_finds_words_another_process_added_after_it_searched(bot: Assistant, docs: Path, tmp_path: Path) -> None:
+    from assistant.index.store import Store
     from assistant.settings import load_settings
-    from assistant.store import Store
 
     bot.ingest([docs])
     with Store(load_settings(store=str(tmp_path / "store")), create=False) as reader:
@@ -193,7 +193,7 @@ def test_a_reader_finds_words_another_process_added_after_it_searched(bot: Assis
 
 
 def test_lexical_search_reads_a_bounded_number_of_postings(bot: Assistant, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.store.lexical as lexical_module
+    import assistant.index.lexical as lexical_module
 
     bot.ingest([docs])
     store = bot._open_store(create=False)
@@ -233,7 +233,7 @@ def test_lexical_hits_do_not_depend_on_the_order_documents_were_written(fake_emb
 
 
 def test_each_chunk_keeps_its_numbers_and_names_and_older_stores_rank_the_same(bot: Assistant, docs: Path) -> None:
-    from assistant.features import anchors
+    from assistant.text.language import anchors
 
     bot.ingest([docs])
     store = bot._open_store(create=False)

@@ -133,7 +133,7 @@ def test_cli_json_when_the_model_answer_is_unsupported(seed_store: Path) -> None
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
         env.update(ASSISTANT_LLM_MODEL="scripted", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{port}/v1", ASSISTANT_STORE=str(seed_store))
-        result = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "What deadline did the US set?", "--json"],
+        result = subprocess.run([sys.executable, "-m", "assistant", "ask", "What deadline did the US set?", "--json"],
                                 capture_output=True, text=True, env=env, timeout=300)
     finally:
         proc.kill()
@@ -151,7 +151,7 @@ def test_server_down_gives_the_extractive_answer_with_a_notice(seed_store: Path)
     env.update(ASSISTANT_LLM_MODEL="smollm2", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
                ASSISTANT_LLM_MAX_RETRIES="1", ASSISTANT_STORE=str(seed_store))
     result = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "ask", "What deadline did the US set?", "--json"],
+        [sys.executable, "-m", "assistant", "ask", "What deadline did the US set?", "--json"],
         capture_output=True, text=True, env=env, timeout=120,
     )
     assert result.returncode == 0, result.stderr
@@ -225,7 +225,7 @@ def test_cli_json_in_llm_mode_cites_sentence_spans(seed_store: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
         env.update(ASSISTANT_LLM_MODEL="scripted", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{port}/v1", ASSISTANT_STORE=str(seed_store),
                    ASSISTANT_TOP_K="3")
-        result = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", question, "--json"], capture_output=True, text=True,
+        result = subprocess.run([sys.executable, "-m", "assistant", "ask", question, "--json"], capture_output=True, text=True,
                                 env=env, timeout=300)
     finally:
         proc.kill()

@@ -9,12 +9,12 @@ import openai
 import pytest
 
 from assistant import CANNOT_ANSWER, Assistant
-from assistant.citations import answer_sentences, check_answer, clean_markers, parse_markers
+from assistant.answer.citations import answer_sentences, check_answer, clean_markers, parse_markers
+from assistant.answer.generate import pack
+from assistant.answer.prompts import load_prompt
 from assistant.errors import ConfigError
-from assistant.generate import pack
+from assistant.ingest.loaders import load_text
 from assistant.llm import LLMError, OpenAIChatModel, describe_failure
-from assistant.loaders import load_text
-from assistant.prompts import load_prompt
 from assistant.settings import load_settings
 from assistant.types import Passage, final_answer
 from tests.conftest import FakeChatModel, FakeEmbedder, NetworkGuardError
@@ -95,7 +95,7 @@ def test_leading_marker_belongs_to_the_previous_sentence() -> None:
 
 def _check(text: str, texts: list[str]) -> Any:
     embedder = FakeEmbedder()
-    from assistant.chunking import sentence_spans
+    from assistant.ingest.chunking import sentence_spans
 
     vectors = [embedder.embed_passages([t[s.start : s.end] for s in sentence_spans(t)]) for t in texts]
     return check_answer(text, texts, vectors, embedder.embed_passages, threshold=0.8)
@@ -323,7 +323,7 @@ class JudgingModel(FakeChatModel):
 
 
 def test_eval_judge_adds_llm_graded_scores(tmp_path: Path, docs: Path) -> None:
-    from assistant.evaluation import evaluate
+    from assistant.evaluation.harness import evaluate
 
     gold = tmp_path / "gold.jsonl"
     gold.write_text('{"id": "q1", "question": "How long do cats sleep?", "answers": ["sixteen hours"], '
@@ -336,7 +336,7 @@ def test_eval_judge_adds_llm_graded_scores(tmp_path: Path, docs: Path) -> None:
 
 
 def test_judge_without_an_llm_is_a_clear_error(tmp_path: Path, docs: Path) -> None:
-    from assistant.evaluation import evaluate
+    from assistant.evaluation.harness import evaluate
 
     gold = tmp_path / "gold.jsonl"
     gold.write_text('{"id": "q1", "question": "Cats?", "answers": ["x"], "evidence": ["y"], "unanswerable": false}\n')
@@ -367,14 +367,14 @@ def test_a_server_that_refuses_stream_options_still_streams() -> None:
 
 # ---- citations narrowed to sentences ------------------------------------------------------------
 def _passage(text: str, start: int = 100) -> Passage:
-    from assistant.chunking import sentence_spans
+    from assistant.ingest.chunking import sentence_spans
 
     return Passage("c1", "doc.txt", start, start + len(text), text, 1.0, line=3, sentences=tuple(sentence_spans(text, start)))
 
 
 def _narrowed(answer: str, text: str, threshold: float = 0.8) -> list[Any]:
-    from assistant.citations import check_answer
-    from assistant.generate import citations_for
+    from assistant.answer.citations import check_answer
+    from assistant.answer.generate import citations_for
 
     embedder = FakeEmbedder()
     passage = _passage(text)

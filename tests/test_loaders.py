@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.loaders import UnreadableFile, load_text
+from assistant.ingest.loaders import UnreadableFile, load_text
 
 FRENCH = "Le président a fixé une date limite au 8 août. Où est l'élève ? Ça coûte 5 €."
 

@@ -30,7 +30,7 @@ def test_wheel_ships_the_prompts_and_uses_them(tmp_path: Path) -> None:
     assert names and {p.name for p in (unpacked / "assistant" / "_prompts").glob("*.txt")} == names
     # the unpacked wheel, away from the source tree, finds and checks every prompt it ships
     script = (
-        "import assistant.prompts as p; "
+        "import assistant.answer.prompts as p; "
         "[p.load_prompt(n) for n in p.FIELDS]; "
         "print(p.PROMPTS_DIR)"
     )
@@ -45,7 +45,7 @@ def test_wheel_ships_the_answer_weights(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         assert "assistant/weights/answerer.json" in archive.namelist()
         archive.extractall(tmp_path / "site")
-    script = "import assistant.scorer as s; print(s.load_scorer().header['trained_by']); print(s.__file__)"
+    script = "import assistant.answer.scorer as s; print(s.load_scorer().header['trained_by']); print(s.__file__)"
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60,
                             env={"PYTHONPATH": str(tmp_path / "site") + ":" + ":".join(sys.path[1:]), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
@@ -93,3 +93,70 @@ def test_no_import_cycle_in_the_package(tmp_path: Path) -> None:
     (planted / "b.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import f\n", encoding="utf-8")
     assert import_cycles(planted) == [["pkg.a", "pkg.b", "pkg.a"]], "the detector sees function-level and TYPE_CHECKING imports"
     assert import_cycles(ROOT / "assistant") == []
+
+
+LAYERS = [
+    {"errors", "types", "settings", "llm", "llama", "text"},  # shared facts and the two outside boundaries (openai, llama-index)
+    {"index"},  # embed, store
+    {"tuning"},  # numbers per embedder
+    {"ingest"},  # files -> chunks -> the index
+    {"answer"},  # question -> passages -> cited answer
+    {"api"},  # Assistant
+    {"evaluation"},
+    {"interface", "__init__", "__main__"},
+]
+"""The README's architecture, bottom up: a module may import from its own layer and the layers below it, never above."""
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def upward_imports(package: Path) -> list[str]:
+    import ast
+
+    level = {stage: i for i, layer in enumerate(LAYERS) for stage in layer}
+    found = []
+    for file in sorted(package.rglob("*.py")):
+        parts = file.relative_to(package.parent).with_suffix("").parts
+        module = ".".join(parts)
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            names = [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else []
+            names += [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for name in names:
+                if name.split(".")[0] == package.name and level[_stage(name)] > level[_stage(module)]:
+                    found.append(f"{module} imports {name}")
+    return found
+
+
+def test_each_stage_imports_only_the_stages_below_it() -> None:
+    package = ROOT / "assistant"
+    stages = {_stage(".".join(f.relative_to(ROOT).with_suffix("").parts)) for f in package.rglob("*.py")}
+    assert stages == set().union(*LAYERS), "every stage (subpackage or top-level module) has its layer"
+    assert upward_imports(package) == []
+
+
+def test_llama_index_and_the_environment_each_have_one_door() -> None:
+    """llama-index is imported only in assistant/llama.py; the environment is read only in assistant/settings.py."""
+    import ast
+
+    offenders = []
+    for file in sorted((ROOT / "assistant").rglob("*.py")):
+        text = file.read_text(encoding="utf-8")
+        name = file.relative_to(ROOT).as_posix()
+        imported = set()
+        for node in ast.walk(ast.parse(text)):
+            imported |= {node.module} if isinstance(node, ast.ImportFrom) and node.module else set()
+            imported |= {a.name for a in node.names} if isinstance(node, ast.Import) else set()
+        if any(m.split(".")[0] == "llama_index" for m in imported) and name != "assistant/llama.py":
+            offenders.append(f"{name} imports llama_index")
+        if any(word in text for word in ("os.environ", "getenv", "load_dotenv")) and name != "assistant/settings.py":
+            offenders.append(f"{name} reads the environment")
+    assert offenders == []
+
+
+def test_no_module_over_300_lines() -> None:
+    long = {f.relative_to(ROOT).as_posix(): n for d in ("assistant", "eval", "scripts") for f in (ROOT / d).rglob("*.py")
+            if (n := len(f.read_text(encoding="utf-8").splitlines())) > 300}
+    assert long == {}

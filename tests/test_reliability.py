@@ -13,8 +13,8 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import StoreError
+from assistant.index.store import Store
 from assistant.settings import load_settings
-from assistant.store import Store
 from tests.conftest import ROOT, HashEmbedder
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

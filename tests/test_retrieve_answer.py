@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from assistant import CANNOT_ANSWER, Assistant
+from assistant.answer.features import PASSAGE_FEATURES
+from assistant.answer.scorer import load_scorer
 from assistant.errors import QuestionError, StoreError
-from assistant.features import PASSAGE_FEATURES
-from assistant.loaders import load_text
-from assistant.scorer import load_scorer
+from assistant.ingest.loaders import load_text
 from tests.conftest import FakeEmbedder
 
 

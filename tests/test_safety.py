@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.citations import check_answer, clean_markers, parse_markers
-from assistant.loaders import UnreadableFile, load_text
+from assistant.answer.citations import check_answer, clean_markers, parse_markers
+from assistant.ingest.loaders import UnreadableFile, load_text
 from tests.conftest import ROOT, SEED
 
 marker_text = st.text(alphabet=st.sampled_from(list("ab .,[]0123456789;\n")) | st.characters(blacklist_categories=("Cs",)), max_size=300)
@@ -61,7 +61,7 @@ def test_api_keys_never_reach_output_reports_or_the_store(tmp_path: Path) -> Non
         ASSISTANT_STORE=str(tmp_path / "store"), ASSISTANT_LLM_MODEL="m", ASSISTANT_LLM_BASE_URL="http://127.0.0.1:9/v1",
         ASSISTANT_LLM_API_KEY=SECRET, ASSISTANT_LLM_MAX_RETRIES="0", OPENAI_API_KEY=SECRET,
     )
-    cli = [sys.executable, "-m", "assistant.cli"]
+    cli = [sys.executable, "-m", "assistant"]
     outputs = []
     for args in (["ingest", str(SEED.parent)], ["ask", "What deadline did the US set?", "--json"], ["ask", "What deadline?"],
                  ["status", "--json"], ["settings"],
@@ -81,6 +81,6 @@ def test_api_keys_never_reach_output_reports_or_the_store(tmp_path: Path) -> Non
 @pytest.mark.parametrize("question", ["", "  \t ", "\x01\x1b\x07\x7f"])
 def test_cli_refuses_empty_questions_in_one_line(question: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    result = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", question, "--store", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "assistant", "ask", question, "--store", str(tmp_path)],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 2 and "question is empty" in result.stderr and "Traceback" not in result.stderr

@@ -40,7 +40,7 @@ def servers(tmp_path: Path) -> Iterator[dict[str, str]]:
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
     full.update(env)
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True, env=full, timeout=300)
+    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=full, timeout=300)
 
 
 def test_ingest_and_ask_through_an_embedding_server_and_a_chroma_server(servers: dict[str, str], tmp_path: Path) -> None:

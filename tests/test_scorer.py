@@ -10,21 +10,20 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.errors import ConfigError
-from assistant.extractive import MAX_WORDS, Decision, Sentence, choose, decide
-from assistant.features import (
+from assistant.answer.extractive import MAX_WORDS, Decision, Sentence, choose, decide
+from assistant.answer.features import (
     ANSWER_SHAPES,
     PASSAGE_FEATURES,
     SENTENCE_FEATURES,
     Question,
     SentenceInput,
-    anchors,
-    language,
     passage_features,
     sentence_features,
     shapes,
 )
-from assistant.scorer import RETRAIN, load_scorer
+from assistant.answer.scorer import RETRAIN, load_scorer
+from assistant.errors import ConfigError
+from assistant.text.language import anchors, language
 from tests.conftest import FakeEmbedder
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "assistant" / "weights" / "answerer.json"

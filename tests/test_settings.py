@@ -64,10 +64,38 @@ def test_the_openai_client_never_reads_the_environment_itself(monkeypatch: pytes
 def test_settings_command_says_where_it_read_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from assistant.cli import app
+    from assistant.interface.cli import app
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("ASSISTANT_TOP_K=7\n", encoding="utf-8")
     out = " ".join(CliRunner().invoke(app, ["settings"], env={"COLUMNS": "250"}).output.split())
     assert "ASSISTANT_TOP_K │ 7 │" in out
     assert f"from {tmp_path / '.env'}" in out and "OPENAI_BASE_URL" in out
+
+
+def test_settings_command_names_the_tuning_for_the_embedder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from assistant.interface.cli import app
+    from assistant.tuning import DEFAULT
+
+    monkeypatch.chdir(tmp_path)
+    out = " ".join(CliRunner().invoke(app, ["settings"], env={"COLUMNS": "250"}).output.split())
+    assert f"Tuned for the embedder {DEFAULT.embedder}" in out and f"min_support {DEFAULT.min_support}" in out
+    remote = {"COLUMNS": "250", "ASSISTANT_EMBEDDER": "openai", "ASSISTANT_EMBED_MODEL": "e5", "ASSISTANT_EMBED_BASE_URL": "http://127.0.0.1:9/v1"}
+    out = " ".join(CliRunner().invoke(app, ["settings"], env=remote).output.split())
+    assert "No tuning for the embedder openai/e5" in out and f"fitted for {DEFAULT.embedder}" in out
+
+
+def test_unset_tuned_settings_take_the_embedders_profile(tmp_path: Path, docs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant import Assistant
+    from assistant.tuning import PROFILES, Tuning
+    from tests.conftest import FakeEmbedder
+
+    embedder = FakeEmbedder()
+    monkeypatch.setitem(PROFILES, embedder.name, Tuning(embedder.name, "answerer.json", min_support=0.5, depth=1))
+    with Assistant(embedder=embedder, store=str(tmp_path / "s")) as bot:
+        assert bot.settings.min_support is None and bot.tuning.min_support == 0.5
+        bot.ingest([docs])
+        assert bot.status().chunks > 2
+        assert len(bot._retrieval("cat sleep hours Eiffel volcano", 5).ranked) <= 2, "one dense and one lexical candidate"

@@ -40,7 +40,7 @@ LINE = (
 CHILD = r"""
 import json, sys, time
 sys.path.insert(0, {root!r})
-from assistant.loaders import load_document
+from assistant.ingest.loaders import load_document
 from pathlib import Path
 mode, path = sys.argv[1], Path(sys.argv[2])
 
@@ -94,7 +94,7 @@ INGEST = r"""
 import json, runpy, sys
 sys.argv = ["assistant", "ingest", *sys.argv[1:], "--json"]
 try:
-    runpy.run_module("assistant.cli", run_name="__main__")
+    runpy.run_module("assistant", run_name="__main__")
 except SystemExit:
     pass
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))

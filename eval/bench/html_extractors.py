@@ -69,7 +69,7 @@ def soup_text(html: str) -> str:
 
 
 def extractors() -> dict[str, Callable[[str], str]]:
-    from assistant.loaders.markup import load_html
+    from assistant.ingest.loaders.markup import load_html
 
     found: dict[str, Callable[[str], str]] = {
         "beautifulsoup4 (before)": soup_text,

@@ -139,7 +139,7 @@ def main() -> None:
 
 
 def _count_tokens(texts: list[str]) -> int:
-    from assistant.chunking import count_tokens
+    from assistant.ingest.chunking import count_tokens
 
     return sum(count_tokens(t) for t in texts)
 

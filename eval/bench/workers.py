@@ -168,9 +168,9 @@ def fill(store: str, size: int) -> None:
     """Grow the store to ``size`` chunks with synthetic ones derived from the real chunks (no embedding)."""
     import numpy as np
 
-    from assistant.features import anchors, passage_language
+    from assistant.index.store import Store, StoredDocument
     from assistant.settings import load_settings
-    from assistant.store import Store, StoredDocument
+    from assistant.text.language import anchors, passage_language
     from assistant.types import Chunk, Span
 
     with Store(load_settings(store=store), create=False) as db:

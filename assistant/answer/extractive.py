@@ -1,0 +1,173 @@
+"""Extractive answers: quote the sentences of the top passages that most probably answer the question.
+
+Every sentence of the best passages gets the features of
+:func:`assistant.answer.features.sentence_features` and the fitted scorer's
+probability that it holds the answer. The most probable one is quoted with
+``[1]``; a second one when it too is probable enough and the two stay short.
+A question-level model then gives the probability that the documents answer
+the question at all; below its threshold (chosen on held-out development data
+for at most 5% false abstentions) the answer is :data:`CANNOT_ANSWER` instead
+of an unrelated quote.
+
+Citations are sentence spans in the source text, so the quote can be checked
+against the file: ``source_text[start:end] == citation.text``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer.features import SentenceInput, answerable_features, sentence_features
+from assistant.answer.retrieve import Retrieval, fill_sentence_vectors
+from assistant.answer.scorer import Scorer
+from assistant.index.embed import Embedder
+from assistant.types import CANNOT_ANSWER, Citation, line_at, sentence_texts
+
+MAX_WORDS = 60
+"""A second sentence is quoted only if the answer stays within this many words (answers are quotes, not pages)."""
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A candidate sentence of a top passage, located in its document."""
+
+    chunk_id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    line: int
+    rank: int
+    same_language: bool
+    page: int | None = None
+    section: str | None = None
+
+
+def candidate_sentences(retrieval: Retrieval, scorer: Scorer, embedder: Embedder) -> tuple[list[Sentence], np.ndarray]:
+    """The sentences of the top passages and their feature rows (shared by the answerer and the trainer)."""
+    top = retrieval.ranked[: scorer.passages_considered]
+    missing = [c.chunk for c in top if c.sentence_vectors is None]
+    embedded: dict[str, np.ndarray] = {}
+    fill_sentence_vectors(embedder, missing, embedded)
+    found: list[Sentence] = []
+    inputs: list[SentenceInput] = []
+    for rank, candidate in enumerate(top):
+        chunk = candidate.chunk
+        cosines = candidate.sentence_cos
+        if cosines is None and chunk.id in embedded:
+            cosines = embedded[chunk.id] @ retrieval.vector + candidate.shift
+        if cosines is None or len(cosines) != len(chunk.sentences):
+            continue
+        for i, (span, text) in enumerate(zip(chunk.sentences, sentence_texts(chunk), strict=True)):
+            if not quotable(text, chunk.section):
+                continue
+            line = line_at(chunk, span.start)
+            found.append(Sentence(chunk.id, chunk.source, span.start, span.end, text, line, rank, candidate.same_language,
+                                  chunk.page_at(span.start), chunk.section))
+            inputs.append(SentenceInput(text, float(cosines[i]), candidate.score, rank, i == 0))
+    return found, sentence_features(retrieval.question, inputs)
+
+
+_LETTER_WORD = re.compile(r"[^\W\d_]+")
+_SEPARATORS = re.compile(r"[|•]")
+"""Menu and breadcrumb separators (not « », used as quotes in French, nor ·, a letter joiner in Catalan)."""
+_SPACELESS = re.compile(r"[\u0e00-\u109f\u1780-\u17ff\u2e80-\u9fff\uf900-\ufaff]")
+"""Thai, Lao, Khmer, Myanmar, CJK and kana: scripts written without spaces between words."""
+
+
+def quotable(text: str, section: str | None = None) -> bool:
+    """Whether a sentence can be an answer on its own: real words, not a heading, a menu or a fragment.
+
+    It takes at least three words and eight letters in all (or, in
+    scripts written without spaces, six characters), at most one ``|`` or ``•`` separator,
+    and it must not be its section's heading. The others stay in passages as context.
+
+    >>> [quotable(t) for t in ["The deadline is 8 August.", "Summary.", "---", "Privacy | Cookies | Terms", "東京は日本の首都。", "Il a plu."]]
+    [True, False, False, False, True, False]
+    >>> quotable("Vacances d'été", section="Vacances d'été")
+    False
+    """
+    if len(_SEPARATORS.findall(text)) > 1:
+        return False
+    if section is not None and " ".join(text.strip(" #:.").split()) == section:
+        return False
+    if len(_SPACELESS.findall(text)) >= 6:
+        return True
+    words = _LETTER_WORD.findall(text)
+    return len(words) >= 3 and sum(len(w) for w in words) >= 8
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the scorer made of one question's sentences."""
+
+    best: int
+    """Index of the most probable sentence (-1 when there is none)."""
+    answerable: float
+    """P(the documents answer the question), from the abstention model."""
+    threshold: float
+    probabilities: np.ndarray
+    """P(sentence holds the answer), per sentence."""
+
+
+def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, scorer: Scorer, min_confidence: float | None = None) -> Decision:
+    """Score the sentences and the question: the best sentence and the probability that it answers."""
+    if not found:
+        return Decision(-1, 0.0, 1.0, np.zeros(0))
+    logits = scorer.sentence_logits(features, retrieval.vector)
+    best = int(np.argmax(logits))
+    row = answerable_features(features, logits, best, retrieval.top_chunk_cos, retrieval.top_chunk_margin)
+    same = found[best].same_language
+    threshold = scorer.abstain_below["same" if same else "cross"] if min_confidence is None else min_confidence
+    return Decision(best, scorer.answerable(row, same), threshold, 1.0 / (1.0 + np.exp(-logits)))
+
+
+def answer_extractive(
+    retrieval: Retrieval, scorer: Scorer, embedder: Embedder, min_confidence: float | None = None
+) -> tuple[str, list[Citation], bool]:
+    """Return ``(answer text, citations, abstained)``.
+
+    ``min_confidence`` replaces the fitted abstention threshold (a probability).
+    """
+    found, features = candidate_sentences(retrieval, scorer, embedder)
+    chosen = choose(found, decide(found, features, retrieval, scorer, min_confidence), scorer.second_from)
+    if not chosen:
+        return CANNOT_ANSWER, [], True
+    quoted = sorted(chosen, key=lambda s: (s.rank, s.start))
+    citations = [Citation(n, s.source, s.start, s.end, s.text, s.chunk_id, s.line, s.page, s.section) for n, s in enumerate(quoted, start=1)]
+    text = " ".join(f"“{c.text}” [{c.n}]" for c in citations)
+    return text, citations, False
+
+
+def choose(found: list[Sentence], decision: Decision, second_from: float) -> list[Sentence]:
+    """The sentences to quote: the best one if the question is judged answerable, and a distinct, probable second one.
+
+    >>> s = [Sentence("c", "d", 0, 5, "Yes.", 1, 0, True), Sentence("c", "d", 6, 9, "No.", 1, 0, True)]
+    >>> [x.text for x in choose(s, Decision(0, 0.9, 0.5, np.array([0.9, 0.2])), second_from=0.5)]
+    ['Yes.']
+    """
+    if decision.best < 0 or decision.answerable < decision.threshold:
+        return []
+    best = found[decision.best]
+    chosen = [best]
+    for i in np.argsort(-decision.probabilities, kind="stable"):
+        if i == decision.best:
+            continue
+        if decision.probabilities[i] < second_from:
+            break
+        other = found[i]
+        if _distinct(best, other):
+            if len(best.text.split()) + len(other.text.split()) <= MAX_WORDS:
+                chosen.append(other)
+            break
+    return chosen
+
+
+def _distinct(a: Sentence, b: Sentence) -> bool:
+    """Not the same sentence (overlapping chunks repeat sentences) and not a duplicate."""
+    if a.source == b.source and a.start < b.end and b.start < a.end:
+        return False
+    return a.text != b.text

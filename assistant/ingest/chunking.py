@@ -1,0 +1,182 @@
+"""Split a document's text into sentence-aware chunks with exact character spans.
+
+llama-index's ``SentenceSplitter`` decides where chunks break (sentences first,
+token budget counted with tiktoken ``cl100k_base``). It may trim whitespace, so
+each chunk is then located in the source text and its text *re-cut from the
+source*: ``text[start:end] == chunk.text`` holds by construction. Sentence spans
+inside each chunk come from NLTK's Punkt (bundled with llama-index-core), split
+again at line breaks so headings and list items stand alone.
+
+Very long texts are processed in windows cut at paragraph breaks, so memory
+stays bounded whatever the file size.
+
+Left out: language-specific sentence models (Punkt's English model handles
+French punctuation well enough for citing).
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from assistant.ingest.loaders.document import Document
+from assistant.llama import sentence_bounds, sentence_splitter
+from assistant.settings import prepare_offline
+from assistant.types import Chunk, Span
+
+WINDOW_CHARS = 200_000
+
+
+@lru_cache(maxsize=1)
+def encoding() -> Any:
+    """The tiktoken ``cl100k_base`` encoding, loaded offline from llama-index's bundled cache."""
+    prepare_offline()
+    import tiktoken
+
+    return tiktoken.get_encoding("cl100k_base")
+
+
+def count_tokens(text: str) -> int:
+    return len(encoding().encode(text, disallowed_special=()))
+
+
+@lru_cache(maxsize=4)
+def _splitter(chunk_size: int, chunk_overlap: int) -> Callable[[str], list[str]]:
+    def tokenize(text: str) -> list[int]:
+        return encoding().encode(text, disallowed_special=())
+
+    return sentence_splitter(chunk_size, chunk_overlap, tokenize)
+
+
+_MARKER = re.compile(r"(?:[-*+•▪◦‣]|#{1,6}|>)[ \t]+")
+"""List bullets, Markdown heading marks and quote marks that open a line."""
+
+
+def sentence_spans(text: str, offset: int = 0) -> list[Span]:
+    """Sentence spans of ``text`` (shifted by ``offset``), whitespace trimmed, lines kept apart, list bullets left out.
+
+    >>> sentence_spans("One. Two!\\nThree")
+    [Span(start=0, end=4), Span(start=5, end=9), Span(start=10, end=15)]
+    >>> sentence_spans("## Plan\\n- Buy milk.")
+    [Span(start=3, end=7), Span(start=10, end=19)]
+    """
+    spans: list[Span] = []
+    for start, end in sentence_bounds(text):
+        for line in re.finditer(r"[^\n]+", text[start:end]):
+            s, e = start + line.start(), start + line.end()
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            marker = _MARKER.match(text, s, e)
+            if marker and marker.end() < e:  # "- item", "# Heading", "> quote": the mark is layout, not the sentence
+                s = marker.end()
+            if e > s:
+                spans.append(Span(offset + s, offset + e))
+    return spans
+
+
+def iter_chunks(source: str, document: Document | str, content_hash: str, chunk_size: int, chunk_overlap: int) -> Iterator[Chunk]:
+    """Chunks of the document's text in order, one window at a time; ``text[c.start:c.end] == c.text`` for each.
+
+    Each chunk carries the page marks and the section title of where it lies.
+    """
+    if isinstance(document, str):
+        document = Document(document)
+    text = document.text
+    splitter = _splitter(chunk_size, chunk_overlap)
+    line, counted_to = 1, 0  # line numbers counted incrementally: chunks come in order
+    for window_start, window in _windows(text, _section_bounds(document)):
+        pieces = splitter(window)
+        for start, end in _locate(window, pieces):
+            a, b = window_start + start, window_start + end
+            line += text.count("\n", counted_to, a)
+            counted_to = a
+            chunk_id = _chunk_id(source, content_hash, a, b)
+            sentences = tuple(sentence_spans(text[a:b], a))
+            yield Chunk(chunk_id, source, a, b, text[a:b], sentences, line, document.page_marks(a, b), document.section_at(a))
+
+
+def chunk_text(source: str, text: Document | str, content_hash: str, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
+    return list(iter_chunks(source, text, content_hash, chunk_size, chunk_overlap))
+
+
+def _chunk_id(source: str, content_hash: str, start: int, end: int) -> str:
+    return hashlib.blake2b(f"{source}\0{content_hash}\0{start}\0{end}".encode(), digest_size=12).hexdigest()
+
+
+def _section_bounds(document: Document) -> list[int]:
+    """Where windows must break: a chunk never straddles two titled sections (chapters, headings, slides)."""
+    inner = sorted({offset for offset, _ in document.sections if 0 < offset < len(document.text)})
+    return [0, *inner, len(document.text)]
+
+
+def _windows(text: str, bounds: list[int]) -> Iterator[tuple[int, str]]:
+    """Cut ``text`` into windows of about ``WINDOW_CHARS``, never across ``bounds``, preferably at paragraph breaks.
+
+    >>> [w for _, w in _windows("ab\\ncd", [0, 3, 5])]
+    ['ab\\n', 'cd']
+    """
+    for start, stop in zip(bounds, bounds[1:], strict=False):
+        while start < stop:
+            end = min(stop, start + WINDOW_CHARS)
+            if end < stop:
+                cut = max(text.rfind("\n\n", start, end), text.rfind("\n", start, end))
+                if cut <= start + WINDOW_CHARS // 2:
+                    cut = text.rfind(" ", start, end)
+                end = cut + 1 if cut > start else end
+            yield start, text[start:end]
+            start = end
+
+
+def _locate(source: str, pieces: list[str]) -> Iterator[tuple[int, int]]:
+    """Yield the span of each piece in ``source``, in order.
+
+    Exact search first; if the splitter changed whitespace, match the piece's
+    non-whitespace characters instead and take the covering span.
+    """
+    hint, bound = 0, _next_non_space(source, 0)
+    index: _NonSpaceIndex | None = None
+    for piece in pieces:
+        stripped = piece.strip()
+        if not stripped:
+            continue
+        # The true start is at most the first character after the previous chunk; in
+        # repetitive text prefer the latest match up to there, so coverage has no holes.
+        found = source.rfind(stripped, hint, bound + len(stripped))
+        if found < 0:
+            found = source.find(stripped, hint)
+        if found >= 0:
+            span = (found, found + len(stripped))
+        else:
+            index = index or _NonSpaceIndex(source)
+            located = index.find(stripped, hint)
+            if located is None:
+                continue  # the splitter invented text: never cite what is not in the source
+            span = located
+        hint, bound = span[0] + 1, _next_non_space(source, span[1])
+        yield span
+
+
+def _next_non_space(text: str, position: int) -> int:
+    match = re.compile(r"\S").search(text, position)
+    return match.start() if match else len(text)
+
+
+class _NonSpaceIndex:
+    """Find a string in ``source`` while ignoring all whitespace differences."""
+
+    def __init__(self, source: str) -> None:
+        self.positions = [i for i, ch in enumerate(source) if not ch.isspace()]
+        self.squeezed = "".join(source[i] for i in self.positions)
+
+    def find(self, piece: str, hint: int) -> tuple[int, int] | None:
+        needle = "".join(piece.split())
+        at = self.squeezed.find(needle, bisect.bisect_left(self.positions, hint))
+        if at < 0 or not needle:
+            return None
+        return self.positions[at], self.positions[at + len(needle) - 1] + 1

@@ -1,0 +1,116 @@
+"""Plain text (``.txt``, ``.md``, ``.rst``...) in any common encoding, kept exactly as written.
+
+Offsets into plain text are offsets into the file's decoded text (newlines
+normalised to ``\n``), so a citation can be found in the file itself.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from assistant.ingest.loaders.document import Document, UnreadableFile
+
+
+def load_plain(data: bytes) -> Document:
+    return Document(normalise_newlines(decode(data)))
+
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
+_FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)
+
+
+def load_markdown(data: bytes) -> Document:
+    """Markdown, kept as written; ATX headings (``# Title``, outside code fences) name the sections under them.
+
+    >>> load_markdown(b"# Plan\\n\\nText.\\n\\n```\\n# not a heading\\n```\\n## Budget ##\\nMore.").sections
+    ((0, 'Plan'), (39, 'Budget'))
+    """
+    text = normalise_newlines(decode(data))
+    fenced = [m.start() for m in _FENCE.finditer(text)]
+    sections = []
+    for match in _HEADING.finditer(text):
+        if sum(1 for f in fenced if f < match.start()) % 2:  # inside a fenced code block
+            continue
+        sections.append((match.start(), " ".join(match.group(2).split())))
+    return Document(text, sections=tuple(sections))
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except PermissionError:
+        raise UnreadableFile("permission denied; make the file readable (chmod +r) and ingest again") from None
+    except IsADirectoryError:
+        raise UnreadableFile("is a directory") from None
+    except OSError as exc:
+        raise UnreadableFile(f"cannot read file: {exc.strerror or exc}") from None
+
+
+def decode(data: bytes) -> str:
+    """Decode bytes of unknown encoding: UTF-8 (with or without BOM) first, else detect.
+
+    >>> decode("é".encode("latin-1"))
+    'é'
+    """
+    for bom, codec in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                raise UnreadableFile(f"starts like {codec} text but does not decode as {codec}") from None
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile("looks like a binary file (contains NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    mostly = _mostly_utf8(data)
+    if mostly is not None:
+        return mostly
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=None).best()
+    if best is None:
+        raise UnreadableFile("not text in any known encoding (binary file?)")
+    text = str(best)
+    # cp1252 is a superset of latin-1 for printable text; detectors sometimes pick
+    # an exotic codepage for short French text, so prefer cp1252 when it decodes.
+    if best.encoding not in {"cp1252", "latin_1", "iso8859_15"} and not best.encoding.startswith("utf"):
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    if _control_ratio(text) > 0.05:
+        raise UnreadableFile("looks like a binary file (too many control characters), not text")
+    return text
+
+
+_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    r"""UTF-8 text with a few broken bytes (a bad copy, a truncated download) decoded with U+FFFD in their place.
+
+    Taken as UTF-8 when its broken sequences number at most a tenth of its well-formed multi-byte
+    characters; text in a legacy encoding (cp1252, latin-1) has almost none of those.
+
+    >>> _mostly_utf8(("Le délai du 8 août, à Genève, était fixé. " * 5).encode() + b"\xff fin.").endswith("\ufffd fin.")
+    True
+    >>> _mostly_utf8("déjà".encode("cp1252")) is None
+    True
+    """
+    text = data.decode("utf-8-sig", errors="replace")
+    broken = text.count("\ufffd") - data.count("\ufffd".encode())
+    return text if broken * 10 <= len(_MULTIBYTE.findall(data)) else None
+
+
+def _control_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    controls = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    return controls / min(len(text), 65536)
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -1,0 +1,84 @@
+"""The one place llama-index is imported: its types never cross this module's functions.
+
+What it does for us: the sentence-first chunk splitter and the Punkt sentence tokenizer (chunking), hit rate and
+MRR (the evaluation harness), and the Chroma integration (``llama-index-vector-stores-chroma``) through which every
+chunk vector is written, deleted and searched. Each is imported on first use, after :func:`prepare_offline`, so
+importing the package stays cheap and nothing downloads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from assistant.settings import prepare_offline
+
+
+def sentence_splitter(chunk_size: int, chunk_overlap: int, tokenize: Callable[[str], list[int]]) -> Callable[[str], list[str]]:
+    """``split(text)``: llama-index's ``SentenceSplitter`` pieces (sentences first, ``chunk_size`` tokens at most)."""
+    prepare_offline()
+    from llama_index.core.node_parser import SentenceSplitter
+
+    return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=tokenize).split_text
+
+
+@lru_cache(maxsize=1)
+def _punkt() -> Any:
+    from llama_index.core.utils import globals_helper
+
+    return globals_helper.punkt_tokenizer
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence Punkt finds (the English model llama-index-core bundles)."""
+    return [(int(start), int(end)) for start, end in _punkt().span_tokenize(text)]
+
+
+def hit_rate(expected: list[str], retrieved: list[str]) -> float:
+    """1.0 when any expected id is among ``retrieved`` (llama-index ``HitRate``)."""
+    from llama_index.core.evaluation.retrieval.metrics import HitRate
+
+    return float(HitRate().compute(expected_ids=expected, retrieved_ids=retrieved).score)
+
+
+def reciprocal_rank(expected: list[str], retrieved: list[str]) -> float:
+    """1 / rank of the first expected id in ``retrieved``, 0 when absent (llama-index ``MRR``)."""
+    from llama_index.core.evaluation.retrieval.metrics import MRR
+
+    return float(MRR().compute(expected_ids=expected, retrieved_ids=retrieved).score)
+
+
+class ChromaVectors:
+    """A Chroma collection seen through llama-index's ``ChromaVectorStore``: ids, vectors and a source name.
+
+    Each vector is written as a text-less ``TextNode`` (the chunk's text lives in our SQLite manifest, not twice),
+    so a collection written here is also readable by any llama-index ``VectorStoreIndex`` over Chroma. Rows written
+    before (a plain ``{"source": ...}`` metadata) are read through the integration's legacy path.
+    """
+
+    def __init__(self, collection: Any) -> None:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self._store = ChromaVectorStore(chroma_collection=collection)
+
+    def write(self, ids: Sequence[str], vectors: Sequence[Sequence[float]], sources: Sequence[str]) -> None:
+        """Insert or replace: ids already stored are deleted first (the integration only adds)."""
+        from llama_index.core.schema import BaseNode, TextNode
+
+        rows = zip(ids, vectors, sources, strict=True)
+        nodes: list[BaseNode] = [TextNode(id_=i, text="", embedding=list(map(float, v)), metadata={"source": s}) for i, v, s in rows]
+        self._store.delete_nodes(node_ids=list(ids))
+        self._store.add(nodes)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        self._store.delete_nodes(node_ids=list(ids))
+
+    def nearest(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
+        """The ``n`` nearest ids with cosine similarity, best first (the collection's space is cosine)."""
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        result = self._store.query(VectorStoreQuery(query_embedding=list(map(float, vector)), similarity_top_k=n))
+        # the integration reports exp(-distance); Chroma's cosine distance is 1 - cosine
+        return [(i, 1.0 + math.log(s)) for i, s in zip(result.ids or [], result.similarities or [], strict=True)]

@@ -1,0 +1,100 @@
+"""What a text says whatever its language: which language it is, and its numbers and names.
+
+Numbers and capitalised names read the same across languages, so they are the lexical evidence that survives
+translation (a French passage answering an English question still carries "2025" and "Witkoff").
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from assistant.text.lexicon import fold
+
+_NUMBER = re.compile(r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?")
+_WORD = re.compile(r"[^\W_][\w'’-]*")
+
+
+@lru_cache(maxsize=1)
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE)
+
+
+@lru_cache(maxsize=65536)
+def language(text: str) -> str:
+    """ISO 639-1 code from py3langid (97 languages, naive Bayes over byte n-grams).
+
+    >>> language("Qui est le porte-parole du Kremlin ?"), language("Who is the spokesman?")
+    ('fr', 'en')
+    """
+    return _classify(text)
+
+
+def _classify(text: str) -> str:
+    return str(_identifier().classify(text[:400])[0])
+
+
+LANGUAGE_PREFIX = 300
+"""A passage's language is identified on its first characters."""
+
+
+def passage_language(text: str) -> str:
+    """The language of a chunk, found once at ingest and stored: not cached (a big file would fill the cache).
+
+    Equal to ``language(text[:LANGUAGE_PREFIX])``, the cached form retrieval uses for chunks stored without it.
+    """
+    return _classify(text[:LANGUAGE_PREFIX])
+
+
+def anchors(text: str) -> frozenset[str]:
+    """Numbers and capitalised words not opening a sentence, folded: evidence that reads the same in any language.
+
+    >>> sorted(anchors("Le 6 août 2025, Witkoff a rencontré Poutine à Moscou."))
+    ['2025', '6', 'moscou', 'poutine', 'witkoff']
+    """
+    return frozenset(numbers(text) | names(text))
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written with digits, separators dropped: ``numbers("3,500 or 1.5")`` is ``{"3500", "15"}``."""
+    return {n.replace(" ", "").replace(",", "").replace(".", "") for n in _NUMBER.findall(text)}
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that do not open a sentence, folded.
+
+    >>> sorted(names("Hier, Paris a vu Macron. Il pleut."))
+    ['macron', 'paris']
+    """
+    found = set()
+    for match in _WORD.finditer(text):
+        word, i = match.group(), match.start() - 1
+        while i >= 0 and text[i].isspace():
+            i -= 1
+        if word[0].isupper() and len(word) > 1 and i >= 0 and text[i] not in ".!?:¿¡\"«“":
+            found.add(fold(word))
+    return found
+
+
+NUMBER_WORD_LANGUAGES = frozenset({"en", "fr", "es", "de", "pt", "nl", "da", "it"})
+"""Languages whose numbers written as words text2num turns into digits ("trois heures" -> "3 heures")."""
+
+
+@lru_cache(maxsize=65536)
+def with_digits(text: str) -> str:
+    """``text`` with numbers written as words turned into digits, in the languages text2num reads.
+
+    >>> with_digits("La réunion a duré environ trois heures.")
+    'La réunion a duré environ 3 heures.'
+    """
+    lang = language(text)
+    if lang not in NUMBER_WORD_LANGUAGES:
+        return text
+    from text_to_num import alpha2digit
+
+    try:
+        return str(alpha2digit(text, lang))
+    except (ValueError, RuntimeError):
+        return text

@@ -1,0 +1,59 @@
+"""Chunk vectors in a real embedded Chroma, written and searched through llama-index's Chroma integration."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant import Assistant
+from assistant.index.vectors import VectorIndex
+from assistant.settings import Settings
+
+
+def _unit(*values: float) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> VectorIndex:
+    return VectorIndex(Settings(), tmp_path / "chroma", damaged=lambda what: f"damaged: {what}")
+
+
+def test_nearest_reports_cosine_similarity_best_first(index: VectorIndex) -> None:
+    vectors = np.stack([_unit(1, 0, 0), _unit(1, 1, 0), _unit(0, 0, 1)])
+    index.upsert(["a", "b", "c"], vectors, ["x.txt", "x.txt", "y.txt"])
+    found = index.query(_unit(1, 0, 0), 3)
+    assert [i for i, _ in found] == ["a", "b", "c"]
+    assert [round(cos, 4) for _, cos in found] == [1.0, round(float(vectors[1] @ vectors[0]), 4), 0.0]
+
+
+def test_writing_an_id_again_replaces_its_vector(index: VectorIndex) -> None:
+    index.upsert(["a", "b"], np.stack([_unit(1, 0, 0), _unit(0, 1, 0)]), ["x.txt", "x.txt"])
+    index.upsert(["a"], np.stack([_unit(0, 0, 1)]), ["x.txt"])
+    assert index.count() == 2
+    assert index.query(_unit(0, 0, 1), 1) == [("a", pytest.approx(1.0, abs=1e-5))]
+
+
+def test_rows_written_before_the_integration_are_still_found(index: VectorIndex) -> None:
+    index.collection.upsert(ids=["old"], embeddings=[_unit(0, 1, 0).tolist()], metadatas=[{"source": "old.txt"}])
+    index.upsert(["new"], np.stack([_unit(1, 0, 0)]), ["new.txt"])
+    assert [i for i, _ in index.query(_unit(0, 1, 0), 2)] == ["old", "new"]
+    index.delete(["old"])
+    assert index.ids() == ["new"]
+
+
+def test_a_stored_collection_is_readable_by_llama_index(bot: Assistant, docs: Path) -> None:
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    bot.ingest([docs])
+    store = bot._open_store(create=False)
+    ids = store.vectors.ids()
+    assert len(ids) == store.chunk_count() > 0
+    nodes = ChromaVectorStore(chroma_collection=store.collection).get_nodes(node_ids=ids)
+    assert sorted(n.node_id for n in nodes) == sorted(ids)
+    assert {Path(n.metadata["source"]).name for n in nodes} == {"cats.txt", "paris.md", "volcano.html"}
+    # written as llama-index nodes (not rows it can only read through its legacy fallback), without a second copy of the text
+    stored = store.collection.get(ids=ids, include=["metadatas", "documents"])
+    assert {m["_node_type"] for m in stored["metadatas"]} == {"TextNode"}
+    assert set(stored["documents"]) == {""}
