@@ -30,6 +30,7 @@ from assistant.types import Answer, IngestReport, Passage, StoredFile, StoreStat
 
 if TYPE_CHECKING:
     from assistant.answer.conversation import Conversation
+    from assistant.index.store import Store
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -63,6 +64,11 @@ class Assistant:
 
             self._store = Store(self.settings, create=create)
         return self._store
+
+    @property
+    def store(self) -> Store:
+        """The open store (created by the first ingest): for evaluation and tools that read chunks and vectors directly."""
+        return self._open_store(create=False)
 
     # ---- documents ----------------------------------------------------------------------------
     def ingest(self, paths: Sequence[str | Path], *, prune: bool = False, progress: Any = None) -> IngestReport:

@@ -72,7 +72,7 @@ def main() -> None:
             started = time.perf_counter()
             report = bot.ingest([work / "docs"], prune=True)
             ingest_s = time.perf_counter() - started
-            store = bot._open_store(create=False)
+            store = bot.store
             hybrid, lexical, cited, citations_total, citations_good = [], [], 0, 0, 0
             started = time.perf_counter()
             for claim in claims:

@@ -108,7 +108,7 @@ def main() -> None:
             started = time.perf_counter()
             report = bot.ingest([paths[f"p{i:04d}.txt"] for i in range(len(paragraphs))], prune=True)
             ingest_s = time.perf_counter() - started
-            store = bot._open_store(create=False)
+            store = bot.store
             started = time.perf_counter()
             for item in items:
                 gold = paths[f"p{item.paragraph:04d}.txt"]

@@ -60,7 +60,7 @@ def test_ctrl_c_keeps_whole_documents_and_the_same_ingest_completes(tmp_path: Pa
         again = bot.ingest([docs])
         assert sorted(again.added) == sorted(str(f.resolve()) for f in files if str(f.resolve()) not in report.added)
         assert len(again.unchanged) == report.files_stored
-        raw = bot._open_store(create=False)
+        raw = bot.store
         assert raw.collection.count() == raw.chunk_count(), "vectors of the rolled-back batch were cleaned up"
         (hit, _), = raw.lexical_search("3905", 1)
         assert raw.chunks_by_id([hit])[hit].source.endswith("note39.txt"), "the last file is indexed"
@@ -74,7 +74,7 @@ def test_ctrl_c_inside_a_large_document_rolls_it_back(tmp_path: Path) -> None:
         with pytest.raises(IngestInterrupted) as caught:
             bot.ingest([docs])
         assert caught.value.report.files_stored == 0
-        assert bot.documents() == [] and bot._open_store(create=False).chunk_count() == 0
+        assert bot.documents() == [] and bot.store.chunk_count() == 0
     with Assistant(store=store, embedder=FakeEmbedder()) as bot:
         assert bot.ingest([docs]).added == [str(big.resolve())]
 

@@ -24,7 +24,7 @@ def test_first_ingest_reports_added_and_stores_every_chunk(bot: Assistant, docs:
 
 def test_chunks_map_back_to_the_extracted_text(bot: Assistant, docs: Path) -> None:
     bot.ingest([docs])
-    store = bot._open_store(create=False)
+    store = bot.store
     for source in store.documents():
         text = load_text(Path(source))
         for chunk in store.chunks_of(source):
@@ -51,7 +51,7 @@ def test_changed_file_replaces_its_chunks(bot: Assistant, docs: Path) -> None:
     cats.write_text("Dogs bark at the postman every single morning.", encoding="utf-8")
     report = bot.ingest([docs])
     assert report.updated == [str(cats.resolve())]
-    store = bot._open_store(create=False)
+    store = bot.store
     texts = [c.text for c in store.chunks_of(str(cats.resolve()))]
     assert texts == ["Dogs bark at the postman every single morning."]
     assert store.collection.count() == store.chunk_count(), "old vectors are deleted from Chroma"
@@ -66,7 +66,7 @@ def test_prune_removes_documents_whose_files_are_gone(bot: Assistant, docs: Path
     report = bot.ingest([docs], prune=True)
     assert [Path(p).name for p in report.removed] == ["paris.md"]
     assert bot.status().documents == 2
-    store = bot._open_store(create=False)
+    store = bot.store
     assert store.collection.count() == store.chunk_count()
 
 
@@ -88,7 +88,7 @@ def test_bad_files_are_skipped_with_reasons_and_good_ones_stored(bot: Assistant,
     assert "no such file" in reasons["missing-dir"]
     assert "loop" in reasons["loop"]
     assert len(report.added) == 4  # cats, paris, volcano, latin
-    store = bot._open_store(create=False)
+    store = bot.store
     assert "août" in store.chunks_of(str(latin.resolve()))[0].text
 
 
@@ -131,7 +131,7 @@ def test_store_directory_is_private(bot: Assistant, docs: Path, tmp_path: Path) 
 
 def test_second_writer_is_refused_clearly(bot: Assistant, docs: Path, tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
     bot.ingest([docs])
-    store = bot._open_store(create=False)
+    store = bot.store
     store.acquire_write_lock()
     try:
         other = Assistant(embedder=fake_embedder, store=str(tmp_path / "store"))
@@ -153,7 +153,7 @@ def test_orphan_vectors_from_a_crash_are_repaired(bot: Assistant, docs: Path) ->
     import numpy as np
 
     bot.ingest([docs])
-    store = bot._open_store(create=False)
+    store = bot.store
     # simulate a crash between the Chroma write and the manifest commit
     store.mark_dirty()
     store.collection.upsert(ids=["orphan-1"], embeddings=np.ones((1, 64), dtype=np.float32))
@@ -196,7 +196,7 @@ def test_lexical_search_reads_a_bounded_number_of_postings(bot: Assistant, docs:
     import assistant.index.lexical as lexical_module
 
     bot.ingest([docs])
-    store = bot._open_store(create=False)
+    store = bot.store
     terms = ["cats", "sleep", "hours"]
     frequency = dict(store.db.execute("SELECT term, doc FROM fts_vocab WHERE term IN ('cats', 'sleep', 'hours')").fetchall())
     assert set(store.lexical.selective_terms(terms)) == set(terms)
@@ -207,7 +207,7 @@ def test_lexical_search_reads_a_bounded_number_of_postings(bot: Assistant, docs:
 
 def test_each_chunk_keeps_its_language_and_older_stores_still_answer(bot: Assistant, docs: Path) -> None:
     bot.ingest([docs])
-    store = bot._open_store(create=False)
+    store = bot.store
     languages = {Path(source).name: {c.language for c in store.chunks_of(source)} for source in store.documents()}
     assert languages["cats.txt"] == {"en"} and languages["paris.md"] == {"fr"}
     store.db.execute("UPDATE chunks SET language = NULL")  # as stored before languages were kept
@@ -226,7 +226,7 @@ def test_lexical_hits_do_not_depend_on_the_order_documents_were_written(fake_emb
         with Assistant(embedder=fake_embedder, store=str(tmp_path / "-".join(order))) as bot:
             for step in order:
                 bot.ingest([docs] if step == "all" else sorted(docs.iterdir())[30:])
-            results.append(bot._open_store(create=False).lexical_search("alpha", 5))
+            results.append(bot.store.lexical_search("alpha", 5))
     assert len(results[0]) == 5 and len({score for _, score in results[0]}) == 1, "five tied hits"
     assert results[0] == results[1]
     assert [cid for cid, _ in results[0]] == sorted(cid for cid, _ in results[0]), "ties in chunk-id order"
@@ -236,7 +236,7 @@ def test_each_chunk_keeps_its_numbers_and_names_and_older_stores_rank_the_same(b
     from assistant.text.language import anchors
 
     bot.ingest([docs])
-    store = bot._open_store(create=False)
+    store = bot.store
     chunks = [c for source in store.documents() for c in store.chunks_of(source)]
     assert all(c.anchors == anchors(c.text) for c in chunks) and any(c.anchors for c in chunks)
     question = "When was the Eiffel Tower built, 1889?"

@@ -43,14 +43,14 @@ def test_retrieve_returns_passages_with_exact_spans(bot: Assistant, docs: Path) 
 
 def test_lexical_search_folds_accents(bot: Assistant, docs: Path) -> None:
     bot.ingest([docs])
-    store = bot._open_store(create=False)
+    store = bot.store
     hits = store.lexical_search("metres", 5)
     assert hits and "330 mètres" in store.chunks_by_id([hits[0][0]])[hits[0][0]].text
 
 
 def test_html_scripts_are_not_indexed(bot: Assistant, docs: Path) -> None:
     bot.ingest([docs])
-    store = bot._open_store(create=False)
+    store = bot.store
     assert store.lexical_search("secret index", 5) == []
 
 
@@ -107,7 +107,7 @@ def test_without_sentence_vectors_ingest_embeds_only_chunks_and_answers_the_same
         fake_embedder.embedded = 0
         report = fast.ingest([docs])
         assert fake_embedder.embedded == report.chunks_embedded, "one text per chunk, no sentences"
-        store = fast._open_store(create=False)
+        store = fast.store
         assert store.sentence_vectors([cid for (cid,) in store.db.execute("SELECT id FROM chunks")]) == {}
         fake_embedder.embedded = 0
         answer = fast.ask(question)

@@ -80,7 +80,7 @@ def test_questions_the_article_does_not_answer_are_abstained_on(seed_bot: Assist
 
 def test_every_chunk_and_citation_maps_back_to_the_source(seed_bot: Assistant) -> None:
     text = load_text(SEED)
-    store = seed_bot._open_store(create=False)
+    store = seed_bot.store
     chunks = store.chunks_of(str(SEED.resolve()))
     assert len(chunks) >= 3
     for chunk in chunks:

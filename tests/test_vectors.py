@@ -47,7 +47,7 @@ def test_a_stored_collection_is_readable_by_llama_index(bot: Assistant, docs: Pa
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     bot.ingest([docs])
-    store = bot._open_store(create=False)
+    store = bot.store
     ids = store.vectors.ids()
     assert len(ids) == store.chunk_count() > 0
     nodes = ChromaVectorStore(chroma_collection=store.collection).get_nodes(node_ids=ids)

@@ -68,7 +68,7 @@ def worker_ours(docs: str, store: str, claims_file: str, sentence_vectors: str =
         for claim, gold in claims.items():
             top = list(dict.fromkeys(p.source for p in bot.retrieve(claim, k=RECALL_DEPTH)))[:10]
             recall.append(len(set(gold) & set(top)) / len(gold))
-        store_obj = bot._open_store(create=False)
+        store_obj = bot.store
         texts, sentences = [], []
         for text, spans, start, vectors in store_obj.db.execute("SELECT text, sentences, start, sentence_vectors FROM chunks"):
             texts.append(text)
@@ -139,7 +139,7 @@ def worker_reingest(docs: str, store: str, changed: str) -> dict[str, Any]:
         path = Path(changed)
         path.write_text(path.read_text(encoding="utf-8") + "\nOne more sentence about something new.", encoding="utf-8")
         touched = bot.ingest([docs])
-        expected = len(bot._open_store(create=False).chunks_of(str(path.resolve())))
+        expected = len(bot.store.chunks_of(str(path.resolve())))
     return {"seconds": seconds, "embedded_when_unchanged": unchanged.chunks_embedded, "updated_files": len(touched.updated),
             "embedded_after_one_change": touched.chunks_embedded, "chunks_of_changed_file": expected}
 
