@@ -48,13 +48,13 @@ from assistant.answer.features import (  # noqa: E402
     PASSAGE_FEATURES,
     SENTENCE_FEATURES,
     answerable_features,
-    passage_language,
     shapes,
 )
 from assistant.answer.retrieve import candidate_features, rank, shift_cosines  # noqa: E402
 from assistant.answer.scorer import Scorer, parse_weights  # noqa: E402
 from assistant.index.store import Store  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
+from assistant.text.language import passage_language  # noqa: E402
 from eval.answerer_data import Example, build, header  # noqa: E402
 from eval.answerer_metrics import metrics  # noqa: E402
 
