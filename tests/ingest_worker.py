@@ -1,6 +1,6 @@
 """Test helper run as a subprocess: ingest (or query) a store with the fast hash embedder.
 
-    python tests/ingest_worker.py ingest STORE DOCS
+    python tests/ingest_worker.py ingest STORE DOCS      (prints "files N" each time another file has been read)
     python tests/ingest_worker.py query STORE QUESTION...   (prints one JSON line per question)
 """
 
@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant import Assistant  # noqa: E402
 from assistant.errors import AssistantError  # noqa: E402
+from assistant.ingest.pipeline import Progress  # noqa: E402
 from tests.conftest import HashEmbedder  # noqa: E402
 
 
@@ -22,7 +23,14 @@ def main() -> int:
     with Assistant(store=store, embedder=HashEmbedder(), min_confidence=0.0) as bot:
         try:
             if command == "ingest":
-                report = bot.ingest([sys.argv[3]])
+                seen = [0]
+
+                def files_read(progress: Progress) -> None:
+                    if progress.files_done > seen[0]:
+                        seen[0] = progress.files_done
+                        print(f"files {progress.files_done}", flush=True)
+
+                report = bot.ingest([sys.argv[3]], progress=files_read)
                 print(json.dumps({"added": len(report.added), "skipped": len(report.skipped)}))
             else:
                 for question in sys.argv[3:]:

@@ -67,13 +67,22 @@ def clean(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
 
 
 def test_sigkill_at_any_moment_leaves_a_store_that_the_next_ingest_completes(corpus: Path, clean: tuple, tmp_path: Path) -> None:
-    _, duration, clean_counts, clean_results = clean
+    _, _, clean_counts, clean_results = clean
     rng = random.Random(42)
     partial = 0
+    files = len(list(corpus.iterdir()))
     for run in range(20):
         store = tmp_path / f"store{run}"
-        proc = subprocess.Popen([*WORKER, "ingest", str(store), str(corpus)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.3, duration * 0.9))
+        proc = subprocess.Popen([*WORKER, "ingest", str(store), str(corpus)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if run < 2:  # while it starts (opening the store, listing files)
+            time.sleep(rng.uniform(0.3, 1.0))
+        else:  # once it has read a random number of files, plus a moment: mid-ingest whatever the machine's load
+            target = rng.randint(1, files - 1)
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                if line.startswith("files ") and int(line.split()[1]) >= target:
+                    break
+            time.sleep(rng.uniform(0.0, 0.2))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         if (store / "manifest.sqlite3").exists():
