@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,15 @@ pytestmark = pytest.mark.integration
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]")
 ASSISTANT = str(Path(sys.executable).parent / "assistant")
+
+
+def as_at_a_shell() -> None:
+    """Run in each child before it starts: Ctrl-C does what it does at an interactive shell.
+
+    A test run launched in the background of a script (``cmd &`` without job control) inherits SIGINT
+    ignored, and Python then installs no Ctrl-C handler: the Ctrl-C tests would test that launch, not ``assistant``.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -39,7 +49,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def spawn_chat(store: Path, **env: str) -> pexpect.spawn:
     env.setdefault("PROMPT_TOOLKIT_NO_CPR", "1")  # pexpect does not answer cursor-position requests
     child = pexpect.spawn(
-        ASSISTANT, ["chat", "--store", str(store)], cwd=str(ROOT), env=clean_env(**env), encoding="utf-8",
+        ASSISTANT, ["chat", "--store", str(store)], cwd=str(ROOT), env=clean_env(**env), encoding="utf-8", preexec_fn=as_at_a_shell,
         timeout=90, dimensions=(50, 160),
     )
     child.expect("›")
@@ -148,7 +158,7 @@ def test_ingest_progress_and_summary_on_a_terminal(tmp_path: Path) -> None:
     for i in range(3):
         (docs / f"d{i}.txt").write_text(f"Document {i}. Il contient une phrase en français numéro {i}.", encoding="utf-8")
     (docs / "bad.txt").write_bytes(b"")
-    child = pexpect.spawn(ASSISTANT, ["ingest", str(docs), "--store", str(tmp_path / "s")], env=clean_env(), encoding="utf-8",
+    child = pexpect.spawn(ASSISTANT, ["ingest", str(docs), "--store", str(tmp_path / "s")], env=clean_env(), encoding="utf-8", preexec_fn=as_at_a_shell,
                           timeout=120, dimensions=(40, 160))
     child.expect(pexpect.EOF)
     child.close()
@@ -189,7 +199,7 @@ def write_corpus(folder: Path, files: int) -> None:
 
 
 def spawn_ingest(docs: Path, store: Path) -> pexpect.spawn:
-    return pexpect.spawn(ASSISTANT, ["ingest", str(docs), "--store", str(store)], env=clean_env(), encoding="utf-8",
+    return pexpect.spawn(ASSISTANT, ["ingest", str(docs), "--store", str(store)], env=clean_env(), encoding="utf-8", preexec_fn=as_at_a_shell,
                          timeout=300, dimensions=(40, 200))
 
 
@@ -241,7 +251,7 @@ def test_chat_on_a_terminal_exits_2_when_a_question_fails(tmp_path: Path) -> Non
     not_a_store = tmp_path / "file"
     not_a_store.write_text("not a store", encoding="utf-8")
     child = pexpect.spawn(ASSISTANT, ["chat", "--store", str(not_a_store)], env=clean_env(PROMPT_TOOLKIT_NO_CPR="1"), encoding="utf-8",
-                          timeout=90, dimensions=(40, 160))
+                          timeout=90, preexec_fn=as_at_a_shell, dimensions=(40, 160))
     child.expect(pexpect.EOF)
     child.close()
     assert "not a directory" in ANSI.sub("", child.before or "")
