@@ -68,7 +68,7 @@ class ChromaVectors:
         from llama_index.core.schema import BaseNode, TextNode
 
         rows = zip(ids, vectors, sources, strict=True)
-        nodes: list[BaseNode] = [TextNode(id_=i, text="", embedding=list(map(float, v)), metadata={"source": s}) for i, v, s in rows]
+        nodes: list[BaseNode] = [TextNode(id_=i, text="", embedding=list(v), metadata={"source": s}) for i, v, s in rows]
         self._store.delete_nodes(node_ids=list(ids))
         self._store.add(nodes)
 
@@ -79,6 +79,6 @@ class ChromaVectors:
         """The ``n`` nearest ids with cosine similarity, best first (the collection's space is cosine)."""
         from llama_index.core.vector_stores.types import VectorStoreQuery
 
-        result = self._store.query(VectorStoreQuery(query_embedding=list(map(float, vector)), similarity_top_k=n))
+        result = self._store.query(VectorStoreQuery(query_embedding=list(vector), similarity_top_k=n))
         # the integration reports exp(-distance); Chroma's cosine distance is 1 - cosine
         return [(i, 1.0 + math.log(s)) for i, s in zip(result.ids or [], result.similarities or [], strict=True)]
