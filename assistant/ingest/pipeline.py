@@ -206,10 +206,12 @@ class _Writer:
         stale: list[str] = []
         at = 0
         with self.store.transaction():
-            for document, cs, _ in batch:
+            for document, _, _ in batch:
                 stale += self.store.delete_document(document.source)
+            self.store.add_vectors(chunks, vectors)  # one Chroma write for the batch: ~25 ms per call saved per document
+            for document, cs, _ in batch:
                 end = at + len(cs)
-                self.store.add_chunks(cs, 0, vectors[at:end], sentence_vectors[at:end])
+                self.store.add_rows(cs, 0, sentence_vectors[at:end])
                 self.store.put_document(document, len(cs))
                 at = end
         self._done(batch, stale)
