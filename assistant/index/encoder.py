@@ -172,12 +172,16 @@ class E5Encoder:
         out += layer.down_bias
         return layer_norm(out.__iadd__(x), layer.output_norm, self.eps)
 
+    def _tokens(self, windows: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """Every window as ``<s> ids </s>``, end to end: token ids, their positions, each window's length."""
+        v = self.file.vocabulary
+        ids = np.concatenate([np.concatenate([[v.bos], w, [v.eos]]) for w in windows]).astype(np.int64)
+        sizes = [len(w) + 2 for w in windows]
+        return ids, np.concatenate([np.arange(s) for s in sizes]), sizes
+
     def _forward_padded(self, windows: Sequence[np.ndarray]) -> list[np.ndarray]:
         """As :meth:`_forward`, through onnxruntime: windows padded to the longest, padding masked."""
-        f = self.file
-        sizes = [len(w) + 2 for w in windows]
-        ids = np.concatenate([np.concatenate([[f.vocabulary.bos], w, [f.vocabulary.eos]]) for w in windows]).astype(np.int64)
-        positions = np.concatenate([np.arange(s) for s in sizes])
+        ids, positions, sizes = self._tokens(windows)
         real = np.arange(max(sizes))[None, :] < np.asarray(sizes)[:, None]
         states = np.zeros((len(windows), max(sizes), self.dim), np.float32)
         states[real] = self._embed_tokens(ids, positions)
@@ -188,12 +192,9 @@ class E5Encoder:
         """Each window's content ids -> its final states, ``<s>`` and ``</s>`` included."""
         if self._ort is not None:
             return self._forward_padded(windows)
-        f = self.file
-        ids = np.concatenate([np.concatenate([[f.vocabulary.bos], w, [f.vocabulary.eos]]) for w in windows]).astype(np.int64)
-        sizes = [len(w) + 2 for w in windows]
+        ids, positions, sizes = self._tokens(windows)
         ends = np.cumsum(sizes)
         bounds = [(int(e - s), int(e)) for s, e in zip(sizes, ends, strict=True)]
-        positions = np.concatenate([np.arange(s) for s in sizes])
         x = self._embed_tokens(ids, positions)
         for layer in self.layers:
             x = self._layer_forward(layer, x, bounds)

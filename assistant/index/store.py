@@ -178,10 +178,8 @@ class Store:
 
         ``sentence_vectors[i]`` is ``None`` when sentences are not embedded at ingest.
         """
-        if not chunks:
-            return
         self.add_vectors(chunks, vectors)
-        self.manifest.insert_chunks(chunks, first_ord, sentence_vectors)
+        self.add_rows(chunks, first_ord, sentence_vectors)
 
     def add_vectors(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         """In a transaction, before the chunks' rows: their vectors (chunks of several documents in one Chroma write)."""

@@ -23,19 +23,25 @@ windows, so cutting a batch into slices costs no padding.
 """
 
 
-def embed_in_slices(embedder: Embedder, texts: list[str], progress: Callable[[float], None]) -> np.ndarray:
-    """``embedder.embed_passages(texts)`` in calls of about ``SLICE_CHARS`` (the embedder's ``slice_chars`` if it has one),
-    calling ``progress(fraction of characters embedded)`` after each."""
-    budget = getattr(embedder, "slice_chars", SLICE_CHARS)
-    total = sum(len(t) for t in texts) or 1
-    parts, start, size, done = [], 0, 0, 0
-    for end, text in enumerate(texts, start=1):
-        size += len(text)
-        if size >= budget or end == len(texts):
-            parts.append(embedder.embed_passages(texts[start:end]))
+def _in_slices(sizes: list[int], budget: int, embed: Callable[[int, int], None], progress: Callable[[float], None]) -> None:
+    """Call ``embed(start, end)`` over consecutive items until about ``budget`` characters, then ``progress``."""
+    total = sum(sizes) or 1
+    start, size, done = 0, 0, 0
+    for end, n in enumerate(sizes, start=1):
+        size += n
+        if size >= budget or end == len(sizes):
+            embed(start, end)
             done += size
             start, size = end, 0
             progress(done / total)
+
+
+def embed_in_slices(embedder: Embedder, texts: list[str], progress: Callable[[float], None]) -> np.ndarray:
+    """``embedder.embed_passages(texts)`` in calls of about ``SLICE_CHARS`` (the embedder's ``slice_chars`` if it has one),
+    calling ``progress(fraction of characters embedded)`` after each."""
+    parts: list[np.ndarray] = []
+    _in_slices([len(t) for t in texts], getattr(embedder, "slice_chars", SLICE_CHARS),
+               lambda a, b: parts.append(embedder.embed_passages(texts[a:b])), progress)
     return np.vstack(parts) if parts else embedder.embed_passages([])
 
 
@@ -43,20 +49,9 @@ def embed_chunks_in_slices(
     embedder: ChunkEmbedder, chunks: list[Chunk], progress: Callable[[float], None]
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """``embedder.embed_chunks(chunks)`` in calls of about ``SLICE_CHARS`` of chunk text, with progress after each."""
-    total = sum(len(c.text) for c in chunks) or 1
-    vectors: list[np.ndarray] = []
-    sentence_vectors: list[np.ndarray] = []
-    start, size, done = 0, 0, 0
-    for end, chunk in enumerate(chunks, start=1):
-        size += len(chunk.text)
-        if size >= SLICE_CHARS or end == len(chunks):
-            v, sv = embedder.embed_chunks(chunks[start:end])
-            vectors.append(v)
-            sentence_vectors.extend(sv)
-            done += size
-            start, size = end, 0
-            progress(done / total)
-    return np.vstack(vectors), sentence_vectors
+    parts: list[tuple[np.ndarray, list[np.ndarray]]] = []
+    _in_slices([len(c.text) for c in chunks], SLICE_CHARS, lambda a, b: parts.append(embedder.embed_chunks(chunks[a:b])), progress)
+    return np.vstack([v for v, _ in parts]), [s for _, sv in parts for s in sv]
 
 
 def embed_chunks(
