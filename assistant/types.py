@@ -167,6 +167,22 @@ class Citation:
         }
 
 
+@dataclass(frozen=True)
+class AnswerSpan:
+    """The answer phrase the reader found, inside the quoted sentence it cites: ``source_text[start:end] == text``."""
+
+    citation: int
+    """The ``n`` of the citation whose quote holds it."""
+    source: str
+    start: int
+    end: int
+    text: str
+    page: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"citation": self.citation, "source": self.source, "page": self.page, "start": self.start, "end": self.end, "text": self.text}
+
+
 @dataclass
 class Answer:
     """What ``Assistant.ask`` returns."""
@@ -184,6 +200,8 @@ class Answer:
     left_out: list[str] = field(default_factory=list)
     usage: dict[str, int] = field(default_factory=dict)
     standalone_question: str | None = None
+    answer_span: AnswerSpan | None = None
+    """The phrase that answers, when the reader found one in a quoted sentence (extractive answers)."""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -191,6 +209,7 @@ class Answer:
             "answer": self.text,
             "abstained": self.abstained,
             "mode": self.mode,
+            "answer_span": self.answer_span.to_dict() if self.answer_span else None,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
         }

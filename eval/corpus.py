@@ -14,6 +14,7 @@ import hashlib
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,6 +93,10 @@ class CachingEmbedder:
         if not keys:
             return np.zeros((0, 384), dtype=np.float32), []
         return np.vstack([self.cache[k] for k in keys]), [self.cache["s" + k] for k in keys]
+
+    def reader_encoder(self) -> Any:
+        """The inner embedder's encoder: the reader reads with it (vectors are cached, reading is not)."""
+        return self.inner.reader_encoder()
 
     def embed_query(self, text: str) -> np.ndarray:
         key = "q:" + _key(text)

@@ -2,7 +2,7 @@
 
     .venv/bin/python eval/messy.py [--articles 12] [--paragraphs 4] [--workdir DIR]
 
-Development-split articles of the answerer's data (PIAF, SQuAD 2.0; ``eval/answerer_data.py``,
+Development-split articles of the answerer's data (PIAF, SQuAD 2.0; ``training/answerer_data.py``,
 never train or test) are written the way everyday documents look: half as intranet-style HTML
 pages (navigation bar, cookie banner, sidebar, footer, scripts, inline ``<b>``/``<a>`` tags,
 each paragraph under an ``<h2>`` heading), half as Markdown notes (``#`` headings, every
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from assistant import Assistant  # noqa: E402
 from assistant.answer.extractive import quotable  # noqa: E402
 from assistant.evaluation.gold import contains  # noqa: E402
-from eval.answerer_data import Article, load_articles  # noqa: E402
+from training.answerer_data import Article, load_articles  # noqa: E402
 
 BOILERPLATE = ["Accept all cookies", "Home | News | Contact", "All rights reserved", "Related pages", "Subscribe to our newsletter"]
 

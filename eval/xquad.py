@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from assistant import Assistant  # noqa: E402
 from assistant.evaluation.gold import contains  # noqa: E402
 from eval.corpus import CachingEmbedder, workspace, write_corpus  # noqa: E402
+from training.text_metrics import f1, normalise  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "datasets" / "xquad"
 LEFT_OUT = 10
@@ -103,7 +104,8 @@ def main() -> None:
     with workspace(args.workdir) as work:
         paths = write_corpus(work / "docs", {f"p{i:04d}.txt": text for i, text in enumerate(paragraphs)})
         embedder = CachingEmbedder(work / "embeddings.npz")
-        full: dict[str, list] = {"hybrid": [], "dense": [], "bm25": [], "contained": [], "abstained": [], "words": []}
+        full: dict[str, list] = {"hybrid": [], "dense": [], "bm25": [], "contained": [], "abstained": [], "words": [], "exact": [], "f1": [],
+                                 "phrase": [], "ms": []}
         with Assistant(store=str(work / "store-full"), top_k=10, embedder=embedder) as bot:  # type: ignore[arg-type]
             started = time.perf_counter()
             report = bot.ingest([paths[f"p{i:04d}.txt"] for i in range(len(paragraphs))], prune=True)
@@ -113,11 +115,16 @@ def main() -> None:
             for item in items:
                 gold = paths[f"p{item.paragraph:04d}.txt"]
                 result = bot.ask(item.question)
+                full["ms"].append(result.timings.get("total_ms", 0.0))
                 full["hybrid"].append(ranks([p.source for p in result.passages], gold))
                 full["contained"].append(contains(result.text, item.answer))
                 full["abstained"].append(result.abstained)
                 if not result.abstained:
                     full["words"].append(len(" ".join(c.text for c in result.citations).split()))
+                    phrase = result.answer_span.text if result.answer_span else ""  # no phrase: scored as an empty answer
+                    full["exact"].append(normalise(phrase) == normalise(item.answer))
+                    full["f1"].append(f1(phrase, item.answer))
+                    full["phrase"].append(bool(phrase))
                 vector = embedder.embed_query(item.question)
                 hits = store.dense_search(vector, 20)
                 by_id = store.chunks_by_id([cid for cid, _ in hits])
@@ -148,6 +155,10 @@ def main() -> None:
         "dense_only": summary(full["dense"]),
         "bm25_only": summary(full["bm25"]),
         "answer_containment": share(full["contained"]),
+        "phrase_exact_match_answered": share(full["exact"]),
+        "phrase_f1_answered": round(sum(full["f1"]) / len(full["f1"]), 4) if full["f1"] else 0.0,
+        "phrase_given_answered": share(full["phrase"]),
+        "ask_ms_p50": round(float(sorted(full["ms"])[len(full["ms"]) // 2]), 1) if full["ms"] else None,
         "abstained_full_store": share(full["abstained"]),
         "answers_within_60_words": share([w <= 60 for w in full["words"]]),
         "left_out_articles": sorted(missing),

@@ -35,10 +35,12 @@ def test_ask_json_follows_the_schema_exactly(seeded_store: Path) -> None:
     result = run("ask", "What deadline did the US set?", "--json", "--store", str(seeded_store))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert list(data) == ["question", "answer", "abstained", "mode", "citations", "passages"]
+    assert list(data) == ["question", "answer", "abstained", "mode", "answer_span", "citations", "passages"]
     assert data["mode"] == "extractive" and data["abstained"] is False
     assert "8 août" in data["answer"]
     text = SEED.read_text(encoding="utf-8")
+    span = data["answer_span"]  # the reader's phrase: null while no reader ships (README, The reader)
+    assert span is None or (text[span["start"] : span["end"]] == span["text"] and span["citation"] in [c["n"] for c in data["citations"]])
     for citation in data["citations"]:
         assert list(citation) == ["n", "source", "page", "section", "start", "end", "text", "scope"]
         assert citation["scope"] == "sentence"
@@ -181,4 +183,4 @@ def test_missing_answer_weights_is_one_line_naming_the_file_and_the_fix(seeded_s
     result = run("ask", "What deadline did the US set?", "--store", str(seeded_store), env={"ASSISTANT_ANSWER_WEIGHTS": str(missing)})
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and str(missing) in lines[0] and "python -m eval.train_answerer" in lines[0], result.stderr
+    assert len(lines) == 1 and str(missing) in lines[0] and "python -m training.train_answerer" in lines[0], result.stderr

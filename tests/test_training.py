@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def test_training_reproduces_the_shipped_weights() -> None:
     if not (SHARED_DATASETS / "piaf").exists() or not (SHARED_DATASETS / "squad2-train").exists():
         pytest.skip(f"training data not found at {SHARED_DATASETS}: put ../shared/datasets beside the project to re-train")
-    from eval.train_answerer import train
+    from training.train_answerer import train
 
     # the work folder keeps stores, embeddings and rows between runs (a fresh clone builds them: ~10 minutes)
     weights, splits = train(ROOT / ".cache" / "answerer")

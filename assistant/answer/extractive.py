@@ -16,15 +16,18 @@ against the file: ``source_text[start:end] == citation.text``.
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.answer.features import SentenceInput, answerable_features, sentence_features
+from assistant.answer.reader import PASSAGES_READ, Reader, Reading
 from assistant.answer.retrieve import Retrieval, fill_sentence_vectors
 from assistant.answer.scorer import Scorer
 from assistant.index.embed import Embedder
-from assistant.types import CANNOT_ANSWER, Citation, line_at, sentence_texts
+from assistant.types import CANNOT_ANSWER, AnswerSpan, Citation, line_at, sentence_texts
 
 MAX_WORDS = 60
 """A second sentence is quoted only if the answer stays within this many words (answers are quotes, not pages)."""
@@ -44,6 +47,8 @@ class Sentence:
     same_language: bool
     page: int | None = None
     section: str | None = None
+    position: int = -1
+    """Its index among its chunk's sentences."""
 
 
 def candidate_sentences(retrieval: Retrieval, scorer: Scorer, embedder: Embedder) -> tuple[list[Sentence], np.ndarray]:
@@ -66,7 +71,7 @@ def candidate_sentences(retrieval: Retrieval, scorer: Scorer, embedder: Embedder
                 continue
             line = line_at(chunk, span.start)
             found.append(Sentence(chunk.id, chunk.source, span.start, span.end, text, line, rank, candidate.same_language,
-                                  chunk.page_at(span.start), chunk.section))
+                                  chunk.page_at(span.start), chunk.section, i))
             inputs.append(SentenceInput(text, float(cosines[i]), candidate.score, rank, i == 0))
     return found, sentence_features(retrieval.question, inputs)
 
@@ -111,10 +116,26 @@ class Decision:
     threshold: float
     probabilities: np.ndarray
     """P(sentence holds the answer), per sentence."""
+    margin: float = np.inf
+    """The reader's best span score over its best no-answer score (``inf``: no reader)."""
+    margin_threshold: float = -np.inf
+    span: tuple[int, int] | None = None
+    """The reader's answer phrase (document characters) when it lies in the best sentence."""
+
+    @property
+    def abstains(self) -> bool:
+        return self.best < 0 or self.answerable < self.threshold or self.margin < self.margin_threshold
 
 
-def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, scorer: Scorer, min_confidence: float | None = None) -> Decision:
-    """Score the sentences and the question: the best sentence and the probability that it answers."""
+def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, scorer: Scorer, min_confidence: float | None = None,
+           readings: Sequence[Reading] | None = None) -> Decision:
+    """Score the sentences and the question: the best sentence and whether the documents answer.
+
+    Without ``readings`` the sentence scorer picks the sentence. With them (the reader, :mod:`.reader`), the
+    sentence holding the reader's best span is quoted, and the question is abstained on when either the
+    calibrated model or the reader's no-answer margin falls below its threshold (both chosen on development
+    data). ``min_confidence`` replaces both: a probability for the first, and no reader gate.
+    """
     if not found:
         return Decision(-1, 0.0, 1.0, np.zeros(0))
     logits = scorer.sentence_logits(features, retrieval.vector)
@@ -122,24 +143,50 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     row = answerable_features(features, logits, best, retrieval.top_chunk_cos, retrieval.top_chunk_margin)
     same = found[best].same_language
     threshold = scorer.abstain_below["same" if same else "cross"] if min_confidence is None else min_confidence
-    return Decision(best, scorer.answerable(row, same), threshold, 1.0 / (1.0 + np.exp(-logits)))
+    probabilities = 1.0 / (1.0 + np.exp(-logits))
+    if not readings:
+        return Decision(best, scorer.answerable(row, same), threshold, probabilities)
+    by_chunk = {r.chunk_id: r for r in readings}
+    read = np.array([by_chunk[s.chunk_id].sentence_scores[s.position] if s.chunk_id in by_chunk else -np.inf for s in found])
+    if np.isfinite(read).any():
+        best = int(np.argmax(read))
+    top = max(readings, key=lambda r: r.span.score)
+    margin = top.span.score - max(r.span.null for r in readings)
+    gates = scorer.reader_margin if scorer.reader_margin is not None and min_confidence is None else {}
+    gate = gates.get("same" if found[best].same_language else "cross", -np.inf)
+    chunk_start = next((c.chunk.start for c in retrieval.ranked if c.chunk.id == top.chunk_id), 0)
+    span = (chunk_start + top.span.start, chunk_start + top.span.end)
+    inside = top.chunk_id == found[best].chunk_id and found[best].start <= span[0] and span[1] <= found[best].end
+    return Decision(best, scorer.answerable(row, same), threshold, probabilities, margin, gate, span if inside else None)
 
 
 def answer_extractive(
-    retrieval: Retrieval, scorer: Scorer, embedder: Embedder, min_confidence: float | None = None
-) -> tuple[str, list[Citation], bool]:
-    """Return ``(answer text, citations, abstained)``.
+    retrieval: Retrieval, scorer: Scorer, embedder: Embedder, min_confidence: float | None = None, reader: Reader | None = None
+) -> tuple[str, list[Citation], bool, AnswerSpan | None]:
+    """Return ``(answer text, citations, abstained, answer phrase)``.
 
-    ``min_confidence`` replaces the fitted abstention threshold (a probability).
+    ``min_confidence`` replaces the fitted abstention thresholds (a probability). ``reader``: read the top
+    passages with it (used when the weights were fitted with a reader); its time goes to ``retrieval.timings``.
     """
     found, features = candidate_sentences(retrieval, scorer, embedder)
-    chosen = choose(found, decide(found, features, retrieval, scorer, min_confidence), scorer.second_from)
+    readings = None
+    if reader is not None and scorer.reader_margin is not None and found:
+        started = time.perf_counter()
+        readings = reader.read(retrieval.question.text, [c.chunk for c in retrieval.ranked[:PASSAGES_READ]])
+        retrieval.timings["read_ms"] = (time.perf_counter() - started) * 1000
+    decision = decide(found, features, retrieval, scorer, min_confidence, readings)
+    chosen = choose(found, decision, scorer.second_from)
     if not chosen:
-        return CANNOT_ANSWER, [], True
+        return CANNOT_ANSWER, [], True, None
     quoted = sorted(chosen, key=lambda s: (s.rank, s.start))
     citations = [Citation(n, s.source, s.start, s.end, s.text, s.chunk_id, s.line, s.page, s.section) for n, s in enumerate(quoted, start=1)]
     text = " ".join(f"“{c.text}” [{c.n}]" for c in citations)
-    return text, citations, False
+    phrase = None
+    if decision.span is not None:
+        holder = next(c for c in citations if c.start <= decision.span[0] and decision.span[1] <= c.end)
+        begin, finish = decision.span
+        phrase = AnswerSpan(holder.n, holder.source, begin, finish, holder.text[begin - holder.start : finish - holder.start], holder.page)
+    return text, citations, False, phrase
 
 
 def choose(found: list[Sentence], decision: Decision, second_from: float) -> list[Sentence]:
@@ -149,7 +196,7 @@ def choose(found: list[Sentence], decision: Decision, second_from: float) -> lis
     >>> [x.text for x in choose(s, Decision(0, 0.9, 0.5, np.array([0.9, 0.2])), second_from=0.5)]
     ['Yes.']
     """
-    if decision.best < 0 or decision.answerable < decision.threshold:
+    if decision.abstains:
         return []
     best = found[decision.best]
     chosen = [best]

@@ -1,6 +1,6 @@
 """Features of a candidate passage or sentence for one question: the inputs of the fitted scorer.
 
-One pure function per stage, used both by the trainer (``eval/train_answerer.py``)
+One pure function per stage, used both by the trainer (``training/train_answerer.py``)
 and at run time, so the two cannot drift. Nothing here is a tuned constant: the
 weights that turn these numbers into a score live in the weights file
 (:mod:`assistant.answer.scorer`). What is deliberately absent: word lists per language.

@@ -7,7 +7,7 @@ candidate) and is ranked by the fitted scorer: one linear model when question
 and passage share a language, another, without BM25, across languages, where
 BM25 matches little but names and numbers (which the shared-anchor feature
 counts anyway). The weights are fitted on public training data
-(``eval/train_answerer.py``), not set by hand.
+(``training/train_answerer.py``), not set by hand.
 """
 
 from __future__ import annotations

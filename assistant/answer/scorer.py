@@ -1,6 +1,6 @@
 """The fitted scorer: passage fusion, sentence answer probability and abstention, loaded from a weights file.
 
-The weights come from ``python -m eval.train_answerer`` (logistic regression
+The weights come from ``python -m training.train_answerer`` (logistic regression
 fitted on public training data, thresholds chosen on its development split; see
 the README). At run time they are plain numbers applied with numpy: no training
 library is needed to answer. The file's ``header`` records the data files and
@@ -34,7 +34,7 @@ from assistant.answer.features import (
 from assistant.errors import ConfigError
 from assistant.tuning import DEFAULT
 
-RETRAIN = "python -m eval.train_answerer"
+RETRAIN = "python -m training.train_answerer"
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,9 @@ class Scorer:
     second_from: float
     passages_considered: int
     header: dict[str, Any]
+    reader_margin: dict[str, float] | None = None
+    """Per language case ("same", "cross"): abstain when the reader's span-over-no-answer margin is below this
+    (chosen on dev together with ``abstain_below``); ``None``: these weights were fitted without the reader."""
 
     def shift(self, question: Question, passage_language: str) -> float:
         """How much to raise the cosine of ``question`` with a passage in another language (0 in the same language).
@@ -155,6 +158,7 @@ def parse_weights(data: dict[str, Any]) -> Scorer:
         float(thresholds["second_from"]),
         int(data["passages_considered"]),
         header,
+        {k: float(v) for k, v in thresholds["reader_margin"].items()} if "reader_margin" in thresholds else None,
     )
     sizes = {"sentence": (scorer.sentence, len(SENTENCE_FEATURES) + len(ANSWER_SHAPES)), "passage": (scorer.same_language, len(PASSAGE_FEATURES)),
              "answerable": (scorer.answerable_same, len(ANSWERABLE_FEATURES))}

@@ -64,6 +64,8 @@ class QuestionResult:
     judge: dict[str, float] = field(default_factory=dict)
     cited: list[dict[str, object]] = field(default_factory=list)
     """Where each citation points: source, page (``None`` without pages), start, end."""
+    phrase: str | None = None
+    """The reader's answer phrase inside the quote (extractive answers that have one)."""
 
 
 def score_question(gold: GoldQuestion, answer: Answer, latency_ms: float) -> QuestionResult:
@@ -75,6 +77,7 @@ def score_question(gold: GoldQuestion, answer: Answer, latency_ms: float) -> Que
         len(answer.citations), good_citations, latency_ms, gold.unanswerable, mode=answer.mode,
         retrieved=[p.chunk_id for p in answer.passages], relevant=[answer.passages[i - 1].chunk_id for i in ranks],
         cited=[{"source": c.source, "page": c.page, "start": c.start, "end": c.end} for c in answer.citations],
+        phrase=answer.answer_span.text if answer.answer_span else None,
     )
     if gold.unanswerable:
         if not answer.abstained:

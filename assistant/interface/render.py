@@ -56,7 +56,7 @@ def render_answer(
         console.print(Text(f"note: {answer.notice}", style="yellow"))
     if not streamed:
         console.print(Text(mode_label(answer), style="dim"))
-        console.print(Text(answer.text, style="bold" if not answer.abstained else "italic"))
+        console.print(answer_text(answer))
     if answer.removed_citations:
         removed = ", ".join(f"[{n}]" for n in answer.removed_citations)
         console.print(Text(f"  ⚠ removed citations to passages that do not exist: {removed}", style="red"))
@@ -64,6 +64,29 @@ def render_answer(
         for sentence in answer.unsupported:
             console.print(Text(f"  ⚠ not supported by the cited passages: {shorten(sentence, 160)}", style="red"))
     render_sources(console, answer, show_path, full)
+
+
+def answer_text(answer: Answer) -> Text:
+    """The answer in bold, the reader's answer phrase (when there is one) underlined inside its quote.
+
+    >>> from assistant.types import AnswerSpan
+    >>> c = Citation(1, "a.txt", 10, 30, "The deadline is 8 August.")
+    >>> a = Answer("q", "“The deadline is 8 August.” [1]", [c], [], False, "extractive", answer_span=AnswerSpan(1, "a.txt", 26, 34, "8 August"))
+    >>> t = answer_text(a); [(t.plain[s.start:s.end], str(s.style)) for s in t.spans]
+    [('8 August', 'bold underline')]
+    """
+    if answer.abstained:
+        return Text(answer.text, style="italic")
+    text = Text(answer.text, style="bold")
+    span = answer.answer_span
+    cited = next((c for c in answer.citations if span is not None and c.n == span.citation), None)
+    if span is not None and cited is not None:
+        quote = answer.text.find(f"“{cited.text}”")
+        if quote >= 0:
+            at = quote + 1 + span.start - cited.start
+            if answer.text[at : at + len(span.text)] == span.text:
+                text.stylize("bold underline", at, at + len(span.text))
+    return text
 
 
 def source_label(citation: Citation, show_path: Callable[[str], str]) -> str:
@@ -184,6 +207,9 @@ def render_eval(console: Console, report: dict[str, Any], regressions: list[str]
             line = Text(f"  {q['id']} ", style="bold")
             line.append(f"{q['problem']}: ", style="red")
             line.append(f"{q['question']} → {shorten(q['answer'], 120)}")
+            if q.get("phrase"):
+                line.append(" phrase: ")
+                line.append(str(q["phrase"]), style="bold underline")
             console.print(line)
     if regressions:
         console.print(Text("regressions against the baseline:", style="bold red"))

@@ -186,19 +186,27 @@ def worker_latency(store: str, size: str, questions_file: str) -> dict[str, Any]
 
     fill(store, int(size))
     questions = json.loads(Path(questions_file).read_text())
-    with Assistant(store=store) as bot:
-        bot.retrieve("warm-up")
-        timings: dict[str, list[float]] = {"retrieve": [], "ask": []}
+    with Assistant(store=store) as bot, Assistant(store=store, reader=False) as plain:
+        bot.ask("warm-up")
+        plain.ask("warm-up")
+        timings: dict[str, list[float]] = {"retrieve": [], "ask": [], "ask_without_reader": []}
+        stages: dict[str, list[float]] = {}
         for question in questions:
             started = time.perf_counter()
             bot.retrieve(question)
             timings["retrieve"].append((time.perf_counter() - started) * 1000)
             started = time.perf_counter()
-            bot.ask(question)
+            answer = bot.ask(question)
             timings["ask"].append((time.perf_counter() - started) * 1000)
+            for stage, ms in answer.timings.items():  # where an ask's time goes: embed, search, read (the reader), answer
+                stages.setdefault(stage, []).append(ms)
+            started = time.perf_counter()
+            plain.ask(question)
+            timings["ask_without_reader"].append((time.perf_counter() - started) * 1000)
         chunks = bot.status().chunks
     stats = {f"{name}_{stat}": value for name, values in timings.items() for stat, value in percentiles(values).items()}
-    return {"chunks": chunks, "peak_mb": peak_mb(), **stats}
+    breakdown = {f"ask_{stage}_p50": round(float(sorted(v)[len(v) // 2]), 1) for stage, v in stages.items()}
+    return {"chunks": chunks, "peak_mb": peak_mb(), **stats, **breakdown}
 
 
 def fill(store: str, size: int) -> None:

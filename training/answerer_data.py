@@ -203,8 +203,8 @@ def _example(store: Store, embedder: CachingEmbedder, article: Article, qa: QA, 
     return example
 
 
-CODE = ("assistant/index/embed.py", "assistant/index/encoder.py",
-        "assistant/answer/retrieve.py", "assistant/answer/features.py", "assistant/index/manifest.py", "assistant/index/lexical.py", "eval/answerer_data.py")
+CODE = ("assistant/index/embed.py", "assistant/index/encoder.py", "assistant/answer/retrieve.py", "assistant/answer/features.py",
+        "assistant/index/manifest.py", "assistant/index/lexical.py", "training/answerer_data.py")
 """The code that shapes the cached rows: a change to any of it rebuilds them."""
 
 
@@ -247,7 +247,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer")
     args = parser.parse_args()
-    from eval import answerer_data  # so pickled rows name eval.answerer_data.Example, not __main__.Example
+    from training import answerer_data  # so pickled rows name training.answerer_data.Example, not __main__.Example
 
     built = answerer_data.build(args.workdir)
     counts: dict[tuple[str, str], int] = {}

@@ -1,8 +1,8 @@
 """Trainer: fit the answer scorer on the training split, choose its thresholds on the development split.
 
-    .venv/bin/python -m eval.train_answerer [--workdir DIR] [--out assistant/weights/answerer.json] [--test]
+    .venv/bin/python -m training.train_answerer [--workdir DIR] [--out assistant/weights/answerer.json] [--test]
 
-1. Rows come from :mod:`eval.answerer_data` (built and cached in ``--workdir``).
+1. Rows come from :mod:`training.answerer_data` (built and cached in ``--workdir``).
 2. Passage fusion: logistic regression on :data:`assistant.answer.features.PASSAGE_FEATURES`
    (same language) and on its cross-language subset (all rows), positives = chunks
    holding the answer, answerable training questions only.
@@ -47,19 +47,22 @@ from assistant.answer.features import (  # noqa: E402
     CROSS_LANGUAGE_PASSAGE,
     PASSAGE_FEATURES,
     SENTENCE_FEATURES,
-    answerable_features,
     shapes,
 )
+from assistant.answer.reader import Reader  # noqa: E402
 from assistant.answer.retrieve import candidate_features, rank, shift_cosines  # noqa: E402
 from assistant.answer.scorer import Scorer, parse_weights  # noqa: E402
+from assistant.index.encoder import E5Encoder  # noqa: E402
 from assistant.index.store import Store  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 from assistant.text.language import passage_language  # noqa: E402
-from eval.answerer_data import Example, build, header  # noqa: E402
-from eval.answerer_metrics import metrics  # noqa: E402
+from training.answerer_data import Example, build, header  # noqa: E402
+from training.answerer_metrics import metrics  # noqa: E402
+from training.reader_data import cached_lower  # noqa: E402
+from training.reader_rows import readings  # noqa: E402
+from training.thresholds import answerable_rows, choose_reader_thresholds, choose_thresholds, lowered  # noqa: E402
 
 PASSAGES_CONSIDERED = 3
-FALSE_ABSTENTION = 0.05
 C = 1.0
 DEFAULT_OUT = ROOT / "assistant" / "weights" / "answerer.json"
 
@@ -149,36 +152,6 @@ def sentence_rows(examples: list[Example], scorer: Scorer) -> list[Row]:
     return out
 
 
-def answerable_rows(rows: list[Row], scorer: Scorer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Question-level features, whether the best sentence shares the question's language, and answerable labels."""
-    features, same, labels = [], [], []
-    for e, retrieval, found, sentence_features, _ in rows:
-        if not found:
-            continue
-        logits = scorer.sentence_logits(sentence_features, e.question.vector)  # type: ignore[attr-defined]
-        best = int(np.argmax(logits))
-        features.append(answerable_features(sentence_features, logits, best, retrieval.top_chunk_cos, retrieval.top_chunk_margin))
-        same.append(found[best].same_language)
-        labels.append(e.kind == "answerable")
-    return np.vstack(features), np.array(same, dtype=bool), np.array(labels, dtype=int)
-
-
-def lowered(features: np.ndarray, shift: float, seed: int) -> np.ndarray:
-    """Question-level rows as a cross-language question might show them: absolute cosines lowered by U(0, shift).
-
-    The shift is measured between unrelated texts; related texts across languages
-    lose more (a translation is not the same text), by an amount no fitting set
-    can measure (none pairs questions and documents in different languages). The
-    cross-language model is fitted, and its threshold chosen, over that
-    uncertainty: up to the measured gap again.
-    """
-    out = features.copy()
-    drop = np.random.default_rng(seed).uniform(0.0, shift, size=len(out))
-    for name in ("best_cos", "top_chunk_cos"):
-        out[:, ANSWERABLE_FEATURES.index(name)] -= drop
-    return out
-
-
 def make_scorer(parts: dict[str, Any], header: dict[str, Any]) -> Scorer:
     """A scorer from fitted parts; parts not fitted yet are neutral (zero weights)."""
     def blank(width: int) -> dict[str, Any]:
@@ -198,43 +171,12 @@ def make_scorer(parts: dict[str, Any], header: dict[str, Any]) -> Scorer:
     return parse_weights(data)
 
 
-def choose_thresholds(rows: list[Row], scorer: Scorer) -> dict[str, Any]:
-    """``abstain_below`` per model for at most 5% false abstentions; ``second_from`` where second sentences are right half the time.
+def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], dict[str, list[Example]]]:
+    """Fit every part on the training split, choose thresholds on dev; the weights file's content and the splits.
 
-    The cross-language threshold is set on every answerable development question
-    scored as if its best sentence were in another language (:func:`lowered`: there
-    are no cross-language questions to fit on); the same-language one is then the highest
-    for which all answerable development questions, each judged by the model it
-    meets at run time, are abstained on at most 5% of the time.
+    With ``reader``, the same-language abstention threshold and the reader's margin gate are chosen together on dev
+    (:func:`training.reader_rows.choose_reader_thresholds`) and the development metrics are the reader's answers.
     """
-    features, same, labels = answerable_rows(rows, scorer)
-    answerable = labels == 1
-    cross_columns = [ANSWERABLE_FEATURES.index(n) for n in CROSS_LANGUAGE_ANSWERABLE]
-    p_cross_all = 1.0 / (1.0 + np.exp(-scorer.answerable_cross.logits(lowered(features, scorer.cross_language_shift, seed=2)[:, cross_columns])))
-    cross = float(np.quantile(p_cross_all[answerable], FALSE_ABSTENTION, method="lower"))
-    p_same = np.array([scorer.answerable(f, True) for f in features])
-    allowed = int(np.floor(FALSE_ABSTENTION * answerable.sum())) - int((p_cross_all[answerable & ~same] < cross).sum())
-    candidates = np.sort(p_same[answerable & same])
-    same_threshold = float(candidates[max(0, allowed)]) if allowed >= 0 else float(candidates[0])
-    abstain_below = {"same": same_threshold, "cross": cross}
-    second: list[tuple[float, bool]] = []
-    for e, _, found, sentence_features, labels_ in rows:
-        if e.kind == "answerable" and len(found) >= 2:
-            p = 1.0 / (1.0 + np.exp(-scorer.sentence_logits(sentence_features, e.question.vector)))  # type: ignore[attr-defined]
-            order = np.argsort(-p, kind="stable")
-            second.append((float(p[order[1]]), bool(labels_[order[1]])))
-    second_from = 1.0
-    for candidate in np.round(np.arange(0.99, 0.0, -0.01), 2):
-        picked = [right for p, right in second if p >= candidate]
-        if len(picked) >= 20 and sum(picked) / len(picked) < 0.5:
-            break
-        if picked:
-            second_from = float(candidate)
-    return {"abstain_below": abstain_below, "second_from": second_from}
-
-
-def train(workdir: Path) -> tuple[dict[str, Any], dict[str, list[Example]]]:
-    """Fit every part on the training split, choose thresholds on dev; the weights file's content and the splits."""
     splits: dict[str, list[Example]] = defaultdict(list)
     for e in build(workdir):
         splits[e.split].append(e)
@@ -256,7 +198,14 @@ def train(workdir: Path) -> tuple[dict[str, Any], dict[str, list[Example]]]:
     parts["answerable"] = {"same_language": fit_linear(features[same], labels[same]), "cross_language": fit_linear(cross_rows, labels)}
     dev_rows = sentence_rows(splits["dev"], make_scorer(parts, base))
     parts["thresholds"] = choose_thresholds(dev_rows, make_scorer(parts, base))
-    dev = metrics(dev_rows, make_scorer(parts, base))
+    read = None
+    if reader is not None:
+        read = readings(dev_rows, reader, cached_lower(workdir))
+        chosen = choose_reader_thresholds(dev_rows, make_scorer(parts, base), read)
+        parts["thresholds"]["abstain_below"]["same"] = chosen["same_threshold"]
+        parts["thresholds"]["reader_margin"] = chosen["reader_margin"]
+        base = base | {"reader": reader.header.get("summary", {})}
+    dev = metrics(dev_rows, make_scorer(parts, base), read)
     provenance = base | {"development": dev, "examples": {split: len(items) for split, items in sorted(splits.items())}}
     weights = {"header": provenance, **parts, "passages_considered": PASSAGES_CONSIDERED}
     return weights, splits
@@ -268,20 +217,29 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--test", action="store_true", help="also report the test split (reporting only)")
     parser.add_argument("--report", type=Path, help="write the printed metrics to this JSON file too")
+    parser.add_argument("--reader", type=Path, help="a reader weights file: choose the abstention thresholds with it (python -m training)")
     args = parser.parse_args()
-    weights, splits = train(args.workdir)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(weights, separators=(",", ":")) + "\n", encoding="utf-8")
+    reader = Reader(E5Encoder(), args.reader) if args.reader else None
+    weights, splits = train(args.workdir, reader)
+    main_report(weights, splits, args.out, args.test, args.report, reader, args.workdir)
+
+
+def main_report(weights: dict[str, Any], splits: dict[str, list[Example]], out: Path, test: bool, report: Path | None,
+                reader: Reader | None, workdir: Path) -> None:
+    """Write the weights file; print (and with ``report`` save) the development figures, and the test split's if asked."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(weights, separators=(",", ":")) + "\n", encoding="utf-8")
     printed: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": weights["header"]["commit"],
                                "cross_language_shift": weights["cross_language_shift"], "thresholds": weights["thresholds"],
                                "development": weights["header"]["development"]}
-    if args.test:
+    if test:
         scorer = parse_weights(weights)
-        printed["test"] = metrics(sentence_rows(splits["test"], scorer), scorer)
+        test_rows = sentence_rows(splits["test"], scorer)
+        printed["test"] = metrics(test_rows, scorer, readings(test_rows, reader, cached_lower(workdir)) if reader else None)
     print(json.dumps(printed, indent=1))
-    if args.report:
-        args.report.write_text(json.dumps(printed, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KB)")
+    if report:
+        report.write_text(json.dumps(printed, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KB)")
 
 
 if __name__ == "__main__":

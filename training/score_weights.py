@@ -1,10 +1,10 @@
 """Development metrics of a weights file over the rows built in a work folder (nothing is fitted).
 
-    .venv/bin/python eval/score_weights.py WEIGHTS.json WORKDIR [--split dev|test]
+    .venv/bin/python training/score_weights.py WEIGHTS.json WORKDIR [--split dev|test]
 
 What it is for: weights fitted on stores built one way, scored on stores built another way (a store written
 before a change of how chunk vectors are made, read with the weights fitted after it). ``WORKDIR`` is a
-``python -m eval.train_answerer --workdir`` folder; its rows are reused as they are.
+``python -m training.train_answerer --workdir`` folder; its rows are reused as they are.
 """
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from assistant.answer.reader import Reader  # noqa: E402
 from assistant.answer.scorer import parse_weights  # noqa: E402
-from eval.answerer_metrics import metrics  # noqa: E402
-from eval.train_answerer import sentence_rows, shifted  # noqa: E402
+from assistant.index.encoder import E5Encoder  # noqa: E402
+from training.answerer_metrics import metrics  # noqa: E402
+from training.reader_data import cached_lower  # noqa: E402
+from training.reader_rows import readings  # noqa: E402
+from training.train_answerer import sentence_rows, shifted  # noqa: E402
 
 
 def main() -> None:
@@ -34,7 +38,11 @@ def main() -> None:
     with (args.workdir / "examples.pkl").open("rb") as f:  # as built, even if the code that built them changed since
         examples = [e for e in pickle.load(f)["examples"] if e.split == args.split]
     shifted(examples, scorer)
-    print(json.dumps({"weights": str(args.weights), "rows": str(args.workdir), args.split: metrics(sentence_rows(examples, scorer), scorer)}, indent=1))
+    rows = sentence_rows(examples, scorer)
+    read = None
+    if scorer.reader_margin is not None:  # weights fitted with the reader are scored with it (the shipped reader file)
+        read = readings(rows, Reader(E5Encoder()), cached_lower(args.workdir))
+    print(json.dumps({"weights": str(args.weights), "rows": str(args.workdir), args.split: metrics(rows, scorer, read)}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,105 @@
+"""The reader: pairs and windows, labels, spans, the decision it drives, and its shipped weights."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from assistant.answer.extractive import Sentence, choose, decide
+from assistant.answer.features import Question, SentenceInput, sentence_features
+from assistant.answer.reader import (
+    MAX_ANSWER_TOKENS,
+    ReaderInput,
+    Reading,
+    Span,
+    Window,
+    best_span,
+    pair_windows,
+    trim,
+)
+from assistant.answer.scorer import load_scorer
+from assistant.index.e5_tokenizer import Tokenizer
+from assistant.index.e5_weights import WeightsFile
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> Tokenizer:
+    return Tokenizer(WeightsFile().vocabulary)
+
+
+def test_windows_cover_a_long_passage_and_labels_point_at_the_answer(tokenizer: Tokenizer) -> None:
+    sentences = [f"Le rapport numéro {i} fut publié à Lyon par la commission des finances." for i in range(80)]
+    passage = " ".join(sentences)
+    answer = "numéro 57"
+    begin = passage.index(answer)
+    item = ReaderInput(tokenizer.tokenize("Quel rapport fut publié ?", "query").ids, tokenizer.tokenize(passage, "passage"))
+    vocabulary = WeightsFile().vocabulary
+    windows = pair_windows(item, 510, vocabulary)
+    assert len(windows) >= 2 and all(len(w.ids) <= 510 for w in windows)
+    covered = np.concatenate([w.starts for w in windows])
+    assert set(covered[covered >= 0]) == set(item.passage.starts[item.passage.starts >= 0]), "every passage token is read"
+    labelled = [(w, w.label((begin, begin + len(answer)))) for w in windows]
+    holding = [(w, lab) for w, lab in labelled if lab != (0, 0)]
+    assert holding, "a window holds the answer"
+    for w, (first, last) in holding:
+        start, end = trim(passage, int(w.starts[first - w.passage_at]), int(w.ends[last - w.passage_at]))
+        assert passage[start:end] == answer
+    assert any(lab == (0, 0) for _, lab in labelled), "windows without the answer are labelled no-answer"
+
+
+def test_best_span_never_takes_the_prefix_or_too_long_spans() -> None:
+    window = Window(np.zeros(8, np.int64), 3, np.array([-1, 0, 5, 10, 15]), np.array([-1, 4, 9, 14, 19]))
+    start = np.array([9.0, 0, 0, 50.0, 1.0, 0, 3.0, 0, 0, 0])  # <s> 0, question 1-2, passage: prefix 3, tokens 4-7
+    end = np.array([9.0, 0, 0, 50.0, 0, 0, 0, 4.0, 0, 0])
+    span = best_span(start, end, window)
+    assert (span.start, span.end) == (10, 19) and span.score == 7.0 and span.null == 18.0
+    assert MAX_ANSWER_TOKENS >= 10
+
+
+def _sentences() -> tuple[list[Sentence], np.ndarray, SimpleNamespace]:
+    found = [Sentence("c1", "d", 0, 41, "Witkoff met Putin in Moscow on Wednesday.", 1, 0, True, position=0),
+             Sentence("c1", "d", 42, 87, "The meeting lasted three hours, said Ushakov.", 1, 0, True, position=1)]
+    q = Question.of("How long did the meeting last?", np.zeros(384, np.float32))
+    features = sentence_features(q, [SentenceInput(s.text, c, 2.0, 0, i == 0) for i, (s, c) in enumerate(zip(found, [0.9, 0.7], strict=True))])
+    chunk = SimpleNamespace(chunk=SimpleNamespace(id="c1", start=0))
+    retrieval = SimpleNamespace(vector=np.zeros(384), top_chunk_cos=0.9, top_chunk_margin=0.05, ranked=[chunk])
+    return found, features, retrieval
+
+
+def test_the_reader_picks_the_sentence_and_names_the_phrase() -> None:
+    scorer = load_scorer()
+    found, features, retrieval = _sentences()
+    reading = Reading("c1", Span(61, 72, 8.0, 1.0), np.array([2.0, 8.0]))  # "three hours"
+    decision = decide(found, features, retrieval, scorer, None, [reading])  # type: ignore[arg-type]
+    assert decision.best == 1 and decision.span == (61, 72) and decision.margin == 7.0
+    assert [s.text for s in choose(found, decision, second_from=1.01)] == [found[1].text]
+    plain = decide(found, features, retrieval, scorer)  # type: ignore[arg-type]
+    assert plain.span is None and plain.margin == np.inf
+
+
+def test_a_low_reader_margin_abstains_unless_the_user_sets_a_confidence() -> None:
+    scorer = replace(load_scorer(), reader_margin={"same": 2.0, "cross": 1.0})
+    found, features, retrieval = _sentences()
+    reading = Reading("c1", Span(61, 72, 1.5, 0.0), np.array([0.0, 1.5]))
+    decision = decide(found, features, retrieval, scorer, None, [reading])  # type: ignore[arg-type]
+    assert decision.abstains and choose(found, decision, 0.5) == []
+    assert not decide(found, features, retrieval, scorer, 0.0, [reading]).abstains  # type: ignore[arg-type]
+    confident = Reading("c1", Span(61, 72, 3.0, 0.0), np.array([0.0, 3.0]))
+    assert not decide(found, features, retrieval, scorer, None, [confident]).abstains  # type: ignore[arg-type]
+
+
+def test_weights_fitted_without_a_reader_answer_without_one(tmp_path: Path) -> None:
+    from assistant import Assistant
+    from assistant.answer.reader import Reader
+    from assistant.errors import ConfigError
+
+    assert load_scorer().reader_margin is None, "no reader ships yet (README, The reader): answers come from the scorer"
+    with Assistant(store=str(tmp_path / "store")) as bot:
+        assert bot.reader is None
+    missing = tmp_path / "reader.npz"
+    with pytest.raises(ConfigError, match="python -m training.train_reader"):
+        Reader(SimpleNamespace(), missing)

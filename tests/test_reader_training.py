@@ -1,0 +1,98 @@
+"""Training the reader (the ``train`` extra): the layers it starts from, resuming after a stop, the shipped header's probe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch  # the train extra (scripts/setup.sh installs it)
+
+from assistant.answer.reader import FROZEN, Reader, Window, best_span
+from assistant.index.encoder import E5Encoder
+from tests.conftest import SHARED_DATASETS
+from training import train_reader
+
+
+@pytest.fixture(scope="module")
+def encoder() -> E5Encoder:
+    return E5Encoder(threads=1)
+
+
+def _states(encoder: E5Encoder, n: int) -> list[np.ndarray]:
+    texts = [f"query: question {i}</s></s>passage: Le texte numéro {i} parle de Lyon et de {i * 7} habitants." for i in range(n)]
+    return [encoder.hidden([encoder.tokenizer.tokenize(t, "passage").ids], encoder.layers[:FROZEN])[0] for t in texts]
+
+
+def test_trained_layers_start_as_the_encoder_top_layers(encoder: E5Encoder) -> None:
+    lower = _states(encoder, 2)
+    model = train_reader.build_model(encoder.layers).eval()
+    with torch.no_grad():
+        for states in lower:
+            x = torch.from_numpy(states[None])
+            mask = torch.ones(1, len(states), dtype=torch.bool)
+            for layer in model.layers:
+                x = layer(x, mask)
+            expected = encoder.continue_layers(states.copy(), [len(states)], encoder.layers[FROZEN:])[0]
+            assert np.abs(x[0].numpy() - expected).max() < 1e-4
+
+
+def test_the_runtime_reader_applies_what_training_exported(encoder: E5Encoder, tmp_path: Path) -> None:
+    model = train_reader.build_model(encoder.layers)
+    with torch.no_grad():
+        model.head.weight.normal_(0, 1.0, generator=torch.Generator().manual_seed(3))
+    path = tmp_path / "reader.npz"
+    train_reader.export(model, path, {"frozen": FROZEN, "trained_by": "test"})
+    reader = Reader(encoder, path)
+    states = _states(encoder, 1)[0]
+    window = Window(np.zeros(len(states) - 2, np.int64), 5, np.arange(len(states) - 5), np.arange(len(states) - 5) + 1)
+    ours = reader.readings([_chunk()], [(0, window)], encoder.continue_layers(states.copy(), [len(states)], reader.layers))[0].span
+    start, end = train_reader.logits(model, [states.astype(np.float16).astype(np.float32)])[0]
+    theirs = best_span(start, end, window)
+    assert ours.score == pytest.approx(theirs.score, abs=0.05) and ours.null == pytest.approx(theirs.null, abs=0.05)
+
+
+def _chunk():  # type: ignore[no-untyped-def]
+    from assistant.types import Chunk
+
+    return Chunk("c", "d.txt", 0, 400, "x" * 400)
+
+
+def test_training_resumes_from_its_checkpoint_after_a_stop(encoder: E5Encoder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    states = [s.astype(np.float16) for s in _states(encoder, 6)]
+    targets = np.array([[len(s) - 3, len(s) - 2] for s in states], dtype=np.int64)
+    monkeypatch.setattr(train_reader, "CHECKPOINT_EVERY", 2)
+    monkeypatch.setattr(train_reader, "BATCH_TOKENS", 70)  # a few pairs per batch: several steps per epoch
+
+    whole = train_reader.build_model(encoder.layers)
+    losses = train_reader.train(whole, states, targets, tmp_path / "whole.pt", 2, 1e-3, log=False)
+    assert len(losses) >= 4
+
+    real_padded = train_reader.padded
+    calls = {"n": 0}
+
+    def crash_on_third(*args: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_padded(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(train_reader, "padded", crash_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        train_reader.train(train_reader.build_model(encoder.layers), states, targets, tmp_path / "stopped.pt", 2, 1e-3, log=False)
+    monkeypatch.setattr(train_reader, "padded", real_padded)
+    resumed = train_reader.build_model(encoder.layers)
+    rest = train_reader.train(resumed, states, targets, tmp_path / "stopped.pt", 2, 1e-3, log=False)
+    assert rest == pytest.approx(losses[2:], abs=1e-5), "the resumed run continues the same steps"
+    for name, value in whole.state_dict().items():
+        assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
+
+
+@pytest.mark.integration
+def test_the_training_probe_is_deterministic(encoder: E5Encoder) -> None:
+    """The short piece of training a weights header records (``probe``) gives the same losses on every run."""
+    if not (SHARED_DATASETS / "piaf").exists():
+        pytest.skip(f"training data not found at {SHARED_DATASETS}: put ../shared/datasets beside the project to re-train")
+    first = train_reader.probe(encoder)
+    assert len(first) == train_reader.PROBE_STEPS and first[-1] < first[0], "three steps on one batch lower its loss"
+    assert train_reader.probe(encoder) == first

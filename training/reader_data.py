@@ -1,0 +1,156 @@
+"""Reader data: (question, passage) pairs from the scorer's rows, labelled with the answer's tokens, and their states.
+
+The passages a question's pairs hold are the ones the reader meets at run time: the top
+:data:`assistant.answer.reader.PASSAGES_READ` of the shipped scorer's ranking over the same rows the scorer was fitted on
+(:mod:`training.answerer_data`: PIAF and SQuAD 2.0, split by article). On the training split the passages holding
+the answer are added when the ranking missed them (the reader must see the answer to learn it), and retrieval-level
+negatives (questions whose article is absent) keep their top two only. A pair is labelled with the first and last
+token of its answer when its passage holds the whole answer, else with ``<s>`` (no answer), as in SQuAD 2.0.
+
+A pair is ``<s> query: question </s></s> passage: text </s>``; a passage too long for 512 positions is read in
+overlapping windows, each its own pair. States after the encoder's lower :data:`assistant.answer.reader.FROZEN` layers
+are cached in ``WORKDIR/reader/`` in shards of float16 (each shard written whole, so an interrupted run resumes at the
+first missing shard); the trainer learns the layers above them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from assistant.answer.reader import FROZEN, PASSAGES_READ, ReaderInput, pair_windows  # noqa: E402
+from assistant.answer.retrieve import rank  # noqa: E402
+from assistant.answer.scorer import Scorer, load_scorer  # noqa: E402
+from assistant.index.encoder import E5Encoder  # noqa: E402
+from training.answerer_data import Example, build, load_articles  # noqa: E402
+
+SHARD = 512
+"""Pairs per cached shard."""
+ABSENT_READ_IN_TRAINING = 2
+
+
+@dataclass(frozen=True)
+class Pair:
+    split: str
+    kind: str
+    dataset: str
+    question_id: str
+    example: int
+    """Index of its question in :func:`examples`."""
+    chunk_id: str
+    rank: int
+    """Place in the scorer's ranking (``-1``: a passage holding the answer that the ranking left out)."""
+    window: int
+    length: int
+    """Tokens in the pair, ``<s>`` and ``</s>`` included."""
+    passage_at: int
+    """Where the passage's tokens start in the pair."""
+    start: int
+    end: int
+    """The answer's first and last token in the pair (both 0, ``<s>``, when it holds no answer)."""
+
+
+def examples(workdir: Path, scorer: Scorer | None = None) -> list[Example]:
+    """The scorer's rows with ``scorer``'s ranking applied (candidates re-ordered in place; default: the shipped scorer)."""
+    from training.train_answerer import shifted  # it imports this module's cache lookup
+
+    scorer = scorer or load_scorer()
+    rows = build(workdir, log=False)
+    shifted(rows, scorer)
+    for e in rows:
+        e.candidates = rank(e.question, e.candidates, e.features, scorer).ranked  # type: ignore[arg-type]
+    return rows
+
+
+def pairs(rows: list[Example], encoder: E5Encoder) -> tuple[list[Pair], list[np.ndarray]]:
+    """Every pair of every split with its content token ids (``<s>``/``</s>`` not included)."""
+    spans = {qa.id: qa.answers for article in load_articles() for qa in article.questions}
+    out: list[Pair] = []
+    ids: list[np.ndarray] = []
+    for n, e in enumerate(rows):
+        read = e.candidates[: ABSENT_READ_IN_TRAINING if e.split == "train" and e.kind == "absent" else PASSAGES_READ]
+        extra = [c for c in e.candidates[PASSAGES_READ:] if c.chunk.id in e.positive_chunks] if e.split == "train" else []
+        question = encoder.tokenizer.tokenize(e.question.text, "query")  # type: ignore[attr-defined]
+        for rank_, candidate in [*enumerate(read), *((-1, c) for c in extra)]:
+            chunk = candidate.chunk
+            passage = encoder.tokenizer.tokenize(chunk.text, "passage")
+            answers = [(s - chunk.start, s - chunk.start + len(t)) for t, s in spans[e.question_id]
+                       if e.kind == "answerable" and chunk.source == e.gold_source and chunk.start <= s and s + len(t) <= chunk.end]
+            for w, window in enumerate(pair_windows(ReaderInput(question.ids, passage), encoder.window, encoder.file.vocabulary)):
+                start, end = window.label(answers[0]) if answers else (0, 0)
+                out.append(Pair(e.split, e.kind, e.dataset, e.question_id, n, chunk.id, rank_, w, len(window.ids) + 2, window.passage_at,
+                                start, end))
+                ids.append(window.ids)
+    return out, ids
+
+
+def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True) -> tuple[list[Example], list[Pair], Path]:
+    """Build the pairs and cache their frozen-layer states; the rows, the pairs and the shard folder."""
+    encoder = E5Encoder(threads=2)
+    rows = examples(workdir, scorer)
+    found, ids = pairs(rows, encoder)
+    digest = hashlib.sha256(json.dumps([asdict(p) for p in found]).encode()).hexdigest()[:16]
+    folder = workdir / "reader" / f"frozen{FROZEN}-{digest}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pairs.json").write_text(json.dumps([asdict(p) for p in found]), encoding="utf-8")
+    shards = range(0, len(found), SHARD)
+    began = time.time()
+    for k, at in enumerate(shards):
+        path = folder / f"{k:05d}.npy"
+        if path.exists():
+            continue
+        states = encoder.hidden(ids[at : at + SHARD], encoder.layers[:FROZEN])
+        partial = path.with_suffix(".part.npy")
+        np.save(partial, np.concatenate(states).astype(np.float16))
+        partial.rename(path)
+        if log:
+            print(f"shard {k + 1}/{len(shards)} ({time.time() - began:.0f} s)", flush=True)
+    (workdir / "reader" / "latest").write_text(folder.name, encoding="utf-8")
+    return rows, found, folder
+
+
+Key = tuple[str, str, str, int]
+"""(question id, kind, chunk id, window): one pair."""
+
+
+def cached_lower(workdir: Path) -> dict[Key, np.ndarray]:
+    """The lower-layer states of every cached pair of the last :func:`cache` run (empty when none ran)."""
+    marker = workdir / "reader" / "latest"
+    if not marker.exists():
+        return {}
+    folder = workdir / "reader" / marker.read_text(encoding="utf-8").strip()
+    found = [Pair(**p) for p in json.loads((folder / "pairs.json").read_text(encoding="utf-8"))]
+    return {(p.question_id, p.kind, p.chunk_id, p.window): s for p, s in zip(found, load_states(folder, found), strict=True)}
+
+
+def load_states(folder: Path, found: list[Pair]) -> list[np.ndarray]:
+    """Each pair's cached states, ``[length, 384]`` float16."""
+    out: list[np.ndarray] = []
+    for k, at in enumerate(range(0, len(found), SHARD)):
+        block = np.load(folder / f"{k:05d}.npy", mmap_mode="r")
+        offset = 0
+        for p in found[at : at + SHARD]:
+            out.append(block[offset : offset + p.length])
+            offset += p.length
+    return out
+
+
+if __name__ == "__main__":
+    import argparse
+    from collections import Counter
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer")
+    args = parser.parse_args()
+    _, built, where = cache(args.workdir)
+    print(where, Counter((p.split, p.start > 0) for p in built), sum(p.length for p in built), "tokens")

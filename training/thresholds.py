@@ -1,0 +1,120 @@
+"""Choices made on the development split: abstention thresholds (with and without the reader), second sentences.
+
+Nothing here is fitted: each function picks a number from development questions the scorer was not fitted on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from assistant.answer.extractive import decide
+from assistant.answer.features import ANSWERABLE_FEATURES, CROSS_LANGUAGE_ANSWERABLE, answerable_features
+from assistant.answer.reader import Reading
+from assistant.answer.scorer import Scorer
+
+FALSE_ABSTENTION = 0.05
+Row = tuple[Any, Any, list[Any], np.ndarray, np.ndarray]
+
+
+def answerable_rows(rows: list[Row], scorer: Scorer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Question-level features, whether the best sentence shares the question's language, and answerable labels."""
+    features, same, labels = [], [], []
+    for e, retrieval, found, sentence_features, _ in rows:
+        if not found:
+            continue
+        logits = scorer.sentence_logits(sentence_features, e.question.vector)  # type: ignore[attr-defined]
+        best = int(np.argmax(logits))
+        features.append(answerable_features(sentence_features, logits, best, retrieval.top_chunk_cos, retrieval.top_chunk_margin))
+        same.append(found[best].same_language)
+        labels.append(e.kind == "answerable")
+    return np.vstack(features), np.array(same, dtype=bool), np.array(labels, dtype=int)
+
+
+def lowered(features: np.ndarray, shift: float, seed: int) -> np.ndarray:
+    """Question-level rows as a cross-language question might show them: absolute cosines lowered by U(0, shift).
+
+    The shift is measured between unrelated texts; related texts across languages
+    lose more (a translation is not the same text), by an amount no fitting set
+    can measure (none pairs questions and documents in different languages). The
+    cross-language model is fitted, and its threshold chosen, over that
+    uncertainty: up to the measured gap again.
+    """
+    out = features.copy()
+    drop = np.random.default_rng(seed).uniform(0.0, shift, size=len(out))
+    for name in ("best_cos", "top_chunk_cos"):
+        out[:, ANSWERABLE_FEATURES.index(name)] -= drop
+    return out
+
+
+def choose_thresholds(rows: list[Row], scorer: Scorer) -> dict[str, Any]:
+    """``abstain_below`` per model for at most 5% false abstentions; ``second_from`` where second sentences are right half the time.
+
+    The cross-language threshold is set on every answerable development question
+    scored as if its best sentence were in another language (:func:`lowered`: there
+    are no cross-language questions to fit on); the same-language one is then the highest
+    for which all answerable development questions, each judged by the model it
+    meets at run time, are abstained on at most 5% of the time.
+    """
+    features, same, labels = answerable_rows(rows, scorer)
+    answerable = labels == 1
+    cross_columns = [ANSWERABLE_FEATURES.index(n) for n in CROSS_LANGUAGE_ANSWERABLE]
+    p_cross_all = 1.0 / (1.0 + np.exp(-scorer.answerable_cross.logits(lowered(features, scorer.cross_language_shift, seed=2)[:, cross_columns])))
+    cross = float(np.quantile(p_cross_all[answerable], FALSE_ABSTENTION, method="lower"))
+    p_same = np.array([scorer.answerable(f, True) for f in features])
+    allowed = int(np.floor(FALSE_ABSTENTION * answerable.sum())) - int((p_cross_all[answerable & ~same] < cross).sum())
+    candidates = np.sort(p_same[answerable & same])
+    same_threshold = float(candidates[max(0, allowed)]) if allowed >= 0 else float(candidates[0])
+    abstain_below = {"same": same_threshold, "cross": cross}
+    second: list[tuple[float, bool]] = []
+    for e, _, found, sentence_features, labels_ in rows:
+        if e.kind == "answerable" and len(found) >= 2:
+            p = 1.0 / (1.0 + np.exp(-scorer.sentence_logits(sentence_features, e.question.vector)))  # type: ignore[attr-defined]
+            order = np.argsort(-p, kind="stable")
+            second.append((float(p[order[1]]), bool(labels_[order[1]])))
+    second_from = 1.0
+    for candidate in np.round(np.arange(0.99, 0.0, -0.01), 2):
+        picked = [right for p, right in second if p >= candidate]
+        if len(picked) >= 20 and sum(picked) / len(picked) < 0.5:
+            break
+        if picked:
+            second_from = float(candidate)
+    return {"abstain_below": abstain_below, "second_from": second_from}
+
+
+def choose_reader_thresholds(rows: Sequence[Any], scorer: Scorer, read: Sequence[list[Reading] | None]) -> dict[str, Any]:
+    """``abstain_below`` (same language) and ``reader_margin`` together: at most 5% of answerable questions abstained on.
+
+    Candidate margins are the development answerable questions' own margins at quantiles 0-5%; for each, the
+    probability threshold is the highest that keeps the total false abstention within 5%; the pair abstaining on the
+    most impossible and absent development questions wins. The cross-language margin cannot be chosen on data (none
+    pairs languages); it is the answerable questions' 1% quantile, a gate only for clear no-answers.
+    """
+    margins, probabilities, answerable = [], [], []
+    for (e, retrieval, found, features, *_), readings in zip(rows, read, strict=True):
+        if not found or readings is None:
+            continue
+        d = decide(found, features, retrieval, scorer, None, readings)
+        if not found[d.best].same_language:
+            continue
+        margins.append(d.margin)
+        probabilities.append(d.answerable)
+        answerable.append(e.kind == "answerable")
+    m, p, yes = np.array(margins), np.array(probabilities), np.array(answerable)
+    allowed = int(np.floor(FALSE_ABSTENTION * yes.sum()))
+    best: tuple[int, float, float] = (-1, 0.0, 0.0)
+    for q in np.linspace(0.0, FALSE_ABSTENTION, 11):
+        gate = float(np.quantile(m[yes], q)) if q > 0 else -np.inf
+        kept = yes & (m >= gate)
+        left = allowed - int((yes & (m < gate)).sum())
+        if left < 0:
+            continue
+        order = np.sort(p[kept])
+        threshold = float(order[left]) if left < len(order) else 1.0
+        caught = int((~yes & ((m < gate) | (p < threshold))).sum())
+        if caught > best[0]:
+            best = (caught, gate, threshold)
+    cross = float(np.quantile(m[yes], 0.01))
+    return {"same_threshold": best[2], "reader_margin": {"same": best[1] if np.isfinite(best[1]) else -1e9, "cross": cross}}

@@ -1,0 +1,284 @@
+"""Train the reader: the encoder's top layers fine-tuned, with a span head, on the cached pairs of :mod:`training.reader_data`.
+
+    .venv/bin/python -m training.train_reader [--workdir DIR] [--out assistant/weights/reader.npz]
+
+The layers above :data:`assistant.answer.reader.FROZEN` start from the encoder's own weights; a linear head gives
+each token a start and an end logit; the loss is SQuAD 2.0's (cross-entropy of the answer's first and last token,
+``<s>`` for pairs without the answer). AdamW, linear warm-up and decay, batches of pairs of similar length, seeded
+order. PyTorch (CPU build, the ``train`` extra) runs it; the shipped file holds numbers that
+:mod:`assistant.answer.reader` applies with numpy.
+
+A checkpoint (model, optimiser, schedule, step) is written every :data:`CHECKPOINT_EVERY` steps and at the end of
+every epoch; a re-run with the same settings resumes from it, so a stopped session loses minutes, not the run.
+Development pairs choose the epoch count and learning rate (``--lr``, ``--epochs``); test pairs are never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from assistant.answer.reader import FROZEN  # noqa: E402
+
+CHECKPOINT_EVERY = 200
+BATCH_TOKENS = 6144
+SEED = 20261201
+
+
+def _torch() -> Any:
+    import torch
+
+    torch.set_num_threads(2)
+    return torch
+
+
+def build_model(encoder_layers: Sequence[Any]) -> Any:
+    """The trainable part: the encoder's layers above :data:`FROZEN` (copied as they are) and a fresh span head."""
+    torch = _torch()
+    torch.manual_seed(SEED)  # the head's initial weights
+    nn = torch.nn
+
+    class Layer(nn.Module):
+        def __init__(self, source: Any) -> None:
+            super().__init__()
+            p = lambda a: nn.Parameter(torch.tensor(np.asarray(a, np.float32)))  # noqa: E731
+            self.qkv, self.qkv_bias = p(source.qkv), p(source.qkv_bias)
+            self.out, self.out_bias = p(source.out), p(source.out_bias)
+            self.norm1_w, self.norm1_b = p(source.attention_norm[0]), p(source.attention_norm[1])
+            self.up, self.up_bias = p(source.up), p(source.up_bias)
+            self.down, self.down_bias = p(source.down), p(source.down_bias)
+            self.norm2_w, self.norm2_b = p(source.output_norm[0]), p(source.output_norm[1])
+
+        def forward(self, x: Any, mask: Any) -> Any:
+            b, t, h = x.shape
+            heads = 12
+            q, k, v = (x @ self.qkv + self.qkv_bias).split(h, dim=-1)
+            shape = lambda z: z.view(b, t, heads, h // heads).transpose(1, 2)  # noqa: E731
+            scores = shape(q) @ shape(k).transpose(-1, -2) / math.sqrt(h // heads)
+            scores = scores.masked_fill(~mask[:, None, None, :], -1e9)
+            mixed = (scores.softmax(-1) @ shape(v)).transpose(1, 2).reshape(b, t, h)
+            x = nn.functional.layer_norm(x + mixed @ self.out + self.out_bias, (h,), self.norm1_w, self.norm1_b, 1e-12)
+            hidden = nn.functional.gelu(x @ self.up + self.up_bias, approximate="tanh")
+            return nn.functional.layer_norm(x + hidden @ self.down + self.down_bias, (h,), self.norm2_w, self.norm2_b, 1e-12)
+
+    class Reader(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = nn.ModuleList(Layer(layer) for layer in encoder_layers[FROZEN:])
+            self.head = nn.Linear(384, 2)
+            nn.init.normal_(self.head.weight, std=0.02)
+            nn.init.zeros_(self.head.bias)
+
+        def forward(self, x: Any, mask: Any) -> tuple[Any, Any]:
+            for layer in self.layers:
+                x = layer(x, mask)
+            logits = self.head(x).masked_fill(~mask[..., None], -1e4)
+            return logits[..., 0], logits[..., 1]
+
+    return Reader()
+
+
+def batches(lengths: np.ndarray, order_seed: int, budget: int | None = None) -> list[np.ndarray]:
+    """Pair indices in batches of similar length (padded size within ``budget``), in a seeded shuffled order.
+
+    >>> [b.tolist() for b in batches(np.array([5, 6, 50, 51]), 0, budget=102)]
+    [[2, 3], [1, 0]]
+    """
+    budget = budget or BATCH_TOKENS
+    rng = np.random.default_rng(order_seed)
+    order = np.argsort(lengths + rng.uniform(0, 8, len(lengths)), kind="stable")
+    out: list[list[int]] = [[]]
+    for i in order:
+        if out[-1] and (len(out[-1]) + 1) * max(lengths[i], lengths[out[-1][-1]]) > budget:
+            out.append([])
+        out[-1].append(int(i))
+    arrays = [np.array(b) for b in out]
+    return [arrays[j] for j in rng.permutation(len(arrays))]
+
+
+def padded(states: Sequence[np.ndarray], index: np.ndarray) -> tuple[Any, Any]:
+    torch = _torch()
+    longest = max(len(states[i]) for i in index)
+    x = np.zeros((len(index), longest, 384), np.float32)
+    mask = np.zeros((len(index), longest), bool)
+    for row, i in enumerate(index):
+        x[row, : len(states[i])] = states[i]
+        mask[row, : len(states[i])] = True
+    return torch.from_numpy(x), torch.from_numpy(mask)
+
+
+def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpoint: Path, epochs: int, lr: float,
+          log: bool = True, steps: int | None = None, checkpoints: bool = True) -> list[float]:
+    """Fit ``model`` (resuming from ``checkpoint`` when it holds a run with the same settings); the losses seen."""
+    torch = _torch()
+    lengths = np.array([len(s) for s in states])
+    plan = [batches(lengths, SEED + epoch) for epoch in range(epochs)]
+    total = sum(len(p) for p in plan) if steps is None else steps
+    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    warmup = max(1, total // 10)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
+    done = 0
+    if checkpoints and checkpoint.exists():
+        saved = torch.load(checkpoint, weights_only=False)
+        if saved["total"] == total and saved["lr"] == lr:
+            model.load_state_dict(saved["model"])
+            optimiser.load_state_dict(saved["optimiser"])
+            schedule.load_state_dict(saved["schedule"])
+            done = saved["step"]
+            if log:
+                print(f"resumed at step {done}/{total}", flush=True)
+    losses: list[float] = []
+    began = time.time()
+    model.train()
+    for step, index in enumerate(_flat(plan)):
+        if step >= total:
+            break
+        if step < done:
+            continue
+        x, mask = padded(states, index)
+        start_logits, end_logits = model(x, mask)
+        target = torch.from_numpy(targets[index])
+        loss = (torch.nn.functional.cross_entropy(start_logits, target[:, 0]) + torch.nn.functional.cross_entropy(end_logits, target[:, 1])) / 2
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+        schedule.step()
+        losses.append(float(loss.detach()))
+        if checkpoints and ((step + 1) % CHECKPOINT_EVERY == 0 or step + 1 == total):
+            _save(checkpoint, model, optimiser, schedule, step + 1, total, lr)
+            if log:
+                print(f"step {step + 1}/{total} loss {np.mean(losses[-CHECKPOINT_EVERY:]):.3f} ({time.time() - began:.0f} s)", flush=True)
+    return losses
+
+
+def _flat(plan: list[list[np.ndarray]]) -> Iterator[np.ndarray]:
+    for epoch in plan:
+        yield from epoch
+
+
+def _save(path: Path, model: Any, optimiser: Any, schedule: Any, step: int, total: int, lr: float) -> None:
+    torch = _torch()
+    partial = path.with_suffix(".part")
+    torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
+                "step": step, "total": total, "lr": lr}, partial)
+    partial.replace(path)
+
+
+def logits(model: Any, states: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Start and end logits of every pair (evaluation: no gradients)."""
+    torch = _torch()
+    model.eval()
+    out: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0), np.empty(0))] * len(states)
+    with torch.no_grad():
+        for index in batches(np.array([len(s) for s in states]), 0, budget=4 * BATCH_TOKENS):
+            x, mask = padded(states, index)
+            s, e = model(x, mask)
+            for row, i in enumerate(index):
+                n = len(states[i])
+                out[i] = (s[row, :n].numpy(), e[row, :n].numpy())
+    return out
+
+
+def export(model: Any, path: Path, header: dict[str, Any]) -> None:
+    """The shipped file: each trained layer's matrices and the head, float16, and the JSON header."""
+    arrays: dict[str, np.ndarray] = {"header": np.frombuffer(json.dumps(header).encode(), np.uint8)}
+    for name, value in model.state_dict().items():
+        arrays[name] = value.numpy().astype(np.float16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        np.savez(f, **arrays)
+
+
+def settings_key(**values: Any) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
+
+
+PROBE_QUESTIONS = 8
+PROBE_STEPS = 3
+
+
+def probe(encoder: Any) -> list[float]:
+    """A short, deterministic piece of training, recorded in the weights header and re-run by the tests.
+
+    The first :data:`PROBE_QUESTIONS` answerable training-split questions of each dataset, each with its own paragraph,
+    through the encoder's lower layers; :data:`PROBE_STEPS` epochs (one batch each) from the encoder's weights.
+    """
+    from assistant.answer.reader import ReaderInput, pair_windows
+    from training.answerer_data import load_articles
+
+    states, targets = [], []
+    for dataset in ("piaf", "squad2"):
+        chosen = [(a, qa) for a in load_articles() if a.dataset == dataset and a.split == "train" for qa in a.questions if qa.answers]
+        for article, qa in chosen[:PROBE_QUESTIONS]:
+            passage = encoder.tokenizer.tokenize(article.paragraphs[qa.paragraph], "passage")
+            window = pair_windows(ReaderInput(encoder.tokenizer.tokenize(qa.text, "query").ids, passage), encoder.window, encoder.file.vocabulary)[0]
+            text, start = qa.answers[0]
+            states.append(encoder.hidden([window.ids], encoder.layers[:FROZEN])[0].astype(np.float16))
+            targets.append(window.label((start, start + len(text))))
+    model = build_model(encoder.layers)
+    losses = train(model, states, np.array(targets, dtype=np.int64), Path("/nonexistent/probe.pt"), PROBE_STEPS, 1e-4, log=False, checkpoints=False)
+    return [round(x, 5) for x in losses]
+
+
+def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = None, log: bool = True) -> dict[str, Any]:
+    """Cache the pairs, train (resuming), score on development pairs, write ``out``; its header."""
+    import torch
+
+    from assistant.index.encoder import E5Encoder
+    from training.answerer_data import header as provenance
+    from training.reader_data import cache, load_states
+    from training.reader_eval import development
+
+    rows, pairs, folder = cache(workdir, scorer, log=log)
+    states = load_states(folder, pairs)
+    train_index = [i for i, p in enumerate(pairs) if p.split == "train"]
+    targets = np.array([[pairs[i].start, pairs[i].end] for i in train_index], dtype=np.int64)
+    encoder = E5Encoder()
+    model = build_model(encoder.layers)
+    run = folder / f"run-{settings_key(epochs=epochs, lr=lr, seed=SEED)}"
+    run.mkdir(exist_ok=True)
+    began = time.time()
+    train(model, [states[i] for i in train_index], targets, run / "checkpoint.pt", epochs, lr, log=log)
+    dev_index = [i for i, p in enumerate(pairs) if p.split == "dev"]
+    dev = development([pairs[i] for i in dev_index], logits(model, [states[i] for i in dev_index]), rows)
+    counts = {split: sum(p.split == split for p in pairs) for split in ("train", "dev", "test")}
+    header = provenance({}) | {
+        "trained_by": "python -m training.train_reader", "model": f"e5-small layers {FROZEN + 1}-12 fine-tuned + span head (PyTorch {torch.__version__}, CPU)",
+        "frozen": FROZEN, "epochs": epochs, "lr": lr, "seed": SEED, "pairs": counts, "train_seconds_this_run": round(time.time() - began),
+        "development": dev, "probe": probe(encoder),
+    }
+    for key in ("passage_features", "sentence_features", "answerable_features"):
+        header.pop(key, None)
+    export(model, out, header)
+    if log:
+        print(json.dumps(dev, indent=1))
+        print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+    return header
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer")
+    parser.add_argument("--out", type=Path, default=ROOT / "assistant" / "weights" / "reader.npz")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    args = parser.parse_args()
+    fit_reader(args.workdir, args.out, args.epochs, args.lr)
+
+
+if __name__ == "__main__":
+    main()
