@@ -115,7 +115,7 @@ def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True) -> tupl
         partial.rename(path)
         if log:
             print(f"shard {k + 1}/{len(shards)} ({time.time() - began:.0f} s)", flush=True)
-    (workdir / "reader" / "latest").write_text(folder.name, encoding="utf-8")
+    (workdir / "reader" / f"latest-frozen{FROZEN}").write_text(folder.name, encoding="utf-8")
     return rows, found, folder
 
 
@@ -125,7 +125,7 @@ Key = tuple[str, str, str, int]
 
 def cached_lower(workdir: Path) -> dict[Key, np.ndarray]:
     """The lower-layer states of every cached pair of the last :func:`cache` run (empty when none ran)."""
-    marker = workdir / "reader" / "latest"
+    marker = workdir / "reader" / f"latest-frozen{FROZEN}"
     if not marker.exists():
         return {}
     folder = workdir / "reader" / marker.read_text(encoding="utf-8").strip()

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from assistant.answer.reader import FROZEN  # noqa: E402
 from training import train_reader as tr  # noqa: E402
 from training.reader_data import Pair, load_states  # noqa: E402
 
@@ -39,7 +40,7 @@ def main() -> None:
 
     from assistant.index.encoder import E5Encoder
 
-    folder = args.workdir / "reader" / (args.workdir / "reader" / "latest").read_text(encoding="utf-8").strip()
+    folder = args.workdir / "reader" / (args.workdir / "reader" / f"latest-frozen{FROZEN}").read_text(encoding="utf-8").strip()
     pairs = [Pair(**p) for p in json.loads((folder / "pairs.json").read_text(encoding="utf-8"))]
     states = load_states(folder, pairs)
     rng = np.random.default_rng(0)

@@ -56,7 +56,7 @@ def token_match(encoder: E5Encoder, question: str, chunk: Any, found: list[Any],
 
 def main() -> None:
     workdir = ROOT / ".cache" / "answerer"
-    folder = workdir / "reader" / (workdir / "reader" / "latest").read_text(encoding="utf-8").strip()
+    folder = workdir / "reader" / (workdir / "reader" / f"latest-frozen{FROZEN}").read_text(encoding="utf-8").strip()
     pairs = [Pair(**p) for p in json.loads((folder / "pairs.json").read_text(encoding="utf-8"))]
     lookup = {(p.question_id, p.kind, p.chunk_id, p.window): s for p, s in zip(pairs, load_states(folder, pairs), strict=True) if p.split == "dev"}
     scorer = load_scorer()
