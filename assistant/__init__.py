@@ -16,11 +16,12 @@ load on first use.
 from assistant.api import Assistant
 from assistant.errors import AssistantError
 from assistant.settings import Settings
-from assistant.types import CANNOT_ANSWER, Answer, Citation, IngestReport, Passage, StoreStatus
+from assistant.types import CANNOT_ANSWER, Answer, AnswerSpan, Citation, IngestReport, Passage, StoreStatus
 
 __all__ = [
     "CANNOT_ANSWER",
     "Answer",
+    "AnswerSpan",
     "Assistant",
     "AssistantError",
     "Citation",
