@@ -19,9 +19,9 @@ def encoder() -> E5Encoder:
     return E5Encoder(threads=1)
 
 
-def _states(encoder: E5Encoder, n: int) -> list[np.ndarray]:
+def _states(encoder: E5Encoder, n: int, frozen: int = FROZEN) -> list[np.ndarray]:
     texts = [f"query: question {i}</s></s>passage: Le texte numéro {i} parle de Lyon et de {i * 7} habitants." for i in range(n)]
-    return [encoder.hidden([encoder.tokenizer.tokenize(t, "passage").ids], encoder.layers[:FROZEN])[0] for t in texts]
+    return [encoder.hidden([encoder.tokenizer.tokenize(t, "passage").ids], encoder.layers[:frozen])[0] for t in texts]
 
 
 def test_trained_layers_start_as_the_encoder_top_layers(encoder: E5Encoder) -> None:
@@ -37,14 +37,17 @@ def test_trained_layers_start_as_the_encoder_top_layers(encoder: E5Encoder) -> N
             assert np.abs(x[0].numpy() - expected).max() < 1e-4
 
 
-def test_the_runtime_reader_applies_what_training_exported(encoder: E5Encoder, tmp_path: Path) -> None:
-    model = train_reader.build_model(encoder.layers)
+@pytest.mark.parametrize("frozen", [FROZEN, 8])
+def test_the_runtime_reader_applies_what_training_exported(encoder: E5Encoder, tmp_path: Path, frozen: int) -> None:
+    """Whatever depth it was trained above (the header says), the numpy reader gives the training model's scores."""
+    model = train_reader.build_model(encoder.layers, frozen)
     with torch.no_grad():
         model.head.weight.normal_(0, 1.0, generator=torch.Generator().manual_seed(3))
     path = tmp_path / "reader.npz"
-    train_reader.export(model, path, {"frozen": FROZEN, "trained_by": "test"})
+    train_reader.export(model, path, {"frozen": frozen, "trained_by": "test"})
     reader = Reader(encoder, path)
-    states = _states(encoder, 1)[0]
+    assert reader.frozen == frozen and len(reader.layers) == 12 - frozen
+    states = _states(encoder, 1, frozen)[0]
     window = Window(np.zeros(len(states) - 2, np.int64), 5, np.arange(len(states) - 5), np.arange(len(states) - 5) + 1)
     ours = reader.readings([_chunk()], [(0, window)], encoder.continue_layers(states.copy(), [len(states)], reader.layers))[0].span
     start, end = train_reader.logits(model, [states.astype(np.float16).astype(np.float32)])[0]

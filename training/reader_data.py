@@ -94,13 +94,13 @@ def pairs(rows: list[Example], encoder: E5Encoder) -> tuple[list[Pair], list[np.
     return out, ids
 
 
-def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True) -> tuple[list[Example], list[Pair], Path]:
-    """Build the pairs and cache their frozen-layer states; the rows, the pairs and the shard folder."""
+def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True, frozen: int = FROZEN) -> tuple[list[Example], list[Pair], Path]:
+    """Build the pairs and cache their states after ``frozen`` layers; the rows, the pairs and the shard folder."""
     encoder = E5Encoder(threads=2)
     rows = examples(workdir, scorer)
     found, ids = pairs(rows, encoder)
     digest = hashlib.sha256(json.dumps([asdict(p) for p in found]).encode()).hexdigest()[:16]
-    folder = workdir / "reader" / f"frozen{FROZEN}-{digest}"
+    folder = workdir / "reader" / f"frozen{frozen}-{digest}"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "pairs.json").write_text(json.dumps([asdict(p) for p in found]), encoding="utf-8")
     shards = range(0, len(found), SHARD)
@@ -109,13 +109,13 @@ def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True) -> tupl
         path = folder / f"{k:05d}.npy"
         if path.exists():
             continue
-        states = encoder.hidden(ids[at : at + SHARD], encoder.layers[:FROZEN])
+        states = encoder.hidden(ids[at : at + SHARD], encoder.layers[:frozen])
         partial = path.with_suffix(".part.npy")
         np.save(partial, np.concatenate(states).astype(np.float16))
         partial.rename(path)
         if log:
             print(f"shard {k + 1}/{len(shards)} ({time.time() - began:.0f} s)", flush=True)
-    (workdir / "reader" / f"latest-frozen{FROZEN}").write_text(folder.name, encoding="utf-8")
+    (workdir / "reader" / f"latest-frozen{frozen}").write_text(folder.name, encoding="utf-8")
     return rows, found, folder
 
 
@@ -123,9 +123,9 @@ Key = tuple[str, str, str, int]
 """(question id, kind, chunk id, window): one pair."""
 
 
-def cached_lower(workdir: Path) -> dict[Key, np.ndarray]:
-    """The lower-layer states of every cached pair of the last :func:`cache` run (empty when none ran)."""
-    marker = workdir / "reader" / f"latest-frozen{FROZEN}"
+def cached_lower(workdir: Path, frozen: int = FROZEN) -> dict[Key, np.ndarray]:
+    """The states after ``frozen`` layers of every cached pair of the last :func:`cache` run at that depth (empty: none)."""
+    marker = workdir / "reader" / f"latest-frozen{frozen}"
     if not marker.exists():
         return {}
     folder = workdir / "reader" / marker.read_text(encoding="utf-8").strip()
@@ -151,6 +151,7 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer")
+    parser.add_argument("--frozen", type=int, default=FROZEN, help="encoder layers run as they ship (the reader trains the rest)")
     args = parser.parse_args()
-    _, built, where = cache(args.workdir)
+    _, built, where = cache(args.workdir, frozen=args.frozen)
     print(where, Counter((p.split, p.start > 0) for p in built), sum(p.length for p in built), "tokens")

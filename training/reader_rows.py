@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer.reader import FROZEN, PASSAGES_READ, Reader, Reading
+from assistant.answer.reader import PASSAGES_READ, Reader, Reading
 from training.reader_data import Key
 
 
@@ -32,7 +32,7 @@ def readings(rows: Sequence[Any], reader: Reader, lower: dict[Key, np.ndarray]) 
             counts[n] = at + 1
             cached = lower.get((e.question_id, e.kind, chunks[n].id, at))
             if cached is None or len(cached) != len(window.ids) + 2:
-                cached = reader.encoder.hidden([window.ids], reader.encoder.layers[:FROZEN])[0]
+                cached = reader.encoder.hidden([window.ids], reader.encoder.layers[: reader.frozen])[0]
             states.append(cached)
         out.append(reader.read_from(chunks, windows, states))
     return out

@@ -35,12 +35,13 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer")
     parser.add_argument("--steps", type=int, default=250)
     parser.add_argument("--positives-only", action="store_true")
+    parser.add_argument("--frozen", type=int, default=FROZEN, help="which cached depth (python -m training.reader_data --frozen N)")
     args = parser.parse_args()
     import torch
 
     from assistant.index.encoder import E5Encoder
 
-    folder = args.workdir / "reader" / (args.workdir / "reader" / f"latest-frozen{FROZEN}").read_text(encoding="utf-8").strip()
+    folder = args.workdir / "reader" / (args.workdir / "reader" / f"latest-frozen{args.frozen}").read_text(encoding="utf-8").strip()
     pairs = [Pair(**p) for p in json.loads((folder / "pairs.json").read_text(encoding="utf-8"))]
     states = load_states(folder, pairs)
     rng = np.random.default_rng(0)
@@ -51,7 +52,7 @@ def main() -> None:
     encoder = E5Encoder()
     for config in args.configs:
         lr, mult = (float(x) for x in config.split(":"))
-        model = tr.build_model(encoder.layers)
+        model = tr.build_model(encoder.layers, args.frozen)
         body = [p for n, p in model.named_parameters() if not n.startswith("head")]
         optimiser = torch.optim.AdamW([{"params": body, "lr": lr}, {"params": list(model.head.parameters()), "lr": lr * mult}], weight_decay=0.01)
         order = rng.permutation(train)

@@ -45,8 +45,8 @@ def _torch() -> Any:
     return torch
 
 
-def build_model(encoder_layers: Sequence[Any]) -> Any:
-    """The trainable part: the encoder's layers above :data:`FROZEN` (copied as they are) and a fresh span head."""
+def build_model(encoder_layers: Sequence[Any], frozen: int = FROZEN) -> Any:
+    """The trainable part: the encoder's layers above ``frozen`` (copied as they are) and a fresh span head."""
     torch = _torch()
     torch.manual_seed(SEED)  # the head's initial weights
     nn = torch.nn
@@ -77,7 +77,7 @@ def build_model(encoder_layers: Sequence[Any]) -> Any:
     class Reader(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.layers = nn.ModuleList(Layer(layer) for layer in encoder_layers[FROZEN:])
+            self.layers = nn.ModuleList(Layer(layer) for layer in encoder_layers[frozen:])
             self.head = nn.Linear(384, 2)
             nn.init.normal_(self.head.weight, std=0.02)
             nn.init.zeros_(self.head.bias)
@@ -211,7 +211,7 @@ PROBE_QUESTIONS = 8
 PROBE_STEPS = 3
 
 
-def probe(encoder: Any) -> list[float]:
+def probe(encoder: Any, frozen: int = FROZEN) -> list[float]:
     """A short, deterministic piece of training, recorded in the weights header and re-run by the tests.
 
     The first :data:`PROBE_QUESTIONS` answerable training-split questions of each dataset, each with its own paragraph,
@@ -227,14 +227,14 @@ def probe(encoder: Any) -> list[float]:
             passage = encoder.tokenizer.tokenize(article.paragraphs[qa.paragraph], "passage")
             window = pair_windows(ReaderInput(encoder.tokenizer.tokenize(qa.text, "query").ids, passage), encoder.window, encoder.file.vocabulary)[0]
             text, start = qa.answers[0]
-            states.append(encoder.hidden([window.ids], encoder.layers[:FROZEN])[0].astype(np.float16))
+            states.append(encoder.hidden([window.ids], encoder.layers[:frozen])[0].astype(np.float16))
             targets.append(window.label((start, start + len(text))))
-    model = build_model(encoder.layers)
+    model = build_model(encoder.layers, frozen)
     losses = train(model, states, np.array(targets, dtype=np.int64), Path("/nonexistent/probe.pt"), PROBE_STEPS, 1e-4, log=False, checkpoints=False)
     return [round(x, 5) for x in losses]
 
 
-def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = None, log: bool = True) -> dict[str, Any]:
+def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = None, log: bool = True, frozen: int = FROZEN) -> dict[str, Any]:
     """Cache the pairs, train (resuming), score on development pairs, write ``out``; its header."""
     import torch
 
@@ -243,12 +243,12 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
     from training.reader_data import cache, load_states
     from training.reader_eval import development
 
-    rows, pairs, folder = cache(workdir, scorer, log=log)
+    rows, pairs, folder = cache(workdir, scorer, log=log, frozen=frozen)
     states = load_states(folder, pairs)
     train_index = [i for i, p in enumerate(pairs) if p.split == "train"]
     targets = np.array([[pairs[i].start, pairs[i].end] for i in train_index], dtype=np.int64)
     encoder = E5Encoder()
-    model = build_model(encoder.layers)
+    model = build_model(encoder.layers, frozen)
     run = folder / f"run-{settings_key(epochs=epochs, lr=lr, seed=SEED)}"
     run.mkdir(exist_ok=True)
     began = time.time()
@@ -257,9 +257,9 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
     dev = development([pairs[i] for i in dev_index], logits(model, [states[i] for i in dev_index]), rows)
     counts = {split: sum(p.split == split for p in pairs) for split in ("train", "dev", "test")}
     header = provenance({}) | {
-        "trained_by": "python -m training.train_reader", "model": f"e5-small layers {FROZEN + 1}-12 fine-tuned + span head (PyTorch {torch.__version__}, CPU)",
-        "frozen": FROZEN, "epochs": epochs, "lr": lr, "seed": SEED, "pairs": counts, "train_seconds_this_run": round(time.time() - began),
-        "development": dev, "probe": probe(encoder),
+        "trained_by": "python -m training.train_reader", "model": f"e5-small layers {frozen + 1}-12 fine-tuned + span head (PyTorch {torch.__version__}, CPU)",
+        "frozen": frozen, "epochs": epochs, "lr": lr, "seed": SEED, "pairs": counts, "train_seconds_this_run": round(time.time() - began),
+        "development": dev, "probe": probe(encoder, frozen),
     }
     for key in ("passage_features", "sentence_features", "answerable_features"):
         header.pop(key, None)
@@ -276,8 +276,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "assistant" / "weights" / "reader.npz")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--frozen", type=int, default=FROZEN, help="encoder layers run as they ship; the ones above are trained")
     args = parser.parse_args()
-    fit_reader(args.workdir, args.out, args.epochs, args.lr)
+    fit_reader(args.workdir, args.out, args.epochs, args.lr, frozen=args.frozen)
 
 
 if __name__ == "__main__":

