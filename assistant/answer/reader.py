@@ -108,12 +108,15 @@ class Span:
     """``<s>``'s start + end logits."""
 
 
+def _passage_logits(start_logits: np.ndarray, end_logits: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end logits of the window's passage tokens, ``-inf`` on the ``passage: `` prefix (never an answer)."""
+    at, real = window.passage_at, window.starts >= 0
+    return np.where(real, start_logits[at : at + len(real)], -np.inf), np.where(real, end_logits[at : at + len(real)], -np.inf)
+
+
 def best_span(start_logits: np.ndarray, end_logits: np.ndarray, window: Window) -> Span:
     """The highest-scoring answer span among the window's passage tokens (never the ``passage: `` prefix)."""
-    at = window.passage_at
-    real = window.starts >= 0
-    s = np.where(real, start_logits[at : at + len(real)], -np.inf)
-    e = np.where(real, end_logits[at : at + len(real)], -np.inf)
+    s, e = _passage_logits(start_logits, end_logits, window)
     n = len(s)
     scores = s[:, None] + e[None, :]
     offsets = np.arange(n)[None, :] - np.arange(n)[:, None]
@@ -236,10 +239,8 @@ def cached_reader(encoder: Any, path: str | None = None) -> Reader:
 
 def _sentence_scores(logits: np.ndarray, window: Window, chunk: Chunk, into: np.ndarray) -> None:
     """Raise ``into[i]`` to the best span score starting in sentence ``i`` of ``chunk`` (spans as :func:`best_span`)."""
-    at = window.passage_at
+    s, e = _passage_logits(logits[:, 0], logits[:, 1], window)
     real = window.starts >= 0
-    s = np.where(real, logits[at : at + len(real), 0], -np.inf)
-    e = np.where(real, logits[at : at + len(real), 1], -np.inf)
     n = len(s)
     best_end = np.full(n, -np.inf)  # best end logit within MAX_ANSWER_TOKENS of each start
     for offset in range(min(MAX_ANSWER_TOKENS, n)):
