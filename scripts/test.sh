@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/ruff check assistant tests eval
+.venv/bin/ruff check assistant tests eval training
 .venv/bin/mypy
 .venv/bin/pytest "$@"

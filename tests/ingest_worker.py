@@ -1,7 +1,7 @@
 """Test helper run as a subprocess: ingest (or query) a store with the fast hash embedder.
 
     python tests/ingest_worker.py ingest STORE DOCS      (prints "files N" each time another file has been read)
-    python tests/ingest_worker.py query STORE QUESTION...   (prints one JSON line per question)
+    python tests/ingest_worker.py query STORE QUESTION...   (prints "ready" once about to search, then one JSON line per question)
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ def main() -> int:
                 report = bot.ingest([sys.argv[3]], progress=files_read)
                 print(json.dumps({"added": len(report.added), "skipped": len(report.skipped)}))
             else:
+                import chromadb  # noqa: F401 - imported before "ready", so that what follows is quick
+
+                print("ready", flush=True)
                 for question in sys.argv[3:]:
                     print(json.dumps([p.chunk_id for p in bot.retrieve(question, k=5)]), flush=True)
         except AssistantError as error:

@@ -2,11 +2,13 @@
 
 import json
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,8 +42,13 @@ def ingest(store: Path, docs: Path) -> subprocess.CompletedProcess[str]:
 
 
 def query(store: Path) -> list[list[str]]:
-    out = subprocess.run([*WORKER, "query", str(store), *QUESTIONS], capture_output=True, text=True, timeout=120, check=True).stdout
-    return [json.loads(line) for line in out.splitlines()]
+    done = subprocess.run([*WORKER, "query", str(store), *QUESTIONS], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"a reader failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}"
+    return answers(done.stdout)
+
+
+def answers(out: str) -> list[list[str]]:
+    return [json.loads(line) for line in out.splitlines() if line != "ready"]
 
 
 def check_consistent(store_path: Path) -> tuple[int, int]:
@@ -98,7 +105,17 @@ def test_sigkill_at_any_moment_leaves_a_store_that_the_next_ingest_completes(cor
     assert partial >= 5, f"only {partial} of 20 kills landed in the middle of the ingest"
 
 
-def test_a_second_writer_is_refused_and_readers_keep_answering(corpus: Path, clean: tuple, tmp_path: Path) -> None:
+@pytest.fixture
+def busy() -> Iterator[None]:
+    """Two CPU-bound processes beside the test, as on a machine doing other work (readers failed only under load)."""
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    yield
+    for burner in burners:
+        burner.kill()
+        burner.wait()
+
+
+def test_a_second_writer_is_refused_and_readers_keep_answering(corpus: Path, clean: tuple, tmp_path: Path, busy: None) -> None:
     store = tmp_path / "store"
     writer = subprocess.Popen([*WORKER, "ingest", str(store), str(corpus)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -124,6 +141,56 @@ def test_a_second_writer_is_refused_and_readers_keep_answering(corpus: Path, cle
         writer.wait(timeout=600)
     assert writer.returncode == 0
     assert check_consistent(store) == clean[2]
+
+
+def test_a_reader_waits_for_a_vector_write_in_progress(clean: tuple, tmp_path: Path) -> None:
+    """Chroma rewrites its index files in place; a reader that loads them mid-write fails or reads a torn index.
+
+    Here the test is the writer: it holds the vectors' write lock, as an ingest does around each batch, and
+    leaves an index file half written. The reader must wait, then answer exactly as from the clean store.
+    """
+    store_path, _, _, clean_results = clean
+    store = tmp_path / "store"
+    shutil.copytree(store_path, store)
+    index_file = next((store / "chroma").glob("*/index_metadata.pickle"))
+    saved = index_file.read_bytes()
+    with Store(load_settings(store=str(store)), create=False) as opened, opened.vectors.holding("write"):
+        index_file.write_bytes(saved[: len(saved) // 3])
+        reader = subprocess.Popen([*WORKER, "query", str(store), *QUESTIONS], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert reader.stdout is not None
+        assert reader.stdout.readline().strip() == "ready", reader.stderr.read() if reader.stderr else ""
+        time.sleep(3)  # the search itself takes well under a second: by now the reader has read the files, or waits
+        assert reader.poll() is None, f"the reader did not wait for the write: {reader.stderr.read() if reader.stderr else ''}"
+        index_file.write_bytes(saved)
+    out, err = reader.communicate(timeout=300)
+    assert reader.returncode == 0, err
+    assert answers(out) == clean_results
+
+
+def test_a_store_being_created_never_shows_an_empty_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader opening a store while the first ingest creates it must find no manifest or a whole one, never the
+    empty file it would call damaged: checked each time the manifest's SQLite file is opened during creation."""
+    store = tmp_path / "store"
+    manifest = store / "manifest.sqlite3"
+    sizes: list[int | None] = []
+    connect = sqlite3.connect
+
+    def watched(*args: object, **kwargs: object) -> sqlite3.Connection:
+        db = connect(*args, **kwargs)  # type: ignore[arg-type]
+        sizes.append(manifest.stat().st_size if manifest.exists() else None)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", watched)
+    created = [Store(load_settings(store=str(store)), create=True) for _ in range(2)]
+    monkeypatch.undo()
+    try:
+        assert sizes and 0 not in sizes, sizes
+        assert not list(store.glob(".manifest*")), "nothing left aside"
+        with Store(load_settings(store=str(store)), create=False) as reader:
+            assert reader.status().documents == 0
+    finally:
+        for opened in created:
+            opened.close()
 
 
 def test_damaged_stores_give_a_clear_error(corpus: Path, tmp_path: Path) -> None:

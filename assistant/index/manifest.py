@@ -60,15 +60,14 @@ class Manifest:
     """One manifest file; ``damaged(what)`` words the error when it cannot be read."""
 
     def __init__(self, path: Path, damaged: Callable[[str], str]) -> None:
-        new = not path.exists()
-        if not new and path.stat().st_size == 0:
+        if not path.exists():
+            _create(path)
+        if path.stat().st_size == 0:
             raise StoreError(damaged("its manifest is empty"))
         try:
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            if new:
-                os.chmod(path, 0o600)
             self.db.executescript(_SCHEMA)
             version = self.meta("schema_version")
             if version is None:
@@ -227,6 +226,29 @@ class Transaction:
 
     def __exit__(self, exc_type: Any, *_: Any) -> None:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _create(path: Path) -> None:
+    """Create the manifest whole: its schema is written aside and linked into place, so that a reader opening
+    the store meanwhile finds no manifest or a complete one, never an empty file. When two processes create
+    it at once, the first link wins and both use that file."""
+    aside = path.with_name(f".{path.name}.{os.getpid()}.new")
+    db = sqlite3.connect(aside, isolation_level=None)
+    try:
+        os.chmod(aside, 0o600)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+        db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+    finally:
+        db.close()
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links: rename (the last creator's file wins, all are empty)
+        os.replace(aside, path)
+        return
+    aside.unlink()
 
 
 def _stored_chunk(row: tuple[Any, ...]) -> Chunk:

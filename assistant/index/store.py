@@ -223,6 +223,7 @@ class Store:
 
     def close(self) -> None:
         self.release_write_lock()
+        self.vectors.close()
         self.manifest.close()
 
     def __enter__(self) -> Store:

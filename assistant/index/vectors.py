@@ -2,11 +2,20 @@
 
 The client and collection are opened here; vectors are written, deleted and searched through llama-index's Chroma
 integration (:class:`assistant.llama.ChromaVectors`).
+
+Embedded Chroma keeps its HNSW index in files that a writing process rewrites in place, and a process that opens
+the collection reads them; Chroma does not coordinate processes (chroma-core/chroma#3792, #7040). A reader
+that loads the files while an ingest rewrites them fails, or worse reads a torn index. So every use of an
+embedded collection holds ``vectors.lock`` (filelock's SQLite reader/writer lock): readers share it, a write
+(one batch of vectors, seconds at most) holds it alone. Readers thus wait for at most one batch, never for the
+whole ingest, which commits batch by batch. A Chroma server coordinates its clients itself: no lock then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -16,6 +25,10 @@ import numpy as np
 from assistant.errors import ConfigError, StoreError
 from assistant.llama import ChromaVectors
 from assistant.settings import Settings, prepare_offline
+
+LOCK = "vectors.lock"
+LOCK_WAIT_S = 120.0
+"""How long a reader waits for a batch being written (or a writer for readers) before saying so."""
 
 
 class VectorIndex:
@@ -28,11 +41,41 @@ class VectorIndex:
         self._collection: Any = None
         self._client: Any = None
         self._vectors: ChromaVectors | None = None
+        self._lock: Any = None
+        self._held = threading.local()  # what this thread holds: nested uses do not lock again
+
+    @contextmanager
+    def holding(self, mode: str) -> Iterator[None]:
+        """Hold ``vectors.lock`` for reading or writing (embedded Chroma only; see the module's docstring)."""
+        held = getattr(self._held, "mode", None)
+        if held == "read" and mode == "write":
+            raise RuntimeError("vectors written while the read lock is held")
+        if self.settings.chroma_url or held:  # a server; or this thread holds it already
+            yield
+            return
+        from filelock import ReadWriteLock, Timeout
+
+        if self._lock is None:
+            self._lock = ReadWriteLock(self.path.parent / LOCK, timeout=LOCK_WAIT_S, is_singleton=False)
+        try:
+            self._lock.acquire_read() if mode == "read" else self._lock.acquire_write()
+        except Timeout:
+            doing = "writing vectors" if mode == "read" else "reading vectors"
+            raise StoreError(
+                f"another process has been {doing} in store {self.path.parent} for over {LOCK_WAIT_S:.0f} s; try again when it finishes"
+            ) from None
+        self._held.mode = mode
+        try:
+            yield
+        finally:
+            self._held.mode = None
+            self._lock.release()
 
     @property
     def collection(self) -> Any:
         if self._collection is None:
-            self._collection = self._open()
+            with self.holding("read"):
+                self._collection = self._open()
         return self._collection
 
     def _open(self) -> Any:
@@ -64,6 +107,11 @@ class VectorIndex:
                 raise ConfigError(f"Chroma server at {url} does not answer ({type(exc).__name__}); start `chroma run` or unset ASSISTANT_CHROMA_URL") from None
             raise StoreError(self.damaged(f"Chroma cannot open it ({type(exc).__name__}: {exc})")) from None
 
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
     @property
     def vectors(self) -> ChromaVectors:
         if self._vectors is None:
@@ -72,40 +120,49 @@ class VectorIndex:
 
     def _max_batch(self) -> int:
         try:
-            if self._client is None:
-                self._collection = self._open()
+            self.collection  # noqa: B018 - opens the client
             return int(self._client.get_max_batch_size())
         except Exception:
             return 5000
 
     def count(self) -> int:
-        return int(self.collection.count())
+        with self.holding("read"):
+            try:
+                return int(self.collection.count())
+            except StoreError:
+                raise
+            except Exception as exc:  # chromadb raises many types; all mean "cannot read"
+                raise StoreError(self.damaged(f"the vector index failed ({type(exc).__name__}: {exc})")) from None
 
     def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """The ``n`` nearest chunk ids with cosine similarity, best first."""
-        try:
-            return self.vectors.nearest(vector.tolist(), n)
-        except Exception as exc:
-            raise StoreError(self.damaged(f"the vector index failed ({type(exc).__name__}: {exc})")) from None
+        with self.holding("read"):
+            try:
+                return self.vectors.nearest(vector.tolist(), n)
+            except Exception as exc:
+                raise StoreError(self.damaged(f"the vector index failed ({type(exc).__name__}: {exc})")) from None
 
     def upsert(self, ids: list[str], vectors: np.ndarray, sources: list[str]) -> None:
         step = self._max_batch()
-        for i in range(0, len(ids), step):
-            self.vectors.write(ids[i : i + step], np.asarray(vectors[i : i + step], dtype=np.float32).tolist(), sources[i : i + step])
+        with self.holding("write"):
+            for i in range(0, len(ids), step):
+                self.vectors.write(ids[i : i + step], np.asarray(vectors[i : i + step], dtype=np.float32).tolist(), sources[i : i + step])
 
     def delete(self, ids: list[str]) -> None:
         step = self._max_batch()
-        for i in range(0, len(ids), step):
-            self.vectors.delete(ids[i : i + step])
+        with self.holding("write"):
+            for i in range(0, len(ids), step):
+                self.vectors.delete(ids[i : i + step])
 
     def ids(self) -> list[str]:
         """Every stored id, read page by page."""
         found: list[str] = []
         step = self._max_batch()
         offset = 0
-        while True:
-            page = self.collection.get(include=[], limit=step, offset=offset)["ids"]
-            found += page
-            if len(page) < step:
-                return found
-            offset += step
+        with self.holding("read"):
+            while True:
+                page = self.collection.get(include=[], limit=step, offset=offset)["ids"]
+                found += page
+                if len(page) < step:
+                    return found
+                offset += step
