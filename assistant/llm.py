@@ -87,8 +87,10 @@ class OpenAIChatModel:
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str | Completion]:
         parts: list[str] = []
         usage: dict[str, int] = {}
+        stream: Any = None
         try:
-            for event in self._open_stream(messages, max_tokens):
+            stream = self._open_stream(messages, max_tokens)
+            for event in stream:
                 if getattr(event, "usage", None):
                     usage = _usage(event.usage)
                 for choice in event.choices or []:
@@ -98,6 +100,9 @@ class OpenAIChatModel:
                         yield delta
         except Exception as exc:
             raise LLMError(describe_failure(exc, self._where())) from None
+        finally:  # also when our reader stops early (a client left): the model stops writing
+            if stream is not None and hasattr(stream, "close"):
+                stream.close()
         text = "".join(parts)
         if not text.strip():
             raise LLMError(f"the model at {self._where()} returned an empty answer")

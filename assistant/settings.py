@@ -117,6 +117,9 @@ class Settings(BaseSettings):
     llm_context_window: int = Field(8192, ge=512, description="Model context window in tokens.")
     llm_answer_tokens: int = Field(512, ge=16, description="Tokens reserved for the answer.")
 
+    # `assistant serve`
+    api_key: SecretStr | None = Field(None, description="Key that clients of `assistant serve` must send (Authorization: Bearer KEY).")
+
     @field_validator("chroma_url", "embed_base_url", "llm_base_url", "llm_model")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:

@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -97,12 +98,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(command: Sequence[str], port: int, health: str | None = None, timeout: float = 60.0) -> subprocess.Popen[bytes]:
+def start_server(command: Sequence[str], port: int, health: str | None = None, timeout: float = 60.0, log: Path | None = None,
+                 env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start a server on 127.0.0.1 and wait until it is ready: ``health`` answers 200, or else ``port`` accepts.
 
-    Fails the test, naming the command, when the process exits or is not ready in time.
+    Its output goes to ``log`` (when given). Fails the test, naming the command, when the process exits or is not ready in time.
     """
-    proc = subprocess.Popen(list(command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out: Any = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - the server process owns it
+    proc = subprocess.Popen(list(command), stdout=out, stderr=out, env=env)
     name = " ".join(Path(part).name for part in command[:2])
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -1,7 +1,9 @@
 """A tiny OpenAI-compatible chat server on 127.0.0.1 that streams a fixed answer slowly.
 
 For terminal tests that must interrupt an answer while it is being written
-(Ctrl-C), which a fast real model finishes too soon to catch reliably.
+(Ctrl-C), which a fast real model finishes too soon to catch reliably. Each
+stream ends with one line on stderr: how many words it sent before it finished
+or the client went away.
 With a fourth argument ``refuse-stream-options`` it also plays an older server
 that answers 400 to ``stream_options`` (as some vLLM versions and proxies do).
 Usage: python tests/slow_openai_server.py PORT "ANSWER TEXT" SECONDS_PER_WORD [refuse-stream-options]
@@ -47,16 +49,19 @@ def make_handler(answer: str, delay: float, refuse_stream_options: bool = False)
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
+            sent = 0
             try:
                 for word in words:
                     chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "slow",
                              "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
+                    sent += 1
                     time.sleep(delay)
                 self.wfile.write(b"data: [DONE]\n\n")
+                print(f"stream finished: {sent} of {len(words)} words", file=sys.stderr, flush=True)
             except (BrokenPipeError, ConnectionResetError):
-                pass
+                print(f"client went away: {sent} of {len(words)} words", file=sys.stderr, flush=True)
 
     return Handler
 

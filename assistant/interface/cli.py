@@ -1,10 +1,8 @@
 """The ``assistant`` command: a thin typer + rich face over :class:`assistant.Assistant`.
 
-Each command builds settings from its flags, calls the Python API and renders
-the result. Errors a user can fix print one line and exit 2 (``chat``: when a
-question failed); ``ingest`` exits 1 when it skipped files, 130 after Ctrl-C.
-Heavy modules are imported inside commands so ``assistant --help`` starts fast.
-"""
+Each command builds settings from its flags, calls the Python API and renders the result. Errors a user can fix
+print one line and exit 2 (``chat``: when a question failed); ``ingest`` exits 1 when it skipped files, 130 after
+Ctrl-C. Heavy modules are imported inside commands so ``assistant --help`` starts fast."""
 
 from __future__ import annotations
 
@@ -28,8 +26,7 @@ app = typer.Typer(
 
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store directory \\[env: ASSISTANT_STORE; default: .assistant].", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
-_K_HELP = "Passages to retrieve \\[env: ASSISTANT_TOP_K; default: 5]."
-KOpt = Annotated[int | None, typer.Option("-k", "--top-k", help=_K_HELP, show_default=False, min=1, max=100)]
+KOpt = Annotated[int | None, typer.Option("-k", "--top-k", help="Passages retrieved \\[env: ASSISTANT_TOP_K; default: 5].", show_default=False, min=1, max=100)]
 
 
 def _console(stderr: bool = False) -> Any:
@@ -291,6 +288,11 @@ def list_settings() -> None:
     except AssistantError as error:
         _fail(error)
     render_settings(_console(), bot.settings, Path(".env").resolve(), embedder)
+
+
+from assistant.interface.serve_cli import serve  # noqa: E402 - in its own module, registered here
+
+app.command()(serve)
 
 
 def main() -> None:
