@@ -125,6 +125,17 @@ def start_server(command: Sequence[str], port: int, health: str | None = None, t
     pytest.fail(f"{name} was not ready within {timeout:.0f} s")
 
 
+@pytest.fixture(scope="module")
+def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of the seed article, built with the real embedder (once per test module)."""
+    from assistant import Assistant
+
+    store = tmp_path_factory.mktemp("seed") / "store"
+    with Assistant(store=str(store)) as bot:
+        bot.ingest([SEED.parent])
+    return store
+
+
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()

@@ -41,14 +41,6 @@ def server() -> Iterator[str]:
     proc.wait()
 
 
-@pytest.fixture(scope="module")
-def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    store = tmp_path_factory.mktemp("llm") / "store"
-    with Assistant(store=str(store)) as bot:
-        bot.ingest([SEED.parent])
-    return store
-
-
 class GrammarChatModel(OpenAIChatModel):
     """The real client against the real server, with a llama.cpp grammar that fixes what the model writes.
 

@@ -17,20 +17,11 @@ import httpx
 import pytest
 from openai import APIStatusError, OpenAI
 
-from assistant import Assistant
 from tests.conftest import ROOT, SEED, free_port, start_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 QUESTION = "What deadline did the US set?"
-
-
-@pytest.fixture(scope="module")
-def seed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    store = tmp_path_factory.mktemp("serve") / "store"
-    with Assistant(store=str(store)) as bot:
-        bot.ingest([SEED.parent])
-    return store
 
 
 def serve(store: Path, *args: str, log: Path | None = None, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
