@@ -185,3 +185,29 @@ def test_a_client_that_leaves_mid_stream_stops_the_model(seed_store: Path, tmp_p
         model.kill()
         proc.wait()
         model.wait()
+
+
+def test_the_model_going_away_mid_answer_falls_back_as_the_cli_does(seed_store: Path) -> None:
+    model_port = free_port()
+    answer = " ".join(["Les États-Unis ont fixé une date limite au 8 août [1]."] * 30)
+    model = start_server([sys.executable, str(ROOT / "tests" / "slow_openai_server.py"), str(model_port), answer, "0.2"], model_port, timeout=30)
+    env = dict(os.environ, ASSISTANT_LLM_MODEL="slow", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{model_port}/v1",
+               ASSISTANT_LLM_API_KEY="x", ASSISTANT_LLM_MAX_RETRIES="0")
+    proc, url = serve(seed_store, env=env)
+    try:
+        client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+        content, last = "", None
+        for chunk in client.chat.completions.create(model="assistant", messages=[{"role": "user", "content": QUESTION}], stream=True):
+            content += chunk.choices[0].delta.content or ""
+            if content and model.poll() is None:
+                model.kill()  # the model's server dies mid-answer
+            last = chunk
+        assert last is not None
+        final = last.model_dump()["assistant"]
+        assert final["mode"] == "extractive" and "showing the extractive answer" in final["notice"]
+        assert "8 août" in content.split(final["notice"])[-1], "the extractive answer follows its notice in the stream"
+    finally:
+        proc.kill()
+        model.kill()
+        proc.wait()
+        model.wait()
