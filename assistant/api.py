@@ -116,7 +116,7 @@ class Assistant:
             raise QuestionError(f"a question must be text, not {type(question).__name__}")
         cleaned = " ".join(_CONTROL.sub(" ", question).split())
         if not cleaned:
-            raise QuestionError("the question is empty; ask something, e.g. assistant ask \"What deadline did the US set?\"")
+            raise QuestionError("the question is empty; ask something about your documents, e.g. assistant ask \"What does the report conclude?\"")
         return cleaned[: self.settings.max_question_chars]
 
     def _retrieval(self, question: str, k: int | None) -> Any:

@@ -143,6 +143,21 @@ def test_sources_in_chat_show_the_full_passages(bot: Assistant, docs: Path) -> N
     assert any(len(p.text) > len(c.text) for p in answer.passages for c in answer.citations if c.chunk_id == p.chunk_id)
 
 
+def test_sources_after_an_abstention_say_so(fake_embedder: FakeEmbedder, docs: Path, tmp_path: Path) -> None:
+    strict = Assistant(embedder=fake_embedder, store=str(tmp_path / "strict"), min_confidence=1.0)  # abstains on everything
+    strict.ingest([docs])
+    console = Console(record=True, width=300)
+    session = ChatSession(strict, console, str)
+    session.handle("/sources")
+    assert "ask a question first" in console.export_text()
+    session.handle("What is the boiling point of mercury on Mars?")
+    assert session.last is not None and session.last.abstained
+    console.export_text()  # clear
+    session.handle("/sources")
+    shown = console.export_text()
+    assert "nothing in the documents answered it" in shown and "ask a question first" not in shown
+
+
 def test_help_shows_the_real_defaults() -> None:
     from assistant.interface.cli import app
 

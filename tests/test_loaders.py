@@ -72,3 +72,16 @@ def test_bad_files_raise_a_reason(tmp_path: Path, name: str, data: bytes, reason
     path.write_bytes(data)
     with pytest.raises(UnreadableFile, match=reason):
         load_text(path)
+
+
+def test_a_broken_pdf_says_one_line_and_pypdf_says_nothing(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"junk\n" + minimal_pdf("The deadline is August 8.").rstrip().removesuffix(b"%%EOF"))  # pypdf warns, then fails
+    code = "import sys, pathlib\nfrom assistant.ingest.loaders import load_text, UnreadableFile\ntry:\n    load_text(pathlib.Path(sys.argv[1]))\n" \
+           "except UnreadableFile as e:\n    print(e)"
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)  # logging as in a fresh process
+    assert "PDF" in done.stdout
+    assert done.stderr == "", "pypdf's own warnings leak next to our reason"

@@ -89,8 +89,10 @@ class ChatSession:
         if name == "/help":
             self.console.print(HELP.format(k=self.k), markup=False)
         elif name == "/sources":
-            if self.last is None or not self.last.citations:
+            if self.last is None:
                 self.console.print("No sources yet: ask a question first.")
+            elif not self.last.citations:
+                self.console.print("The last answer quotes no passage: nothing in the documents answered it.")
             else:
                 render_sources(self.console, self.last, self.show_path, full=True)
         elif name == "/reset":

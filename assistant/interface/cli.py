@@ -26,7 +26,7 @@ app = typer.Typer(
 
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store directory \\[env: ASSISTANT_STORE; default: .assistant].", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
-KOpt = Annotated[int | None, typer.Option("-k", "--top-k", help="Passages retrieved \\[env: ASSISTANT_TOP_K; default: 5].", show_default=False, min=1, max=100)]
+KOpt = Annotated[int | None, typer.Option("-k", "--top-k", help="Passages to retrieve \\[env: ASSISTANT_TOP_K; default: 5].", min=1, max=100)]
 
 
 def _console(stderr: bool = False) -> Any:
@@ -61,7 +61,7 @@ def ingest(
     store: StoreOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add documents to the store (.txt, .md, .html, .pdf); unchanged files are not re-embedded.
+    """Add documents (.txt .md .rst .html .pdf .docx .pptx .odt .odp .epub); unchanged files are not re-embedded.
 
     Shows a progress bar on a terminal and a summary table at the end. Exit code 1
     when some files were skipped (the others are stored); 130 after Ctrl-C (what was

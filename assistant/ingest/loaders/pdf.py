@@ -15,6 +15,7 @@ Left out: OCR (a scanned PDF without a text layer is refused with a hint), page 
 from __future__ import annotations
 
 import io
+import logging
 import math
 import re
 from collections.abc import Iterator
@@ -43,6 +44,9 @@ def pdf_pages(data: bytes) -> Iterator[str]:
     """The raw text of each page, in order; one page in memory at a time."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its repair notes ("invalid pdf header") are not the user's business:
+    # a PDF it cannot read is skipped with our one-line reason
 
     try:
         reader = PdfReader(io.BytesIO(data))
