@@ -14,10 +14,11 @@ pytestmark = pytest.mark.integration
 
 
 def build_wheel(tmp_path: Path) -> Path:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist")],
-        check=True, capture_output=True, timeout=300,
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist")],
+        check=True, capture_output=True, text=True, timeout=300,
     )
+    assert "absent from the `packages` configuration" not in built.stdout + built.stderr, "setuptools warns at every install"
     (wheel,) = (tmp_path / "dist").glob("assistant-*.whl")
     return wheel
 
@@ -45,6 +46,7 @@ def test_wheel_ships_the_answer_weights(tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path)
     with zipfile.ZipFile(wheel) as archive:
         assert "assistant/weights/answerer.json" in archive.namelist()
+        assert {f"assistant/interface/web/{n}" for n in ("index.html", "app.js", "style.css")} <= set(archive.namelist()), "the page"
         archive.extractall(tmp_path / "site")
     script = "import assistant.answer.scorer as s; print(s.load_scorer().header['trained_by']); print(s.__file__)"
     result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60,
