@@ -14,6 +14,7 @@ Example (run for real by ``tests/test_seed_integration.py`` and the README's fir
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.scorer import Scorer, cached_scorer
-from assistant.errors import QuestionError
+from assistant.errors import PathError, QuestionError
 from assistant.index.embed import Embedder, make_embedder
 from assistant.llm import ChatModel, make_chat_model
 from assistant.settings import Settings, load_settings
@@ -77,6 +78,9 @@ class Assistant:
         """Add, update (and with ``prune``, remove) documents. See :func:`assistant.ingest.pipeline.ingest`."""
         from assistant.ingest.pipeline import ingest
 
+        if paths and not any(os.path.lexists(Path(p).expanduser()) for p in paths):
+            given = ", ".join(str(p) for p in paths)
+            raise PathError(f"no such file or folder: {given}; nothing was stored (check the path)")
         store = self._open_store(create=True)
         store.acquire_write_lock()
         try:

@@ -28,6 +28,10 @@ class EmbedderMismatchError(StoreError):
     """The store was built with a different embedder than the one configured."""
 
 
+class PathError(AssistantError):
+    """None of the paths given to ingest exists: nothing to do, and no store is created."""
+
+
 class QuestionError(AssistantError):
     """The question cannot be asked (empty, only control characters...)."""
 

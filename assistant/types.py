@@ -245,6 +245,11 @@ class IngestReport:
         """Documents added or updated by this run."""
         return len(self.added) + len(self.updated)
 
+    @property
+    def found_nothing(self) -> bool:
+        """No file at all under the given paths (an empty folder, or only hidden files)."""
+        return not (self.added or self.updated or self.unchanged or self.removed or self.skipped or self.missing)
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

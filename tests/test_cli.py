@@ -85,6 +85,20 @@ def test_store_from_environment(seeded_store: Path) -> None:
     assert json.loads(result.stdout)["documents"] == 1
 
 
+def test_ingest_of_a_path_that_does_not_exist_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    result = run("ingest", str(tmp_path / "nope"), "--store", str(tmp_path / "s"))
+    assert result.returncode == 2
+    assert f"no such file or folder: {tmp_path / 'nope'}" in " ".join(result.stderr.split()) and "Traceback" not in result.stderr
+    assert not (tmp_path / "s").exists(), "no store made for nothing"
+
+
+def test_ingest_of_an_empty_folder_says_nothing_was_found(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = run("ingest", str(tmp_path / "empty"), "--store", str(tmp_path / "s"))
+    assert result.returncode == 1
+    assert "no files found" in result.stdout and ".docx" in result.stdout
+
+
 def test_ingest_exit_code_is_1_when_files_were_skipped(tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()

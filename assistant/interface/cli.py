@@ -89,7 +89,7 @@ def ingest(
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
         render_ingest_report(console, report, _show_path)
-    raise typer.Exit(1 if report.skipped else 0)
+    raise typer.Exit(1 if report.skipped or report.found_nothing else 0)
 
 
 @app.command()

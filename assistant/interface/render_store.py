@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from assistant.ingest.loaders import SUPPORTED_SUFFIXES
 from assistant.settings import ENV_PREFIX, Settings
 from assistant.types import IngestReport, StoredFile, StoreStatus
 
@@ -86,6 +87,8 @@ def render_ingest_report(console: Console, report: IngestReport, show_path: Call
         str(len(report.skipped)), str(report.chunks_embedded), f"{report.seconds:.1f}s",
     )
     console.print(table)
+    if report.found_nothing:
+        console.print(Text(f"no files found under the given paths; supported: {' '.join(sorted(SUPPORTED_SUFFIXES))}", style="yellow"))
     if report.skipped:
         skipped = Table("skipped file", "reason", title="skipped", title_justify="left", show_edge=False)
         for item in report.skipped:
