@@ -31,6 +31,8 @@ QUESTIONS = {
     "What was the lighthouse keeper's salary?": ("lighthouse.pdf", 3, "450 francs", None),
     "When was the lamp lit again?": ("lighthouse.pdf", 2, "1837", None),
     "How many people fit in the Blue room?": ("rooms.docx", None, "40 people", "Meeting rooms"),
+    "Who is responsible for migrating the billing service?": ("minutes.docx", None, "Alice Martin", "Steering committee minutes"),
+    "Qui doit mettre à jour la notice de confidentialité ?": ("minutes.docx", None, "Bob Durand", "Steering committee minutes"),
     "When is the product launch planned?": ("launch.pptx", 2, "14 March", "Launch plan"),
     "What is the marketing budget?": ("launch.pptx", 2, "2 million euros", "Launch plan"),
     "How many boats did the storm destroy?": ("storm.epub", None, "forty-two", "Chapter Two: The Storm"),
@@ -49,6 +51,9 @@ def make_folder(folder: Path) -> Path:
     write_docx(folder / "rooms.docx", "Meeting rooms", ["The building has three meeting rooms on the second floor."],
                [["Room", "Capacity"], ["Blue room", "40 people"], ["Red room", "12 people"]],
                "The Blue room must be booked a day ahead through the front desk.")
+    write_docx(folder / "minutes.docx", "Steering committee minutes", ["The committee met on 3 March 2026 to review the migration plan."],
+               [["Action", "Owner", "Due date"], ["Migrate the billing service", "Alice Martin", "30 June 2026"],
+                ["Update the privacy notice", "Bob Durand", "15 July 2026"]], "The next meeting is planned for April.")
     write_pptx(folder / "launch.pptx", [
         ("Quarterly review", ["Sales grew by 8% in the third quarter."], ""),
         ("Launch plan", ["The product launch is planned for 14 March in Lyon."], "Remind the team that the marketing budget is 2 million euros."),

@@ -87,16 +87,23 @@ def quotable(text: str, section: str | None = None) -> bool:
     """Whether a sentence can be an answer on its own: real words, not a heading, a menu or a fragment.
 
     It takes at least three words and eight letters in all (or, in
-    scripts written without spaces, six characters), at most one ``|`` or ``•`` separator,
-    and it must not be its section's heading. The others stay in passages as context.
+    scripts written without spaces, six characters), and it must not be its section's heading.
+    Text with two or more ``|`` or ``•`` separators is a menu unless it reads as a table row (how
+    .docx and .odt tables arrive, a row per line): a cell of three words or more, or two cells of
+    two words or more and a number. The others stay in passages as context.
 
     >>> [quotable(t) for t in ["The deadline is 8 August.", "Summary.", "---", "Privacy | Cookies | Terms", "東京は日本の首都。", "Il a plu."]]
     [True, False, False, False, True, False]
+    >>> [quotable(t) for t in ["Migrate the billing service | Alice Martin | 30 June", "Home | About us | Contact us", "Action | Owner | Due"]]
+    [True, False, False]
     >>> quotable("Vacances d'été", section="Vacances d'été")
     False
     """
-    if len(_SEPARATORS.findall(text)) > 1:
-        return False
+    cells = _SEPARATORS.split(text)
+    if len(cells) > 2:
+        sizes = [len(_LETTER_WORD.findall(cell)) for cell in cells]
+        if not (max(sizes) >= 3 or (sum(n >= 2 for n in sizes) >= 2 and any(c.isdigit() for c in text))):
+            return False
     if section is not None and " ".join(text.strip(" #:.").split()) == section:
         return False
     if len(_SPACELESS.findall(text)) >= 6:
