@@ -158,6 +158,19 @@ def test_sources_after_an_abstention_say_so(fake_embedder: FakeEmbedder, docs: P
     assert "nothing in the documents answered it" in shown and "ask a question first" not in shown
 
 
+@pytest.mark.parametrize("follow_ups", [False, True])
+def test_piped_lines_stand_alone_unless_follow_ups(bot: Assistant, docs: Path, follow_ups: bool) -> None:
+    bot.ingest([docs])
+    session = ChatSession(bot, Console(record=True, width=300), str, follow_ups=follow_ups)
+    session.run_lines(["How many hours a day do cats sleep?\n", "And dogs?\n"])
+    assert session.last is not None
+    joined = session.last.standalone_question
+    if follow_ups:
+        assert joined is not None and "cats sleep" in joined, "a follow-up is read with the question before it"
+    else:
+        assert joined is None, "a piped line is asked on its own"
+
+
 def test_help_shows_the_real_defaults() -> None:
     from assistant.interface.cli import app
 

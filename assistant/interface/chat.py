@@ -33,8 +33,10 @@ Ctrl-C cancels an answer without leaving."""
 
 
 class ChatSession:
-    def __init__(self, bot: Assistant, console: Console, show_path: Callable[[str], str]) -> None:
+    def __init__(self, bot: Assistant, console: Console, show_path: Callable[[str], str], follow_ups: bool = True) -> None:
         self.bot = bot
+        self.follow_ups = follow_ups
+        """False: every question stands alone (piped lines are independent unless --follow-ups)."""
         self.console = console
         self.show_path = show_path
         self.conversation = bot.chat()
@@ -67,6 +69,8 @@ class ChatSession:
             return True
         if line.startswith("/"):
             return self.command(line)
+        if not self.follow_ups:
+            self.conversation.reset()
         try:
             if self.bot.chat_model is not None and self.console.is_terminal:
                 answer = stream_answer(self.console, self.conversation.stream(line, self.k))
@@ -118,12 +122,16 @@ class ChatSession:
                 break
 
 
-def run_chat(bot: Assistant, console: Console, show_path: Callable[[str], str]) -> int:
-    """Run the chat until /quit or the end of input; return how many questions failed with an error."""
-    session = ChatSession(bot, console, show_path)
+def run_chat(bot: Assistant, console: Console, show_path: Callable[[str], str], follow_ups: bool = False) -> int:
+    """Run the chat until /quit or the end of input; return how many questions failed with an error.
+
+    Piped lines are independent questions (as ``llm`` and ``llamaindex-cli`` read them) unless ``follow_ups``.
+    """
     if not sys.stdin.isatty():
+        session = ChatSession(bot, console, show_path, follow_ups)
         session.run_lines(sys.stdin)
         return session.errors
+    session = ChatSession(bot, console, show_path)
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory
 

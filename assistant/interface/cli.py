@@ -218,12 +218,11 @@ def sources(
 
 
 @app.command()
-def chat(k: KOpt = None, store: StoreOpt = None) -> None:
+def chat(k: KOpt = None, store: StoreOpt = None, follow_ups: Annotated[bool, typer.Option(help="Piped lines may follow up earlier ones.")] = False) -> None:
     """Talk with your documents: answers with sources, follow-up questions, history.
 
-    Commands inside: /help, /sources, /reset, /k N, /quit. With standard input
-    not a terminal, answers each line and exits. Exit code 2 when a question
-    failed with an error (the others are answered).
+    Commands inside: /help, /sources, /reset, /k N, /quit. With standard input not a terminal, answers each line, each
+    on its own (unless --follow-ups), and exits. Exit code 2 when a question failed with an error (the others are answered).
 
     [b]Examples[/]
 
@@ -234,7 +233,7 @@ def chat(k: KOpt = None, store: StoreOpt = None) -> None:
 
     try:
         with _bot(store=store, top_k=k) as bot:
-            errors = run_chat(bot, _console(), _show_path)
+            errors = run_chat(bot, _console(), _show_path, follow_ups)
     except AssistantError as error:
         _fail(error)
     if errors:
