@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from assistant.api import Assistant
-from assistant.errors import GoldFileError
+from assistant.errors import GoldFileError, PathError
 from assistant.evaluation.gold import GoldQuestion, contains, evidence_in, token_f1
 from assistant.llama import hit_rate, reciprocal_rank
-from assistant.types import Answer
+from assistant.types import Answer, IngestReport, Skipped
 
 QUALITY_METRICS = (
     "answer_accuracy",
@@ -201,9 +201,12 @@ def evaluate(
     reference = _load_report(baseline) if baseline else None
     with tempfile.TemporaryDirectory(prefix="assistant-eval-") as scratch:
         with Assistant(store=str(store or Path(scratch) / "store"), embedder=embedder, chat_model=chat_model, **overrides) as bot:
-            ingest = bot.ingest(docs or ["seeds"])
+            where = ", ".join(map(str, docs or ["seeds"]))
+            try:
+                ingest = bot.ingest(docs or ["seeds"])
+            except PathError:
+                ingest = IngestReport(skipped=[Skipped(str(d), "no such file or directory") for d in docs or ["seeds"]])
             if not ingest.added and not ingest.updated and not ingest.unchanged:
-                where = ", ".join(map(str, docs or ["seeds"]))
                 reasons = "; ".join(f"{s.path}: {s.reason}" for s in ingest.skipped[:3])
                 raise GoldFileError(
                     f"no documents could be ingested from {where}" + (f" ({reasons})" if reasons else "")
