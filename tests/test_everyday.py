@@ -40,6 +40,16 @@ def write_notes(folder: Path, n: int, sentences: int = 40) -> list[Path]:
     return files
 
 
+def test_ctrl_c_early_in_an_ingest_of_many_small_files_keeps_the_first_ones(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    write_notes(docs, 300, sentences=2)  # 300 one-chunk files: at 64 chunks a batch, Ctrl-C in the first kept nothing
+    with Assistant(store=str(tmp_path / "store"), embedder=InterruptingEmbedder(at=3)) as bot:
+        with pytest.raises(IngestInterrupted) as caught:
+            bot.ingest([docs])
+        assert caught.value.report.files_stored > 0, "the first documents were already stored when Ctrl-C came"
+        assert {d.source for d in bot.documents()} == set(caught.value.report.added)
+
+
 def test_ctrl_c_keeps_whole_documents_and_the_same_ingest_completes(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     files = write_notes(docs, 40)  # 40 files x ~3 chunks: two batches, each embedded in many slices

@@ -33,6 +33,9 @@ from assistant.text.language import anchors, passage_language
 from assistant.types import Chunk, IngestReport, Skipped
 
 BATCH_CHUNKS = 64
+FIRST_BATCH_CHUNKS = 8
+"""Small documents are committed in batches that start this small and double up to ``BATCH_CHUNKS``: the
+first documents are stored within seconds, so Ctrl-C early in a long ingest still keeps something."""
 @dataclass
 class Progress:
     """Sent to the progress callback after each file is read and after each slice of texts is embedded."""
@@ -178,7 +181,7 @@ def _update(
 class _Writer:
     """Embeds chunks (and, with ``sentence_vectors``, their sentences) and commits whole documents.
 
-    Small documents are gathered until ``BATCH_CHUNKS`` so Chroma writes stay
+    Small documents are gathered (up to ``BATCH_CHUNKS``, from ``FIRST_BATCH_CHUNKS``) so Chroma writes stay
     large; each flush is one transaction of whole documents. Embedding goes in
     slices of ``SLICE_CHARS``, reporting progress after each.
     """
@@ -190,16 +193,18 @@ class _Writer:
         self.report = report
         self.meter = meter
         self.pending: list[tuple[StoredDocument, list[Chunk], bool]] = []
+        self.limit = FIRST_BATCH_CHUNKS
 
     def add_small(self, document: StoredDocument, chunks: list[Chunk], existed: bool) -> None:
         self.pending.append((document, chunks, existed))
-        if sum(len(c) for _, c, _ in self.pending) >= BATCH_CHUNKS:
+        if sum(len(c) for _, c, _ in self.pending) >= self.limit:
             self.flush()
 
     def flush(self) -> None:
         if not self.pending:
             return
         batch, self.pending = self.pending, []
+        self.limit = min(BATCH_CHUNKS, self.limit * 2)
         chunks = [c for _, cs, _ in batch for c in cs]
         nbytes = sum(document.size for document, _, _ in batch)
         vectors, sentence_vectors = self._embed(chunks, lambda f: self.meter.send(int(f * len(chunks)), int(f * nbytes)))
