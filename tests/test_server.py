@@ -211,3 +211,38 @@ def test_the_model_going_away_mid_answer_falls_back_as_the_cli_does(seed_store: 
         model.kill()
         proc.wait()
         model.wait()
+
+
+def test_sigterm_finishes_the_answer_in_flight_then_exits_0(seed_store: Path) -> None:
+    model_port = free_port()
+    answer = " ".join(["Les États-Unis ont fixé une date limite au 8 août [1]."] * 3)
+    model = start_server([sys.executable, str(ROOT / "tests" / "slow_openai_server.py"), str(model_port), answer, "0.1"], model_port, timeout=30)
+    env = dict(os.environ, ASSISTANT_LLM_MODEL="slow", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{model_port}/v1", ASSISTANT_LLM_API_KEY="x")
+    proc, url = serve(seed_store, env=env)
+    try:
+        client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+        content, finish = "", None
+        for chunk in client.chat.completions.create(model="assistant", messages=[{"role": "user", "content": QUESTION}], stream=True):
+            content += chunk.choices[0].delta.content or ""
+            if content and proc.poll() is None and chunk.choices[0].delta.content:
+                proc.send_signal(signal.SIGTERM)  # mid-answer
+            finish = chunk.choices[0].finish_reason or finish
+        assert finish == "stop" and content.count("8 août") >= 3, "the answer in flight was finished"
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+        model.kill()
+        proc.wait()
+        model.wait()
+
+
+def test_cors_is_off_unless_an_origin_is_allowed(seed_store: Path, server: str) -> None:
+    asked = {"Origin": "http://example.org"}
+    assert "access-control-allow-origin" not in httpx.get(f"{server}/v1/models", headers=asked).headers
+    proc, url = serve(seed_store, "--cors-origin", "http://example.org")
+    try:
+        assert httpx.get(f"{url}/v1/models", headers=asked).headers["access-control-allow-origin"] == "http://example.org"
+        assert "access-control-allow-origin" not in httpx.get(f"{url}/v1/models", headers={"Origin": "http://evil.example"}).headers
+    finally:
+        proc.kill()
+        proc.wait()
