@@ -31,6 +31,19 @@ def serve(store: Path, *args: str, log: Path | None = None, env: dict[str, str] 
     return proc, f"http://127.0.0.1:{port}"
 
 
+SENTENCE = "Les États-Unis ont fixé une date limite au 8 août [1]."
+
+
+def slow_model(times: int, delay: float, log: Path | None = None) -> tuple[subprocess.Popen[bytes], dict[str, str]]:
+    """A fake OpenAI-compatible model writing ``SENTENCE`` ``times`` times, a word every ``delay`` s; the server's environment."""
+    port = free_port()
+    model = start_server([sys.executable, str(ROOT / "tests" / "slow_openai_server.py"), str(port), " ".join([SENTENCE] * times), str(delay)],
+                         port, timeout=30, log=log)
+    env = dict(os.environ, ASSISTANT_LLM_MODEL="slow", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{port}/v1", ASSISTANT_LLM_API_KEY="x",
+               ASSISTANT_LLM_MAX_RETRIES="0")
+    return model, env
+
+
 @pytest.fixture(scope="module")
 def server(seed_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc, url = serve(seed_store, log=tmp_path_factory.mktemp("log") / "server.log")
@@ -156,12 +169,8 @@ def test_a_damaged_store_answers_503_with_the_rebuild_hint(seed_store: Path, tmp
 
 
 def test_a_client_that_leaves_mid_stream_stops_the_model(seed_store: Path, tmp_path: Path) -> None:
-    model_port = free_port()
-    answer = " ".join(["Les États-Unis ont fixé une date limite au 8 août [1]."] * 30)
     model_log = tmp_path / "model.log"
-    model = start_server([sys.executable, str(ROOT / "tests" / "slow_openai_server.py"), str(model_port), answer, "0.2"], model_port,
-                         timeout=30, log=model_log)
-    env = dict(os.environ, ASSISTANT_LLM_MODEL="slow", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{model_port}/v1", ASSISTANT_LLM_API_KEY="x")
+    model, env = slow_model(30, 0.2, model_log)
     proc, url = serve(seed_store, env=env)
     try:
         body = {"model": "assistant", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
@@ -188,11 +197,7 @@ def test_a_client_that_leaves_mid_stream_stops_the_model(seed_store: Path, tmp_p
 
 
 def test_the_model_going_away_mid_answer_falls_back_as_the_cli_does(seed_store: Path) -> None:
-    model_port = free_port()
-    answer = " ".join(["Les États-Unis ont fixé une date limite au 8 août [1]."] * 30)
-    model = start_server([sys.executable, str(ROOT / "tests" / "slow_openai_server.py"), str(model_port), answer, "0.2"], model_port, timeout=30)
-    env = dict(os.environ, ASSISTANT_LLM_MODEL="slow", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{model_port}/v1",
-               ASSISTANT_LLM_API_KEY="x", ASSISTANT_LLM_MAX_RETRIES="0")
+    model, env = slow_model(30, 0.2)
     proc, url = serve(seed_store, env=env)
     try:
         client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
@@ -214,10 +219,7 @@ def test_the_model_going_away_mid_answer_falls_back_as_the_cli_does(seed_store: 
 
 
 def test_sigterm_finishes_the_answer_in_flight_then_exits_0(seed_store: Path) -> None:
-    model_port = free_port()
-    answer = " ".join(["Les États-Unis ont fixé une date limite au 8 août [1]."] * 3)
-    model = start_server([sys.executable, str(ROOT / "tests" / "slow_openai_server.py"), str(model_port), answer, "0.1"], model_port, timeout=30)
-    env = dict(os.environ, ASSISTANT_LLM_MODEL="slow", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{model_port}/v1", ASSISTANT_LLM_API_KEY="x")
+    model, env = slow_model(3, 0.1)
     proc, url = serve(seed_store, env=env)
     try:
         client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
