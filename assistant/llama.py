@@ -8,7 +8,6 @@ importing the package stays cheap and nothing downloads.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -75,10 +74,3 @@ class ChromaVectors:
     def delete(self, ids: Sequence[str]) -> None:
         self._store.delete_nodes(node_ids=list(ids))
 
-    def nearest(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
-        """The ``n`` nearest ids with cosine similarity, best first (the collection's space is cosine)."""
-        from llama_index.core.vector_stores.types import VectorStoreQuery
-
-        result = self._store.query(VectorStoreQuery(query_embedding=list(vector), similarity_top_k=n))
-        # the integration reports exp(-distance); Chroma's cosine distance is 1 - cosine
-        return [(i, 1.0 + math.log(s)) for i, s in zip(result.ids or [], result.similarities or [], strict=True)]

@@ -1,4 +1,4 @@
-"""Chunk vectors in a real embedded Chroma, written and searched through llama-index's Chroma integration."""
+"""Chunk vectors in a real embedded Chroma: written through llama-index's Chroma integration, searched through Chroma's own query."""
 
 from pathlib import Path
 
@@ -57,3 +57,19 @@ def test_a_stored_collection_is_readable_by_llama_index(bot: Assistant, docs: Pa
     stored = store.collection.get(ids=ids, include=["metadatas", "documents"])
     assert {m["_node_type"] for m in stored["metadatas"]} == {"TextNode"}
     assert set(stored["documents"]) == {""}
+
+
+def test_asking_does_not_import_llama_index(bot: Assistant, docs: Path) -> None:
+    """A one-shot `assistant ask` pays every import: llama-index (~1 s here) is for ingest, not for answering."""
+    import subprocess
+    import sys
+
+    bot.ingest([docs])
+    code = ("import sys\nfrom assistant import Assistant\nfrom tests.conftest import FakeEmbedder\n"
+            f"bot = Assistant(store={str(bot.settings.store)!r}, embedder=FakeEmbedder(), min_confidence=0.0)\n"
+            "print(bot.ask('How many hours a day do cats sleep?').text)\n"
+            "print(sorted(m for m in sys.modules if m.startswith('llama_index')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr
+    answer, imported = done.stdout.strip().splitlines()[-2:]
+    assert "sleep" in answer and imported == "[]"

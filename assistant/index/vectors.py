@@ -1,7 +1,8 @@
 """Chunk vectors in Chroma (embedded, or a Chroma server): one vector per chunk id, our own embeddings only.
 
-The client and collection are opened here; vectors are written, deleted and searched through llama-index's Chroma
-integration (:class:`assistant.llama.ChromaVectors`).
+The client and collection are opened here; vectors are written and deleted through llama-index's Chroma integration
+(:class:`assistant.llama.ChromaVectors`, so a llama-index ``VectorStoreIndex`` reads the collection) and searched
+through Chroma's own query, so that answering a question never imports llama-index.
 
 Embedded Chroma keeps its HNSW index in files that a writing process rewrites in place, and a process that opens
 the collection reads them; Chroma does not coordinate processes (chroma-core/chroma#3792, #7040). A reader
@@ -137,8 +138,9 @@ class VectorIndex:
     def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
         """The ``n`` nearest chunk ids with cosine similarity, best first."""
         with self.holding("read"):
-            try:
-                return self.vectors.nearest(vector.tolist(), n)
+            try:  # Chroma itself, not the integration: asking then never imports llama-index (~1 s of a one-shot ask)
+                found = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
+                return [(i, 1.0 - float(d)) for i, d in zip(found["ids"][0], found["distances"][0], strict=True)]  # cosine space
             except Exception as exc:
                 raise StoreError(self.damaged(f"the vector index failed ({type(exc).__name__}: {exc})")) from None
 
