@@ -99,6 +99,16 @@ def test_ingest_of_an_empty_folder_says_nothing_was_found(tmp_path: Path) -> Non
     assert "no files found" in result.stdout and ".docx" in result.stdout
 
 
+def test_tables_off_a_terminal_keep_whole_paths_and_names(tmp_path: Path) -> None:
+    folder = tmp_path / "a_rather_long_folder_name_for_the_project" / "meeting_notes_of_the_steering_committee"
+    folder.mkdir(parents=True)
+    (folder / "steering_minutes_2026_final_version.txt").write_text("Le comité a validé le budget de migration le 3 mars.", encoding="utf-8")
+    assert run("ingest", str(folder), "--store", str(tmp_path / "s")).returncode == 0
+    listed = run("documents", "--store", str(tmp_path / "s"))
+    assert str(folder / "steering_minutes_2026_final_version.txt") in listed.stdout, listed.stdout
+    assert "ASSISTANT_SENTENCE_VECTORS" in run("settings", cwd=tmp_path).stdout
+
+
 def test_ingest_exit_code_is_1_when_files_were_skipped(tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()

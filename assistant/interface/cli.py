@@ -32,7 +32,8 @@ KOpt = Annotated[int | None, typer.Option("-k", "--top-k", help="Passages to ret
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=not sys.stdout.isatty())
+    piped = not sys.stdout.isatty()  # off a terminal, 80 columns would cut table cells (paths, variable names)
+    return Console(stderr=stderr, highlight=False, soft_wrap=piped, width=240 if piped else None)
 
 
 def _bot(**overrides: Any) -> Any:
