@@ -114,11 +114,13 @@ def test_ingest_exit_code_is_1_when_files_were_skipped(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "good.txt").write_text("Une phrase en français sur le 8 août.", encoding="utf-8")
     (folder / "empty.txt").write_text("")
-    result = run("ingest", str(folder), "--store", str(tmp_path / "s"), "--json")
+    result = run("ingest", "docs", "gone.txt", "--store", str(tmp_path / "s"), "--json", cwd=tmp_path)  # relative paths
     assert result.returncode == 1
     report = json.loads(result.stdout)
+    assert all(Path(p).is_absolute() for p in [*report["added"], *(s["path"] for s in report["skipped"])]), "one kind of path"
     assert [Path(p).name for p in report["added"]] == ["good.txt"]
-    assert [(Path(s["path"]).name, s["reason"]) for s in report["skipped"]] == [("empty.txt", "empty file (0 bytes)")]
+    assert sorted((Path(s["path"]).name, s["reason"]) for s in report["skipped"]) == [
+        ("empty.txt", "empty file (0 bytes)"), ("gone.txt", "no such file or directory")]
     result = run("ingest", str(folder), "--store", str(tmp_path / "s"))
     assert result.returncode == 1 and "empty.txt" in result.stdout and "empty file" in result.stdout
 

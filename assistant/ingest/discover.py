@@ -15,7 +15,7 @@ def discover(paths: Sequence[str | Path], report: IngestReport, exclude: Path | 
     """Files to consider, in a stable order. Missing paths and loops land in ``report.skipped``."""
     found: dict[str, Path] = {}
     for raw in paths:
-        path = Path(raw).expanduser()
+        path = Path(raw).expanduser().absolute()  # every path the report names is absolute, as the stored ones are
         if not os.path.lexists(path):
             report.skipped.append(Skipped(str(path), "no such file or directory"))
         elif path.is_dir():
