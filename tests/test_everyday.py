@@ -1,5 +1,6 @@
 """Everyday use with the fake embedder: Ctrl-C during ingest, progress, the documents listing, gone files, chat."""
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -179,6 +180,20 @@ def test_piped_lines_stand_alone_unless_follow_ups(bot: Assistant, docs: Path, f
         assert joined is not None and "cats sleep" in joined, "a follow-up is read with the question before it"
     else:
         assert joined is None, "a piped line is asked on its own"
+
+
+def test_the_progress_bar_says_what_it_counts() -> None:
+    from assistant.interface.render_store import IngestProgress
+
+    console = Console(record=True, width=200, force_terminal=True)
+    with IngestProgress(console, str) as bar:
+        console.print(bar._bar.get_renderable())
+        assert "finding files" in console.export_text() and "0/0" not in console.export_text()
+        bar.update(Progress(files_done=3, files_total=10, chunks_done=40, path="a.txt", bytes_done=30, bytes_total=100))
+        console.print(bar._bar.get_renderable())
+        line = " ".join(console.export_text().split())
+        assert "3/10 files stored" in line
+        assert re.search(r"\d:\d\d:\d\d · (\d:\d\d:\d\d|-:--:--) left", line), line  # elapsed, then the time left, labelled
 
 
 def test_help_shows_the_real_defaults() -> None:

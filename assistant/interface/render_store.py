@@ -37,16 +37,17 @@ class IngestProgress:
             self._bar = Progress(
                 TextColumn("[bold]ingesting"),
                 BarColumn(),
-                TextColumn("{task.fields[files]} files · {task.fields[chunks]} chunks · {task.fields[rate]}"),
-                TimeElapsedColumn(),
-                TextColumn("left"),
+                TextColumn("{task.fields[files]} · {task.fields[chunks]} chunks · {task.fields[rate]}"),
+                TimeElapsedColumn(),  # reads "0:00:24 · 0:18:48 left": elapsed, then what is left
+                TextColumn("·"),
                 TimeRemainingColumn(),
+                TextColumn("left"),
                 TextColumn("{task.fields[where]}", style="dim"),
                 console=self.console,
                 transient=True,
             )
             self._bar.__enter__()
-            self._task = self._bar.add_task("ingest", total=None, files="0/0", chunks=0, rate="", where="")
+            self._task = self._bar.add_task("ingest", total=None, files="finding files", chunks=0, rate="", where="")
         return self
 
     def update(self, progress: Any) -> None:
@@ -61,8 +62,10 @@ class IngestProgress:
             return
         elapsed = self._bar.tasks[0].elapsed or 0.0
         rate = f"{progress.chunks_done / elapsed:.1f} chunks/s" if elapsed > 0 and progress.chunks_done else "starting"
+        # files count when committed (a batch of small files at once); chunks move while a batch embeds
+        files = f"{progress.files_done}/{progress.files_total} files stored" if progress.files_total else "finding files"
         self._bar.update(
-            self._task, total=max(progress.bytes_total, 1), completed=progress.bytes_done, files=f"{progress.files_done}/{progress.files_total}",
+            self._task, total=max(progress.bytes_total, 1), completed=progress.bytes_done, files=files,
             chunks=progress.chunks_done, rate=rate, where=where,
         )
 
