@@ -193,6 +193,27 @@ def test_a_store_being_created_never_shows_an_empty_manifest(tmp_path: Path, mon
             opened.close()
 
 
+def test_a_long_lived_reader_finds_what_another_process_ingests(tmp_path: Path) -> None:
+    """chat and serve keep the store open: vectors another process writes must reach their dense search (Chroma
+    caches its index per process, chroma-core/chroma#3792)."""
+    from assistant.index.vectors import REOPEN_EVERY_S
+
+    first, later = tmp_path / "first", tmp_path / "later"
+    first.mkdir()
+    later.mkdir()
+    (first / "a.txt").write_text("Le Kremlin a confirmé la rencontre de trois heures à Moscou.", encoding="utf-8")
+    text = "Les pingouins de l'Antarctique nagent trois cents kilomètres pour trouver du krill."
+    (later / "b.txt").write_text(text, encoding="utf-8")
+    store = tmp_path / "store"
+    assert ingest(store, first).returncode == 0
+    with Assistant(store=str(store), embedder=HashEmbedder(), min_confidence=0.0) as reader:
+        reader.retrieve("rencontre")  # the reader has its index loaded
+        assert ingest(store, later).returncode == 0  # another process writes
+        time.sleep(REOPEN_EVERY_S)
+        (new,) = [c.id for c in reader.store.chunks_of(str((later / "b.txt").resolve()))]
+        assert new in [i for i, _ in reader.store.dense_search(HashEmbedder().embed_query(text), 2)]
+
+
 def test_damaged_stores_give_a_clear_error(corpus: Path, tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()

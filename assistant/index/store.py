@@ -139,7 +139,7 @@ class Store:
         if total == 0:
             return []
         self._verify(total)
-        return self.vectors.query(vector, min(n, total))
+        return self.vectors.query(vector, min(n, total), generation=self.manifest.state()[0])
 
     def lexical_search(self, question: str, n: int) -> list[tuple[str, float]]:
         """Chunk ids with BM25 scores (higher is better), best first."""

@@ -15,6 +15,7 @@ whole ingest, which commits batch by batch. A Chroma server coordinates its clie
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,8 @@ from assistant.llama import ChromaVectors
 from assistant.settings import Settings, prepare_offline
 
 LOCK = "vectors.lock"
+REOPEN_EVERY_S = 2.0
+"""A reader sees vectors another process wrote within this long (reopening loads Chroma's index again)."""
 LOCK_WAIT_S = 120.0
 """How long a reader waits for a batch being written (or a writer for readers) before saying so."""
 
@@ -44,6 +47,8 @@ class VectorIndex:
         self._vectors: ChromaVectors | None = None
         self._lock: Any = None
         self._held = threading.local()  # what this thread holds: nested uses do not lock again
+        self._generation: int | None = None
+        self._opened_at = 0.0
 
     @contextmanager
     def holding(self, mode: str) -> Iterator[None]:
@@ -77,6 +82,7 @@ class VectorIndex:
         if self._collection is None:
             with self.holding("read"):
                 self._collection = self._open()
+                self._opened_at = time.monotonic()
         return self._collection
 
     def _open(self) -> Any:
@@ -135,9 +141,23 @@ class VectorIndex:
             except Exception as exc:  # chromadb raises many types; all mean "cannot read"
                 raise StoreError(self.damaged(f"the vector index failed ({type(exc).__name__}: {exc})")) from None
 
-    def query(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """The ``n`` nearest chunk ids with cosine similarity, best first."""
+    def query(self, vector: np.ndarray, n: int, generation: int | None = None) -> list[tuple[str, float]]:
+        """The ``n`` nearest chunk ids with cosine similarity, best first.
+
+        ``generation`` changes when another process commits to the store (SQLite's ``data_version``): Chroma caches
+        its index per process, so a long-lived reader (chat, serve) would never find vectors written after it opened
+        (chroma-core/chroma#3792). It then reopens the collection, at most every ``REOPEN_EVERY_S`` seconds.
+        """
         with self.holding("read"):
+            if generation is not None and generation != self._generation and not self.settings.chroma_url:
+                if self._generation is not None and time.monotonic() - self._opened_at >= REOPEN_EVERY_S:
+                    from chromadb.api.shared_system_client import SharedSystemClient
+
+                    SharedSystemClient.clear_system_cache()  # a new client loads the index afresh; the old one stays valid
+                    self._collection = self._vectors = self._client = None
+                    self._generation = generation
+                elif self._generation is None:
+                    self._generation = generation
             try:  # Chroma itself, not the integration: asking then never imports llama-index (~1 s of a one-shot ask)
                 found = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])
                 return [(i, 1.0 - float(d)) for i, d in zip(found["ids"][0], found["distances"][0], strict=True)]  # cosine space
