@@ -255,7 +255,13 @@ class E5Encoder:
                 with self._lock:
                     if self._pool is None:
                         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="e5")
-                results = list(self._pool.map(lambda b: self._forward([windows[j] for j in b], layers), batches))
+                futures = [self._pool.submit(self._forward, [windows[j] for j in b], layers) for b in batches]
+                try:
+                    results = [f.result() for f in futures]
+                except BaseException:  # Ctrl-C: drop the queued batches, or the exit would wait for them all
+                    for f in futures:
+                        f.cancel()
+                    raise
         for batch, result in zip(batches, results, strict=True):
             for j, state in zip(batch, result, strict=True):
                 states[j] = state
