@@ -32,6 +32,7 @@ LOCK = "vectors.lock"
 REOPEN_EVERY_S = 2.0
 """A reader sees vectors another process wrote within this long (reopening loads Chroma's index again)."""
 LOCK_WAIT_S = 120.0
+_REOPENING = threading.Lock()
 """How long a reader waits for a batch being written (or a writer for readers) before saying so."""
 
 
@@ -114,6 +115,20 @@ class VectorIndex:
                 raise ConfigError(f"Chroma server at {url} does not answer ({type(exc).__name__}); start `chroma run` or unset ASSISTANT_CHROMA_URL") from None
             raise StoreError(self.damaged(f"Chroma cannot open it ({type(exc).__name__}: {exc})")) from None
 
+    def _reopen(self) -> None:
+        """A new client loads the index afresh; if that fails, the old one (still valid) keeps answering."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        with _REOPENING:  # one thread of this process at a time: the client cache is shared
+            old = self._collection, self._vectors, self._client
+            SharedSystemClient.clear_system_cache()
+            self._collection = self._vectors = self._client = None
+            try:
+                self._collection = self._open()
+            except Exception:
+                self._collection, self._vectors, self._client = old
+            self._opened_at = time.monotonic()
+
     def close(self) -> None:
         if self._lock is not None:
             self._lock.close()
@@ -150,13 +165,10 @@ class VectorIndex:
         """
         with self.holding("read"):
             if generation is not None and generation != self._generation and not self.settings.chroma_url:
-                if self._generation is not None and time.monotonic() - self._opened_at >= REOPEN_EVERY_S:
-                    from chromadb.api.shared_system_client import SharedSystemClient
-
-                    SharedSystemClient.clear_system_cache()  # a new client loads the index afresh; the old one stays valid
-                    self._collection = self._vectors = self._client = None
+                if self._generation is None:
                     self._generation = generation
-                elif self._generation is None:
+                elif time.monotonic() - self._opened_at >= REOPEN_EVERY_S:
+                    self._reopen()
                     self._generation = generation
             try:  # Chroma itself, not the integration: asking then never imports llama-index (~1 s of a one-shot ask)
                 found = self.collection.query(query_embeddings=[vector.tolist()], n_results=n, include=["distances"])

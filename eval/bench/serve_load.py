@@ -50,6 +50,7 @@ def cited_spans_hold(answer: dict[str, Any]) -> bool:
 def load(url: str, questions: list[str], clients: int) -> tuple[dict[str, Any], int]:
     """``clients`` threads, each asking every question once; returns the summary and how many citations failed."""
     latencies: list[float] = []
+    errors: list[str] = []
     failures = bad_citations = 0
 
     def client(offset: int) -> None:
@@ -62,13 +63,14 @@ def load(url: str, questions: list[str], clients: int) -> tuple[dict[str, Any], 
                 latencies.append(time.perf_counter() - began)
                 if reply.status_code >= 500:
                     failures += 1
+                    errors.append(reply.text[:400])
                 elif not cited_spans_hold(reply.json()["assistant"]):
                     bad_citations += 1
 
     began = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(client, range(clients)))
-    return summary(latencies, time.perf_counter() - began, failures), bad_citations
+    return summary(latencies, time.perf_counter() - began, failures) | ({"errors": errors[:3]} if errors else {}), bad_citations
 
 
 def main() -> None:
