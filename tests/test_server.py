@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -42,6 +43,19 @@ def slow_model(times: int, delay: float, log: Path | None = None) -> tuple[subpr
     env = dict(os.environ, ASSISTANT_LLM_MODEL="slow", ASSISTANT_LLM_BASE_URL=f"http://127.0.0.1:{port}/v1", ASSISTANT_LLM_API_KEY="x",
                ASSISTANT_LLM_MAX_RETRIES="0")
     return model, env
+
+
+@contextmanager
+def serving_with(seed_store: Path, times: int, delay: float, log: Path | None = None) -> Iterator[tuple[subprocess.Popen[bytes], subprocess.Popen[bytes], str]]:
+    """The server over the seed store, its LLM the slow fake model; both killed at the end."""
+    model, env = slow_model(times, delay, log)
+    proc, url = serve(seed_store, env=env)
+    try:
+        yield model, proc, url
+    finally:
+        for running in (proc, model):
+            running.kill()
+            running.wait()
 
 
 @pytest.fixture(scope="module")
@@ -170,9 +184,7 @@ def test_a_damaged_store_answers_503_with_the_rebuild_hint(seed_store: Path, tmp
 
 def test_a_client_that_leaves_mid_stream_stops_the_model(seed_store: Path, tmp_path: Path) -> None:
     model_log = tmp_path / "model.log"
-    model, env = slow_model(30, 0.2, model_log)
-    proc, url = serve(seed_store, env=env)
-    try:
+    with serving_with(seed_store, 30, 0.2, model_log) as (model, proc, url):
         body = {"model": "assistant", "stream": True, "messages": [{"role": "user", "content": QUESTION}]}
         with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=120) as response:
             words = 0
@@ -189,17 +201,10 @@ def test_a_client_that_leaves_mid_stream_stops_the_model(seed_store: Path, tmp_p
         sent = int(said.split("client went away: ")[1].split()[0])
         assert sent < 100, f"{sent} words sent after the client left"
         assert httpx.get(f"{url}/healthz").status_code == 200, "the server is fine"
-    finally:
-        proc.kill()
-        model.kill()
-        proc.wait()
-        model.wait()
 
 
 def test_the_model_going_away_mid_answer_falls_back_as_the_cli_does(seed_store: Path) -> None:
-    model, env = slow_model(30, 0.2)
-    proc, url = serve(seed_store, env=env)
-    try:
+    with serving_with(seed_store, 30, 0.2) as (model, proc, url):
         client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
         content, last = "", None
         for chunk in client.chat.completions.create(model="assistant", messages=[{"role": "user", "content": QUESTION}], stream=True):
@@ -211,17 +216,10 @@ def test_the_model_going_away_mid_answer_falls_back_as_the_cli_does(seed_store: 
         final = last.model_dump()["assistant"]
         assert final["mode"] == "extractive" and "showing the extractive answer" in final["notice"]
         assert "8 août" in content.split(final["notice"])[-1], "the extractive answer follows its notice in the stream"
-    finally:
-        proc.kill()
-        model.kill()
-        proc.wait()
-        model.wait()
 
 
 def test_sigterm_finishes_the_answer_in_flight_then_exits_0(seed_store: Path) -> None:
-    model, env = slow_model(3, 0.1)
-    proc, url = serve(seed_store, env=env)
-    try:
+    with serving_with(seed_store, 3, 0.1) as (model, proc, url):
         client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
         content, finish = "", None
         for chunk in client.chat.completions.create(model="assistant", messages=[{"role": "user", "content": QUESTION}], stream=True):
@@ -231,11 +229,6 @@ def test_sigterm_finishes_the_answer_in_flight_then_exits_0(seed_store: Path) ->
             finish = chunk.choices[0].finish_reason or finish
         assert finish == "stop" and content.count("8 août") >= 3, "the answer in flight was finished"
         assert proc.wait(timeout=60) == 0
-    finally:
-        proc.kill()
-        model.kill()
-        proc.wait()
-        model.wait()
 
 
 def test_cors_is_off_unless_an_origin_is_allowed(seed_store: Path, server: str) -> None:
