@@ -12,6 +12,7 @@ import ipaddress
 import re
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -216,3 +217,13 @@ class HashEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_passages([text])[0]
+
+
+@pytest.fixture
+def busy() -> Iterator[None]:
+    """Two CPU-bound processes beside the test, as on a machine doing other work (readers failed, and Ctrl-C waited, only under load)."""
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    yield
+    for burner in burners:
+        burner.kill()
+        burner.wait()

@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -103,16 +102,6 @@ def test_sigkill_at_any_moment_leaves_a_store_that_the_next_ingest_completes(cor
             assert opened.collection.count() == clean_counts[1], "no orphan or missing vectors"
         assert query(store) == clean_results
     assert partial >= 5, f"only {partial} of 20 kills landed in the middle of the ingest"
-
-
-@pytest.fixture
-def busy() -> Iterator[None]:
-    """Two CPU-bound processes beside the test, as on a machine doing other work (readers failed only under load)."""
-    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
-    yield
-    for burner in burners:
-        burner.kill()
-        burner.wait()
 
 
 def test_a_second_writer_is_refused_and_readers_keep_answering(corpus: Path, clean: tuple, tmp_path: Path, busy: None) -> None:

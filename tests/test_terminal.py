@@ -216,6 +216,17 @@ def interrupt(child: pexpect.spawn) -> float:
     return gone
 
 
+def test_ctrl_c_on_a_busy_machine_stops_the_batches_being_embedded(tmp_path: Path, busy: None) -> None:
+    """Under load a batch takes seconds per thread, and the exit waited for the running ones: 12-17 s (now about 1 s)."""
+    docs, store = tmp_path / "docs", tmp_path / "store"
+    write_corpus(docs, 48)
+    child = spawn_ingest(docs, store)
+    child.expect(r"(9\d|\d{3}) chunks")
+    seconds = interrupt(child)
+    assert seconds < 5, f"took {seconds:.1f} s to stop"
+    assert child.exitstatus == 130 and "interrupted:" in ANSI.sub("", child.before or "")
+
+
 @pytest.mark.parametrize("moment", ["starting", "embedding", "after a batch is stored"])
 def test_ctrl_c_stops_an_ingest_promptly_and_the_same_command_completes_it(tmp_path: Path, moment: str) -> None:
     docs, store = tmp_path / "docs", tmp_path / "store"

@@ -100,6 +100,10 @@ def gelu(x: np.ndarray) -> np.ndarray:
     return t
 
 
+class Abandoned(Exception):
+    """A batch's pass ended early because the caller stopped waiting for it."""
+
+
 class E5Encoder:
     """multilingual-e5-small, run by numpy. ``encode`` gives token states; ``passages``/``query`` give vectors."""
 
@@ -188,19 +192,27 @@ class E5Encoder:
         hidden = self._ort(states, sizes)
         return [hidden[i, :n] for i, n in enumerate(sizes)]
 
-    def _forward(self, windows: Sequence[np.ndarray], layers: Sequence[Layer] | None = None) -> list[np.ndarray]:
+    def _forward(self, windows: Sequence[np.ndarray], layers: Sequence[Layer] | None = None,
+                 stop: threading.Event | None = None) -> list[np.ndarray]:
         """Each window's content ids -> its states after ``layers`` (default: all 12), ``<s>`` and ``</s>`` included."""
         if self._ort is not None and layers is None:
             return self._forward_padded(windows)
         ids, positions, sizes = self._tokens(windows)
         x = self._embed_tokens(ids, positions)
-        return self.continue_layers(x, sizes, self.layers if layers is None else layers)
+        return self.continue_layers(x, sizes, self.layers if layers is None else layers, stop)
 
-    def continue_layers(self, x: np.ndarray, sizes: Sequence[int], layers: Sequence[Layer]) -> list[np.ndarray]:
-        """States ``x`` of windows laid end to end (``sizes`` tokens each) through ``layers``: each window's states."""
+    def continue_layers(self, x: np.ndarray, sizes: Sequence[int], layers: Sequence[Layer],
+                        stop: threading.Event | None = None) -> list[np.ndarray]:
+        """States ``x`` of windows laid end to end (``sizes`` tokens each) through ``layers``: each window's states.
+
+        ``stop`` set (Ctrl-C in the thread that waits for this batch) ends the pass at the next layer: a batch takes
+        seconds on a busy machine, and the interpreter's exit waits for every running worker thread.
+        """
         ends = np.cumsum(sizes)
         bounds = [(int(e - s), int(e)) for s, e in zip(sizes, ends, strict=True)]
         for layer in layers:
+            if stop is not None and stop.is_set():
+                raise Abandoned
             x = self._layer_forward(layer, x, bounds)
         return [x[a:b] for a, b in bounds]
 
@@ -255,10 +267,12 @@ class E5Encoder:
                 with self._lock:
                     if self._pool is None:
                         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="e5")
-                futures = [self._pool.submit(self._forward, [windows[j] for j in b], layers) for b in batches]
+                stop = threading.Event()
+                futures = [self._pool.submit(self._forward, [windows[j] for j in b], layers, stop) for b in batches]
                 try:
                     results = [f.result() for f in futures]
-                except BaseException:  # Ctrl-C: drop the queued batches, or the exit would wait for them all
+                except BaseException:  # Ctrl-C: drop the queued batches and end the running ones, or the exit waits
+                    stop.set()
                     for f in futures:
                         f.cancel()
                     raise
