@@ -46,6 +46,9 @@ def sentence_texts(chunk: HasSentences) -> list[str]:
 
 
 PageMarks = tuple[tuple[int, int], ...]
+TableRow = tuple[int, int, "str | None"]
+"""``(start, end, header)`` of a table row in a document's text: the row (cells joined by `` | ``) and its
+table's first row (``None`` for that first row itself)."""
 """``(offset, page)`` pairs: the page at a chunk's start, then each page that starts inside it."""
 
 
@@ -103,9 +106,15 @@ class Chunk:
     """ISO 639-1 code of the chunk's text, found once at ingest (``None``: not known yet)."""
     anchors: frozenset[str] | None = None
     """Numbers and names in the text (:func:`assistant.text.language.anchors`), stored at ingest; ``None``: not stored."""
+    table_rows: tuple[TableRow, ...] = ()
+    """The table rows inside the chunk (document offsets) with their headers."""
 
     def page_at(self, offset: int) -> int | None:
         return page_at(self.pages, offset)
+
+    def table_row(self, start: int, end: int) -> TableRow | None:
+        """The table row that is exactly ``[start, end)``, if that span is one."""
+        return next((row for row in self.table_rows if row[0] == start and row[1] == end), None)
 
 
 @dataclass(frozen=True)
@@ -159,11 +168,13 @@ class Citation:
     scope: Literal["sentence", "passage"] = "sentence"
     """``sentence``: the span is the sentence(s) that support the claim; ``passage``: no single sentence
     carries it (an LLM answer drawing on the passage as a whole), so the whole passage is cited."""
+    header: str | None = None
+    """When the quote is a table row: its table's header row (cells joined by `` | ``), shown for context."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "n": self.n, "source": self.source, "page": self.page, "section": self.section,
-            "start": self.start, "end": self.end, "text": self.text, "scope": self.scope,
+            "start": self.start, "end": self.end, "text": self.text, "scope": self.scope, "header": self.header,
         }
 
 

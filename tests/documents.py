@@ -56,12 +56,13 @@ def write_docx(path: Path, heading: str, paragraphs: list[str], table: list[list
     return path
 
 
-def write_pptx(path: Path, slides: list[tuple[str, list[str], str]]) -> Path:
-    """Slides of (title, bullet lines, speaker notes)."""
+def write_pptx(path: Path, slides: list[tuple[str, list[str], str]], tables: dict[int, list[list[str]]] | None = None) -> Path:
+    """Slides of (title, bullet lines, speaker notes); ``tables``: slide index -> a table below its bullets."""
     from pptx import Presentation
+    from pptx.util import Inches
 
     deck = Presentation()
-    for title, bullets, notes in slides:
+    for i, (title, bullets, notes) in enumerate(slides):
         slide = deck.slides.add_slide(deck.slide_layouts[1])
         slide.shapes.title.text = title
         body = slide.placeholders[1].text_frame
@@ -70,6 +71,12 @@ def write_pptx(path: Path, slides: list[tuple[str, list[str], str]]) -> Path:
             body.add_paragraph().text = bullet
         if notes:
             slide.notes_slide.notes_text_frame.text = notes
+        table = (tables or {}).get(i)
+        if table:
+            grid = slide.shapes.add_table(len(table), len(table[0]), Inches(1), Inches(4), Inches(8), Inches(2)).table
+            for r, row in enumerate(table):
+                for c, value in enumerate(row):
+                    grid.cell(r, c).text = value
     deck.save(str(path))
     return path
 

@@ -42,8 +42,8 @@ def test_ask_json_follows_the_schema_exactly(seeded_store: Path) -> None:
     span = data["answer_span"]  # the reader's phrase: null while no reader ships (README, The reader)
     assert span is None or (text[span["start"] : span["end"]] == span["text"] and span["citation"] in [c["n"] for c in data["citations"]])
     for citation in data["citations"]:
-        assert list(citation) == ["n", "source", "page", "section", "start", "end", "text", "scope"]
-        assert citation["scope"] == "sentence"
+        assert list(citation) == ["n", "source", "page", "section", "start", "end", "text", "scope", "header"]
+        assert citation["scope"] == "sentence" and citation["header"] is None, "a sentence, not a table row"
         assert citation["page"] is None and citation["section"] is None, "a .txt file has no pages or chapters"
         assert text[citation["start"] : citation["end"]] == citation["text"]
     assert data["passages"]

@@ -38,6 +38,17 @@ QUESTIONS = {
     "How many boats did the storm destroy?": ("storm.epub", None, "forty-two", "Chapter Two: The Storm"),
     "Qui est la trésorière ?": ("club.odt", None, "Amélie Durand", "Association des amis du port"),
     "Where is the new office?": ("results.odp", 2, "Brest", "Results"),
+    "When is the field service team available?": ("launch.pptx", 3, "Saturday", "Support hours"),
+    "When does the Nantes office reopen?": ("closures.html", None, "6 January", "Office closures"),
+    "What is the extension of the helpdesk?": ("contacts.md", None, "4410", "Contacts"),
+}
+# question answered by a table row -> its table's header row (rows of short cells: quotable only as table rows)
+TABLE_HEADERS = {
+    "Who is responsible for migrating the billing service?": "Action | Owner | Due date",
+    "Qui est la trésorière ?": "Rôle | Nom | Depuis",
+    "When is the field service team available?": "Team | Days | Hours",
+    "When does the Nantes office reopen?": "Office | Closed from | Reopens",
+    "What is the extension of the helpdesk?": "Service | Contact | Extension",
 }
 
 
@@ -57,13 +68,23 @@ def make_folder(folder: Path) -> Path:
     write_pptx(folder / "launch.pptx", [
         ("Quarterly review", ["Sales grew by 8% in the third quarter."], ""),
         ("Launch plan", ["The product launch is planned for 14 March in Lyon."], "Remind the team that the marketing budget is 2 million euros."),
-    ])
+        ("Support hours", ["Customers reach our teams at these times."], ""),
+    ], tables={2: [["Team", "Days", "Hours"], ["Hotline", "Monday to Friday", "8:00-18:00"], ["Field service", "Saturday", "9:00-12:00"]]})
     write_epub(folder / "storm.epub", [
         ("Chapter One: The Harbour", ["The harbour was quiet in the morning.", "Fishermen left at dawn to check their nets."]),
         ("Chapter Two: The Storm", ["The storm of 1910 destroyed forty-two boats in the harbour of Douarnenez."]),
     ])
     write_odt(folder / "club.odt", "Association des amis du port", ["L'association a été fondée en 1987 à Nantes par des anciens marins."],
-              [["Rôle", "Nom"], ["Trésorière", "Amélie Durand"]])
+              [["Rôle", "Nom", "Depuis"], ["Trésorière", "Amélie Durand", "2019"], ["Secrétaire", "Paul Le Gall", "2021"]])
+    (folder / "closures.html").write_text(
+        "<html><head><title>Intranet</title></head><body><nav><a href='/'>Home</a> | <a href='/hr'>HR</a></nav><main>"
+        "<h1>Office closures</h1><p>Every office closes for the winter holidays; the dates differ from one office to another.</p>"
+        "<table><tr><th>Office</th><th>Closed from</th><th>Reopens</th></tr><tr><td>Paris</td><td>24 December</td><td>4 January</td></tr>"
+        "<tr><td>Nantes</td><td>20 December</td><td>6 January</td></tr></table>"
+        "<p>Urgent requests during the closure go to the on-call manager.</p></main><footer>© Intranet</footer></body></html>", encoding="utf-8")
+    (folder / "contacts.md").write_text(
+        "# Contacts\n\nWho to call for help inside the company.\n\n| Service | Contact | Extension |\n|---|---|---|\n"
+        "| Payroll | Sophie Roux | 4420 |\n| Helpdesk | Marc Petit | 4410 |\n\nExtensions are dialled from any desk phone.\n", encoding="utf-8")
     write_odp(folder / "results.odp", [
         ("Welcome", "Agenda for the annual meeting", ""),
         ("Results", "Revenue reached 3 million euros this year.", "Mention the opening of the new office in Brest."),
@@ -102,7 +123,7 @@ def test_ask_json_names_the_file_page_and_exact_span(ingested: tuple[Path, Path]
     assert load_text(Path(citation["source"]))[citation["start"] : citation["end"]] == citation["text"]
     for passage in data["passages"]:
         assert load_text(Path(passage["source"]))[passage["start"] : passage["end"]] == passage["text"]
-        assert (passage["page"] is None) == (Path(passage["source"]).suffix in {".docx", ".epub", ".odt"})
+        assert (passage["page"] is None) == (Path(passage["source"]).suffix in {".docx", ".epub", ".odt", ".html", ".md"})
 
 
 def test_terminal_sources_name_the_page(ingested: tuple[Path, Path]) -> None:
@@ -112,6 +133,22 @@ def test_terminal_sources_name_the_page(ingested: tuple[Path, Path]) -> None:
     assert "[1] docs/lighthouse.pdf p. 3  (chars" in result.stdout
     result = run("ask", "When is the product launch planned?", "--store", str(store), cwd=folder.parent)
     assert "[1] docs/launch.pptx p. 2 § Launch plan  (chars" in result.stdout
+
+
+def test_table_rows_are_quoted_exactly_with_their_header(ingested: tuple[Path, Path]) -> None:
+    _, store = ingested
+    for question, header in TABLE_HEADERS.items():
+        name, _, words, _ = QUESTIONS[question]
+        result = run("ask", question, "--json", "--store", str(store))
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        assert not data["abstained"], question
+        row = next(c for c in data["citations"] if words in c["text"])
+        assert row["header"] == header, question
+        assert row["text"].count(" | ") == 2 and not row["text"].startswith("|"), f"the whole row, no outer pipes: {row['text']!r}"
+        assert load_text(Path(row["source"]))[row["start"] : row["end"]] == row["text"], question
+        shown = run("ask", question, "--store", str(store))
+        assert f"table: {header}" in shown.stdout, "the terminal shows the row's header"
 
 
 def test_every_format_answers_from_the_right_file_and_page(ingested: tuple[Path, Path]) -> None:

@@ -49,6 +49,8 @@ class Sentence:
     section: str | None = None
     position: int = -1
     """Its index among its chunk's sentences."""
+    header: str | None = None
+    """The header row of its table, when the sentence is a table row."""
 
 
 def candidate_sentences(retrieval: Retrieval, scorer: Scorer, embedder: Embedder) -> tuple[list[Sentence], np.ndarray]:
@@ -67,11 +69,13 @@ def candidate_sentences(retrieval: Retrieval, scorer: Scorer, embedder: Embedder
         if cosines is None or len(cosines) != len(chunk.sentences):
             continue
         for i, (span, text) in enumerate(zip(chunk.sentences, sentence_texts(chunk), strict=True)):
-            if not quotable(text, chunk.section):
+            row = chunk.table_row(span.start, span.end)
+            header = row[2] if row else None
+            if not (quotable_row(text) if header else quotable(text, chunk.section)):
                 continue
             line = line_at(chunk, span.start)
             found.append(Sentence(chunk.id, chunk.source, span.start, span.end, text, line, rank, candidate.same_language,
-                                  chunk.page_at(span.start), chunk.section, i))
+                                  chunk.page_at(span.start), chunk.section, i, header))
             inputs.append(SentenceInput(text, float(cosines[i]), candidate.score, rank, i == 0))
     return found, sentence_features(retrieval.question, inputs)
 
@@ -110,6 +114,15 @@ def quotable(text: str, section: str | None = None) -> bool:
         return True
     words = _LETTER_WORD.findall(text)
     return len(words) >= 3 and sum(len(w) for w in words) >= 8
+
+
+def quotable_row(text: str) -> bool:
+    """Whether a table's body row (known as one from the document's structure) can be quoted: two cells or more, a word.
+
+    >>> [quotable_row(t) for t in ["Alice Martin | 30 June", "Total | 42", "12 | 14", "Notes"]]
+    [True, True, False, False]
+    """
+    return len([c for c in _SEPARATORS.split(text) if c.strip()]) >= 2 and bool(_LETTER_WORD.search(text))
 
 
 @dataclass(frozen=True)
@@ -186,7 +199,8 @@ def answer_extractive(
     if not chosen:
         return CANNOT_ANSWER, [], True, None
     quoted = sorted(chosen, key=lambda s: (s.rank, s.start))
-    citations = [Citation(n, s.source, s.start, s.end, s.text, s.chunk_id, s.line, s.page, s.section) for n, s in enumerate(quoted, start=1)]
+    citations = [Citation(n, s.source, s.start, s.end, s.text, s.chunk_id, s.line, s.page, s.section, header=s.header)
+                 for n, s in enumerate(quoted, start=1)]
     text = " ".join(f"“{c.text}” [{c.n}]" for c in citations)
     phrase = None
     if decision.span is not None:

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE TABLE IF NOT EXISTS chunks (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, ord INTEGER NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL, line INTEGER NOT NULL, text TEXT NOT NULL,
-    sentences TEXT NOT NULL, sentence_vectors BLOB, pages TEXT, section TEXT, language TEXT, anchors TEXT);
+    sentences TEXT NOT NULL, sentence_vectors BLOB, pages TEXT, section TEXT, language TEXT, anchors TEXT,
+    table_rows TEXT);
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source, ord);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
     text, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
@@ -43,7 +44,7 @@ CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
     INSERT INTO fts(fts, rowid, text) VALUES ('delete', old.rowid, old.text); END;
 """
 
-_CHUNK_COLUMNS = "id, source, start, end, text, sentences, line, pages, section, language, anchors"
+_CHUNK_COLUMNS = "id, source, start, end, text, sentences, line, pages, section, language, anchors, table_rows"
 _REEXTRACT = ("pdf",)
 """Formats whose extraction gained pages in schema 2: their documents are read again at the next ingest."""
 
@@ -99,7 +100,7 @@ class Manifest:
     def _add_columns(self) -> None:
         """Columns added to schema 2 after it first shipped (nullable: readers fill the gaps)."""
         present = {row[1] for row in self.db.execute("PRAGMA table_info(chunks)")}
-        for column in ("pages", "section", "language", "anchors"):
+        for column in ("pages", "section", "language", "anchors", "table_rows"):
             if column not in present:
                 try:
                     self.db.execute(f"ALTER TABLE chunks ADD COLUMN {column} TEXT")
@@ -192,12 +193,13 @@ class Manifest:
     def insert_chunks(self, chunks: Sequence[Chunk], first_ord: int, sentence_vectors: Sequence[np.ndarray | None]) -> None:
         """In a transaction: chunk rows (their BM25 entries follow through triggers)."""
         self.db.executemany(
-            "INSERT OR REPLACE INTO chunks(id, source, ord, start, end, line, text, sentences, sentence_vectors, pages, section, language, anchors)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO chunks(id, source, ord, start, end, line, text, sentences, sentence_vectors, pages, section, language, anchors,"
+            " table_rows) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (c.id, c.source, first_ord + i, c.start, c.end, c.line, c.text, json.dumps([(s.start, s.end) for s in c.sentences]),
                  None if sv is None else sv.astype(np.float16).tobytes(), json.dumps(c.pages) if c.pages else None, c.section, c.language,
-                 None if c.anchors is None else json.dumps(sorted(c.anchors), ensure_ascii=False))
+                 None if c.anchors is None else json.dumps(sorted(c.anchors), ensure_ascii=False),
+                 json.dumps(c.table_rows, ensure_ascii=False) if c.table_rows else None)
                 for i, (c, sv) in enumerate(zip(chunks, sentence_vectors, strict=True))
             ],
         )
@@ -252,11 +254,12 @@ def _create(path: Path) -> None:
 
 
 def _stored_chunk(row: tuple[Any, ...]) -> Chunk:
-    chunk_id, source, start, end, text, sentences, line, pages, section, language, stored_anchors = row
+    chunk_id, source, start, end, text, sentences, line, pages, section, language, stored_anchors, rows = row
     marks = tuple((int(o), int(p)) for o, p in json.loads(pages)) if pages else ()
     spans = tuple(Span(a, b) for a, b in json.loads(sentences))
     found = frozenset(json.loads(stored_anchors)) if stored_anchors is not None else None  # chunks stored before anchors were
-    return Chunk(chunk_id, source, start, end, text, spans, line, marks, section, language, found)
+    table_rows = tuple((int(a), int(b), h) for a, b, h in json.loads(rows)) if rows else ()
+    return Chunk(chunk_id, source, start, end, text, spans, line, marks, section, language, found, table_rows)
 
 
 def _matrix(blob: bytes, dim: int) -> np.ndarray:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from assistant.ingest.loaders.document import Document
+from assistant.ingest.loaders.document import Document, inside_pipes
 from assistant.llama import sentence_bounds, sentence_splitter
 from assistant.settings import prepare_offline
 from assistant.types import Chunk, Span
@@ -63,6 +63,8 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
     [Span(start=0, end=4), Span(start=5, end=9), Span(start=10, end=15)]
     >>> sentence_spans("## Plan\\n- Buy milk.")
     [Span(start=3, end=7), Span(start=10, end=19)]
+    >>> sentence_spans("| Owner | Due |")
+    [Span(start=2, end=13)]
     """
     spans: list[Span] = []
     for start, end in sentence_bounds(text):
@@ -75,6 +77,8 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
             marker = _MARKER.match(text, s, e)
             if marker and marker.end() < e:  # "- item", "# Heading", "> quote": the mark is layout, not the sentence
                 s = marker.end()
+            if text[s] == "|" or text[e - 1] == "|":  # a Markdown table row: "| cell | cell |"
+                s, e = inside_pipes(text, s, e)
             if e > s:
                 spans.append(Span(offset + s, offset + e))
     return spans
@@ -98,7 +102,8 @@ def iter_chunks(source: str, document: Document | str, content_hash: str, chunk_
             counted_to = a
             chunk_id = _chunk_id(source, content_hash, a, b)
             sentences = tuple(sentence_spans(text[a:b], a))
-            yield Chunk(chunk_id, source, a, b, text[a:b], sentences, line, document.page_marks(a, b), document.section_at(a))
+            yield Chunk(chunk_id, source, a, b, text[a:b], sentences, line, document.page_marks(a, b), document.section_at(a),
+                        table_rows=document.rows_in(a, b))
 
 
 def chunk_text(source: str, text: Document | str, content_hash: str, chunk_size: int, chunk_overlap: int) -> list[Chunk]:

@@ -121,6 +121,8 @@ def render_sources(console: Console, answer: Answer, show_path: Callable[[str], 
         head.append(source_label(c, show_path), style="cyan")
         head.append(f"  (chars {c.start}-{c.end})", style="dim")
         console.print(head)
+        if c.header:  # a table row: its columns say what each cell is
+            console.print(Text(f"    table: {shorten(c.header)}", style="dim"))
         console.print(Text(f"    “{c.text if full else shorten(c.text)}”"))
 
 

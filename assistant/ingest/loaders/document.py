@@ -1,4 +1,4 @@
-"""What a loader returns: the document's text, where its pages start and where its titled sections start.
+"""What a loader returns: the document's text, where its pages start, where its titled sections start, its table rows.
 
 Loaders build it block by block with :class:`DocumentBuilder`, which keeps the
 layout rules in one place: lines trimmed, runs of spaces collapsed, empty lines
@@ -11,6 +11,8 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+
+from assistant.types import TableRow
 
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
 
@@ -25,12 +27,30 @@ class Document:
 
     ``pages[i]`` is the offset where page ``i + 1`` starts (an empty page starts
     where the next one does); ``()`` for formats without pages. ``sections`` are
-    ``(offset, title)`` pairs in order.
+    ``(offset, title)`` pairs in order. ``rows`` are the table rows, in order, as
+    :data:`TableRow` ``(start, end, header)``: ``text[start:end]`` is the row (cells joined by `` | ``),
+    ``header`` its table's first row (``None`` for that first row itself, or a table of one row).
     """
 
     text: str
     pages: tuple[int, ...] = ()
     sections: tuple[tuple[int, str], ...] = ()
+    rows: tuple[TableRow, ...] = ()
+
+    def rows_in(self, start: int, end: int) -> tuple[TableRow, ...]:
+        """The table rows lying inside ``[start, end)``: a chunk keeps them, as it keeps its page marks.
+
+        >>> Document("A | B\\nx | 1\\ny | 2", rows=((0, 5, None), (6, 11, "A | B"), (12, 17, "A | B"))).rows_in(6, 17)
+        ((6, 11, 'A | B'), (12, 17, 'A | B'))
+        """
+        at = bisect.bisect_left(self.rows, start, key=lambda row: row[0])
+        found = []
+        for row in self.rows[at:]:
+            if row[0] >= end:
+                break
+            if row[1] <= end:
+                found.append(row)
+        return tuple(found)
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding ``offset`` (``None`` when the format has no pages).
@@ -83,6 +103,7 @@ class DocumentBuilder:
         self._length = 0
         self._pages: list[int | None] = []
         self._sections: list[tuple[int | None, str]] = []
+        self._rows: list[TableRow] = []
         self._page_break = False
 
     def new_page(self) -> None:
@@ -97,11 +118,14 @@ class DocumentBuilder:
             self._sections.append((None, title))
 
     def add(self, block: str) -> None:
-        """Append a block of text (a paragraph, a table row...): normalised, skipped when blank."""
+        """Append a block of text (a paragraph, a slide part...): normalised, skipped when blank."""
+        self._append(block)
+
+    def _append(self, block: str) -> tuple[int, int] | None:
         lines = (_SPACES.sub(" ", line).strip() for line in block.splitlines())
         text = "\n".join(line for line in lines if line)
         if not text:
-            return
+            return None
         if self._length:
             separator = "\n\n" if self._page_break else "\n"
             self._parts.append(separator)
@@ -110,6 +134,21 @@ class DocumentBuilder:
         self._fill(self._length)
         self._parts.append(text)
         self._length += len(text)
+        return self._length - len(text), self._length
+
+    def table(self, rows: list[list[str]]) -> None:
+        """Append a table, one line per row, its non-empty cells joined by `` | ``; the first row is the header.
+
+        >>> b = DocumentBuilder(); b.table([["Action", "Owner"], ["Migrate billing", "Alice"], ["", ""]]); b.build().rows
+        ((0, 14, None), (15, 38, 'Action | Owner'))
+        """
+        lines = [" | ".join(" ".join(cell.split()) for cell in row if cell.strip()) for row in rows]
+        lines = [line for line in lines if line]
+        header = lines[0] if len(lines) > 1 else None
+        for i, line in enumerate(lines):
+            span = self._append(line)
+            if span is not None:
+                self._rows.append((*span, header if i else None))
 
     def _fill(self, offset: int) -> None:
         self._pages = [offset if p is None else p for p in self._pages]
@@ -118,4 +157,25 @@ class DocumentBuilder:
     def build(self) -> Document:
         self._fill(self._length)
         sections = tuple((o, t) for o, t in self._sections if o is not None)
-        return Document("".join(self._parts), tuple(p for p in self._pages if p is not None), sections)
+        return Document("".join(self._parts), tuple(p for p in self._pages if p is not None), sections, tuple(self._rows))
+
+
+def inside_pipes(text: str, a: int, b: int) -> tuple[int, int]:
+    """``[a, b)`` without surrounding spaces and one outer ``|`` each side: a Markdown table row's cells.
+
+    >>> inside_pipes("| Owner | Due |", 0, 15)
+    (2, 13)
+    """
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    if a < b and text[a] == "|":
+        a += 1
+    if b > a and text[b - 1] == "|":
+        b -= 1
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b

@@ -59,6 +59,8 @@ def _walk(element: Any, builder: DocumentBuilder) -> None:
             title = _text(child)
             builder.section(title)
             builder.add(title)
+        elif tag == "table" and any(row.tag == "row" for row in child):
+            builder.table([[_text(cell) for cell in row] for row in child.iter("row")])
         elif tag == "row":
             builder.add(" | ".join(cell for cell in (_text(c) for c in child) if cell))
         elif tag in _BLOCKS or not len(child):

@@ -94,8 +94,7 @@ def _walk(node: Any, builder: DocumentBuilder) -> None:
         elif child.qname == (TEXTNS, "p"):
             builder.add(_text(child))
         elif child.qname == (TABLENS, "table"):
-            for row in _rows(child):
-                builder.add(row)
+            builder.table(_rows(child))
         else:
             _walk(child, builder)
 
@@ -104,14 +103,13 @@ def _cell(cell: Any) -> str:
     return " ".join(" ".join(_text(paragraph).split()) for paragraph in _children(cell)).strip()
 
 
-def _rows(table: Any) -> list[str]:
+def _rows(table: Any) -> list[list[str]]:
     from odf.namespaces import TABLENS
 
     rows = []
     for child in _children(table):
         if child.qname == (TABLENS, "table-row"):
-            cells = (_cell(cell) for cell in _children(child) if cell.qname == (TABLENS, "table-cell"))
-            rows.append(" | ".join(c for c in cells if c))
+            rows.append([_cell(cell) for cell in _children(child) if cell.qname == (TABLENS, "table-cell")])
         elif child.qname[0] == TABLENS and child.qname[1].endswith("rows"):  # header-rows, rows groups
             rows.extend(_rows(child))
     return rows

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistant.ingest.loaders.document import Document, UnreadableFile
+from assistant.ingest.loaders.document import Document, UnreadableFile, inside_pipes
+from assistant.types import TableRow
 
 
 def load_plain(data: bytes) -> Document:
@@ -21,19 +22,46 @@ _FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)
 
 
 def load_markdown(data: bytes) -> Document:
-    """Markdown, kept as written; ATX headings (``# Title``, outside code fences) name the sections under them.
+    """Markdown, kept as written; ATX headings (``# Title``, outside code fences) name the sections under them,
+    pipe tables give their rows (see :func:`markdown_rows`).
 
     >>> load_markdown(b"# Plan\\n\\nText.\\n\\n```\\n# not a heading\\n```\\n## Budget ##\\nMore.").sections
     ((0, 'Plan'), (39, 'Budget'))
     """
     text = normalise_newlines(decode(data))
     fenced = [m.start() for m in _FENCE.finditer(text)]
-    sections = []
-    for match in _HEADING.finditer(text):
-        if sum(1 for f in fenced if f < match.start()) % 2:  # inside a fenced code block
-            continue
-        sections.append((match.start(), " ".join(match.group(2).split())))
-    return Document(text, sections=tuple(sections))
+
+    def in_code(offset: int) -> bool:
+        return sum(1 for f in fenced if f < offset) % 2 == 1
+
+    sections = tuple((m.start(), " ".join(m.group(2).split())) for m in _HEADING.finditer(text) if not in_code(m.start()))
+    return Document(text, sections=sections, rows=tuple(row for row in markdown_rows(text) if not in_code(row[0])))
+
+
+_TABLE = re.compile(r"^([^\n]*\|[^\n]*)\n(\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*)\n((?:[^\n]*\|[^\n]*(?:\n|$))*)", re.MULTILINE)
+"""A pipe table: its header line, the delimiter line (``|---|:--:|``), then the lines holding a ``|``."""
+
+
+def markdown_rows(text: str) -> list[TableRow]:
+    """The rows of Markdown pipe tables: each line's span without its outer pipes, the header row's cells as header.
+
+    >>> text = "| Action | Owner |\\n|---|---|\\n| Migrate billing | Alice |\\n\\nAfter."
+    >>> [(text[a:b], header) for a, b, header in markdown_rows(text)]
+    [('Action | Owner', None), ('Migrate billing | Alice', 'Action | Owner')]
+    """
+    rows: list[TableRow] = []
+    for table in _TABLE.finditer(text):
+        header: str | None = None
+        for line in re.finditer(r"[^\n]+", text[table.start() : table.end()]):
+            if line.start() + table.start() in range(table.start(2), table.end(2) + 1):
+                continue  # the delimiter line
+            a, b = table.start() + line.start(), table.start() + line.end()
+            a, b = inside_pipes(text, a, b)
+            if a < b:
+                rows.append((a, b, header))
+                header = header or " | ".join(cell.strip() for cell in text[a:b].split("|"))
+    return rows
+
 
 
 def read_bytes(path: Path) -> bytes:

@@ -15,7 +15,7 @@ from typing import Any
 
 from assistant.ingest.loaders.document import Document, DocumentBuilder, UnreadableFile
 from assistant.ingest.loaders.package import damaged, open_package
-from assistant.ingest.loaders.word import table_rows
+from assistant.ingest.loaders.word import table_cells
 
 KIND = "PowerPoint (.pptx)"
 NOTES = "Speaker notes:"
@@ -38,7 +38,10 @@ def load_pptx(data: bytes) -> Document:
                 if title is not None and shape.shape_id == title.shape_id:
                     continue
                 for block in shape_text(shape):
-                    builder.add(block)
+                    if isinstance(block, str):
+                        builder.add(block)
+                    else:
+                        builder.table(block)
             if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
                 notes = slide.notes_slide.notes_text_frame.text
                 if notes.strip():
@@ -55,15 +58,15 @@ def _reading_order(shapes: Any) -> list[Any]:
     return sorted(shapes, key=lambda s: ((s.top or 0) // 100_000, s.left or 0))  # ~0.1 inch rows: same-line shapes left to right
 
 
-def shape_text(shape: Any) -> Iterator[str]:
-    """Blocks of text in one shape: paragraphs of a text frame, rows of a table, members of a group."""
+def shape_text(shape: Any) -> Iterator[str | list[list[str]]]:
+    """Blocks of text in one shape: paragraphs of a text frame, a table's cells row by row, members of a group."""
     from pptx.enum.shapes import MSO_SHAPE_TYPE
 
     if shape.shape_type == MSO_SHAPE_TYPE.GROUP:
         for member in _reading_order(shape.shapes):
             yield from shape_text(member)
     elif getattr(shape, "has_table", False) and shape.has_table:
-        yield from table_rows(shape.table)
+        yield table_cells(shape.table)
     elif getattr(shape, "has_text_frame", False) and shape.has_text_frame:
         for paragraph in shape.text_frame.paragraphs:
             yield paragraph.text

@@ -28,8 +28,7 @@ def load_docx(data: bytes) -> Document:
         builder = DocumentBuilder()
         for item in word.iter_inner_content():
             if isinstance(item, Table):
-                for row in table_rows(item):
-                    builder.add(row)
+                builder.table(table_cells(item))
                 continue
             style = item.style.name if item.style is not None else ""
             if style.startswith(("Heading", "Title")):
@@ -40,17 +39,14 @@ def load_docx(data: bytes) -> Document:
         raise damaged(KIND, exc) from None
 
 
-def table_rows(table: Any) -> list[str]:
-    """One line per row: the row's distinct cells, `` | ``-separated (python-docx repeats merged cells)."""
+def table_cells(table: Any) -> list[list[str]]:
+    """Each row's distinct cells (python-docx repeats a merged cell in every position it spans)."""
     rows = []
     for row in table.rows:
         cells, seen = [], set()
         for cell in row.cells:
-            if id(cell._tc) in seen:
-                continue
-            seen.add(id(cell._tc))
-            text = " ".join(cell.text.split())
-            if text:
-                cells.append(text)
-        rows.append(" | ".join(cells))
+            if id(cell._tc) not in seen:
+                seen.add(id(cell._tc))
+                cells.append(cell.text)
+        rows.append(cells)
     return rows

@@ -89,6 +89,12 @@ function render(text, data) {
     place.className = "where";
     place.textContent = where(c);
     item.append(link, place);
+    if (c.header) {  // a table row: its table's header row says what each cell is
+      const header = document.createElement("div");
+      header.className = "where table-header";
+      header.textContent = "table: " + c.header;
+      item.append(header);
+    }
     list.append(item);
   }
 }
