@@ -47,8 +47,7 @@ def sentence_texts(chunk: HasSentences) -> list[str]:
 
 PageMarks = tuple[tuple[int, int], ...]
 TableRow = tuple[int, int, "str | None"]
-"""``(start, end, header)`` of a table row in a document's text: the row (cells joined by `` | ``) and its
-table's first row (``None`` for that first row itself)."""
+"""``(start, end, header)`` of a table row (cells joined by `` | ``); header: its table's first row, else ``None``."""
 """``(offset, page)`` pairs: the page at a chunk's start, then each page that starts inside it."""
 
 
@@ -112,8 +111,7 @@ class Chunk:
     def page_at(self, offset: int) -> int | None:
         return page_at(self.pages, offset)
 
-    def table_row(self, start: int, end: int) -> TableRow | None:
-        """The table row that is exactly ``[start, end)``, if that span is one."""
+    def table_row(self, start: int, end: int) -> TableRow | None:  # the row that is exactly [start, end), if any
         return next((row for row in self.table_rows if row[0] == start and row[1] == end), None)
 
 
@@ -294,10 +292,7 @@ class StoreStatus:
 
 def final_answer(events: Iterable[str | Answer]) -> Answer:
     """The :class:`Answer` at the end of an answer's events (text deltas before it are skipped)."""
-    final = None
-    for event in events:
-        if isinstance(event, Answer):
-            final = event
+    final = next((event for event in reversed(list(events)) if isinstance(event, Answer)), None)
     if final is None:
         raise RuntimeError("the answer pipeline ended without an answer")
     return final

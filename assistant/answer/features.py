@@ -86,8 +86,9 @@ class Question:
     anchors: frozenset[str] = field(default=frozenset())
 
     @classmethod
-    def of(cls, text: str, vector: np.ndarray) -> Question:
-        return cls(text, vector, language(text), frozenset(words(text)), anchors(with_digits(text)))
+    def of(cls, text: str, vector: np.ndarray, lang: str | None = None) -> Question:
+        """``lang``: the text's language when already identified (else identified here)."""
+        return cls(text, vector, lang or language(text), frozenset(words(text)), anchors(with_digits(text)))
 
 
 def shapes(text: str, question: Question) -> list[float]:

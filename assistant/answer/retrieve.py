@@ -12,9 +12,12 @@ counts anyway). The weights are fitted on public training data
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 
@@ -79,7 +82,10 @@ def gather(
     ``shift(question, passage language)`` here, once, for everything downstream.
     """
     started = time.perf_counter()
-    q = Question.of(question, embedder.embed_query(question))
+    vector = _beside(lambda: embedder.embed_query(question))  # a first question loads the encoder,
+    identified = _beside(lambda: language(question))  # the language identifier,
+    store.prepare_dense_search()  # and Chroma: side by side, a one-shot ask waits for the longest, not their sum
+    q = Question.of(question, vector.result(), identified.result())
     embedded = time.perf_counter()
     dense_hits = store.dense_search(q.vector, depth)
     lexical_hits = store.lexical_search(question, depth)
@@ -101,6 +107,20 @@ def gather(
                                     lexical_rank.get(cid), lang == q.language, language=lang))
     shifted = [shift_cosines(c, shift(q, c.language)) for c in candidates]
     return q, shifted, candidate_features(q, shifted), {"embed_ms": (embedded - started) * 1000}
+
+
+T = TypeVar("T")
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _beside(work: Callable[[], T]) -> Future[T]:
+    """Run ``work`` on another thread (numpy, onnxruntime and lzma release the GIL while Chroma's import holds it)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(4, thread_name_prefix="question")
+    return _pool.submit(work)
 
 
 def shift_cosines(candidate: Candidate, shift: float) -> Candidate:

