@@ -178,7 +178,11 @@ class Assistant:
         return Conversation(self)
 
     def answer_events(self, question: str, k: int | None, *, stream: bool, retrieval_question: str | None = None) -> Iterator[str | Answer]:
-        """The one answering pipeline behind ``ask``, ``stream`` and conversations."""
+        """The one answering pipeline behind ``ask``, ``stream`` and conversations.
+
+        ``retrieval_question``: what to retrieve with when it is not ``question`` (a follow-up joined to the question
+        before it); the extractive answer then picks its sentence by ``question`` itself, among those passages.
+        """
         started = time.perf_counter()
         retrieval = self._retrieval(retrieval_question or question, k)
         model = self.chat_model
@@ -197,12 +201,18 @@ class Assistant:
         from assistant.answer.extractive import answer_extractive
 
         read = time.perf_counter()
+        asked, retrieved_with = self.clean_question(question), retrieval.question.text
+        if retrieved_with != asked:  # a follow-up: its own words choose the sentence
+            from assistant.answer.features import Question
+            from assistant.answer.retrieve import refocus
+
+            retrieval = refocus(retrieval, Question.of(asked, self.embedder.embed_query(asked)))
         text, citations, abstained, phrase = answer_extractive(retrieval, self.scorer, self.embedder, self.settings.min_confidence, self.reader)
         now = time.perf_counter()
         timings = dict(retrieval.timings, answer_ms=(now - read) * 1000, total_ms=(now - started) * 1000)
         answer = Answer(question, text, citations, retrieval.passages, abstained, "extractive", timings, notice=notice, answer_span=phrase)
-        if retrieval.question.text != self.clean_question(question):
-            answer.standalone_question = retrieval.question.text
+        if retrieved_with != asked:
+            answer.standalone_question = retrieved_with
         return answer
 
     def close(self) -> None:

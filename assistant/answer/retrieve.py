@@ -123,6 +123,17 @@ def _beside(work: Callable[[], T]) -> Future[T]:
     return _pool.submit(work)
 
 
+def refocus(retrieval: Retrieval, question: Question) -> Retrieval:
+    """The same ranked passages, their sentences now compared with ``question``: a follow-up's own words.
+
+    A follow-up ("And for international trips?") is retrieved joined to the question before it, which finds
+    the passage; choosing the sentence by the joined question would quote the previous answer again.
+    """
+    ranked = [replace(c, sentence_cos=c.sentence_vectors @ question.vector + c.shift if c.sentence_vectors is not None else None)
+              for c in retrieval.ranked]
+    return replace(retrieval, question=question, ranked=ranked)
+
+
 def shift_cosines(candidate: Candidate, shift: float) -> Candidate:
     """A copy whose cosines are raised by ``shift`` if the candidate is in another language than the question."""
     if candidate.same_language or not shift:
