@@ -51,6 +51,23 @@ def test_ctrl_c_early_in_an_ingest_of_many_small_files_keeps_the_first_ones(tmp_
         assert {d.source for d in bot.documents()} == set(caught.value.report.added)
 
 
+def test_ctrl_c_keeps_the_files_of_a_batch_embedded_before_it(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    write_notes(docs, 300, sentences=2)  # 300 one-chunk files: batches of 8, 16, 32, then 64 chunks
+    counting = FakeEmbedder()
+    with Assistant(store=str(tmp_path / "dry-run"), embedder=counting) as bot:
+        bot.ingest([docs])
+    with Assistant(store=str(tmp_path / "store"), embedder=InterruptingEmbedder(at=counting.calls)) as bot:  # the last call
+        with pytest.raises(IngestInterrupted) as caught:
+            bot.ingest([docs])
+        stored = caught.value.report.files_stored
+        whole_batches = 8 + 16 + 32 + 64 * 3  # the last batch holds the 52 files left: all were lost before
+        assert whole_batches < stored < 300, f"{stored} files stored: the files embedded before Ctrl-C in its batch are kept"
+        assert {d.source for d in bot.documents()} == set(caught.value.report.added)
+        raw = bot.store
+        assert raw.collection.count() == raw.chunk_count()
+
+
 def test_ctrl_c_keeps_whole_documents_and_the_same_ingest_completes(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     files = write_notes(docs, 40)  # 40 files x ~3 chunks: two batches, each embedded in many slices

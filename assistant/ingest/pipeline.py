@@ -26,7 +26,7 @@ from assistant.index.embed import Embedder
 from assistant.index.store import Store, StoredDocument
 from assistant.ingest.chunking import iter_chunks
 from assistant.ingest.discover import discover, under
-from assistant.ingest.embedding import embed_chunks
+from assistant.ingest.embedding import SLICE_CHARS, embed_chunks
 from assistant.ingest.loaders import UnreadableFile, load_document, read_bytes
 from assistant.settings import Settings
 from assistant.text.language import anchors, passage_language
@@ -100,8 +100,9 @@ def ingest(
     """Bring the store up to date with ``paths``. The caller holds the store's write lock.
 
     Ctrl-C (``KeyboardInterrupt``) stops it within about a second, as :class:`IngestInterrupted`
-    carrying the report so far: documents already committed stay, the batch in flight is rolled
-    back, and running the same ingest again completes the work.
+    carrying the report so far: documents already committed stay, small documents already embedded
+    are committed, the rest of the batch and a large document in flight are rolled back, and running
+    the same ingest again completes the work.
     """
     started = time.perf_counter()
     report = IngestReport()
@@ -178,12 +179,32 @@ def _update(
     store.mark_clean()
 
 
+Pending = tuple[StoredDocument, list[Chunk], bool]
+"""A document waiting to be written: its chunks, and whether it replaces a stored version."""
+Embedded = tuple[list[Pending], np.ndarray, list["np.ndarray | None"]]
+"""Documents embedded together: their chunk vectors and sentence vectors."""
+
+
+def _groups(batch: list[Pending], budget: int) -> Iterator[list[Pending]]:
+    """Consecutive whole documents of ``batch``, about ``budget`` characters of chunk text each."""
+    group: list[Pending] = []
+    size = 0
+    for item in batch:
+        group.append(item)
+        size += sum(len(c.text) for c in item[1])
+        if size >= budget:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
 class _Writer:
     """Embeds chunks (and, with ``sentence_vectors``, their sentences) and commits whole documents.
 
     Small documents are gathered (up to ``BATCH_CHUNKS``, from ``FIRST_BATCH_CHUNKS``) so Chroma writes stay
-    large; each flush is one transaction of whole documents. Embedding goes in
-    slices of ``SLICE_CHARS``, reporting progress after each.
+    large; each flush is one transaction of whole documents. Embedding goes in groups of whole documents of about
+    ``SLICE_CHARS``, reporting progress after each slice.
     """
 
     def __init__(self, store: Store, embedder: Embedder, report: IngestReport, sentence_vectors: bool, meter: _Meter) -> None:
@@ -192,7 +213,7 @@ class _Writer:
         self.sentence_vectors = sentence_vectors
         self.report = report
         self.meter = meter
-        self.pending: list[tuple[StoredDocument, list[Chunk], bool]] = []
+        self.pending: list[Pending] = []
         self.limit = FIRST_BATCH_CHUNKS
 
     def add_small(self, document: StoredDocument, chunks: list[Chunk], existed: bool) -> None:
@@ -201,13 +222,37 @@ class _Writer:
             self.flush()
 
     def flush(self) -> None:
+        """Embed the pending documents a group of whole documents at a time (about ``SLICE_CHARS`` each) and commit
+        them in one transaction; on Ctrl-C, first commit the groups already embedded, so finished files are kept."""
         if not self.pending:
             return
         batch, self.pending = self.pending, []
         self.limit = min(BATCH_CHUNKS, self.limit * 2)
+        embedded: list[Embedded] = []
+        try:
+            for group in _groups(batch, SLICE_CHARS):
+                chunks = [c for _, cs, _ in group for c in cs]
+                done_chunks = sum(len(cs) for g, _, _ in embedded for _, cs, _ in g)
+                done_bytes = sum(d.size for g, _, _ in embedded for d, _, _ in g)
+
+                def report(f: float, n: int = len(chunks), b: int = sum(d.size for d, _, _ in group), c0: int = done_chunks,
+                           b0: int = done_bytes) -> None:
+                    self.meter.send(c0 + int(f * n), b0 + int(f * b))
+
+                embedded.append((group, *self._embed(chunks, report)))
+        except KeyboardInterrupt:
+            self._commit(embedded)
+            raise
+        self._commit(embedded)
+
+    def _commit(self, embedded: list[Embedded]) -> None:
+        """One transaction of whole documents with their vectors."""
+        if not embedded:
+            return
+        batch = [item for group, _, _ in embedded for item in group]
         chunks = [c for _, cs, _ in batch for c in cs]
-        nbytes = sum(document.size for document, _, _ in batch)
-        vectors, sentence_vectors = self._embed(chunks, lambda f: self.meter.send(int(f * len(chunks)), int(f * nbytes)))
+        vectors = np.vstack([v for _, v, _ in embedded])
+        sentence_vectors = [s for _, _, sv in embedded for s in sv]
         stale: list[str] = []
         at = 0
         with self.store.transaction():
@@ -243,7 +288,7 @@ class _Writer:
     def _embed(self, chunks: list[Chunk], progress: Callable[[float], None]) -> tuple[np.ndarray, list[np.ndarray | None]]:
         return embed_chunks(self.embedder, chunks, self.sentence_vectors, progress)
 
-    def _done(self, batch: list[tuple[StoredDocument, list[Chunk], bool]], stale: list[str], extra: int = 0) -> None:
+    def _done(self, batch: list[Pending], stale: list[str], extra: int = 0) -> None:
         new = {c.id for _, chunks, _ in batch for c in chunks}
         self.store.drop_vectors([cid for cid in stale if cid not in new])
         embedded = sum(len(chunks) for _, chunks, _ in batch) + extra
