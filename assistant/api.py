@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer.scorer import Scorer, cached_scorer
+from assistant.cache import use as use_cache
 from assistant.errors import PathError, QuestionError
 from assistant.index.embed import Embedder, make_embedder
 from assistant.llm import ChatModel, make_chat_model
@@ -49,6 +50,7 @@ class Assistant:
         self, settings: Settings | None = None, *, embedder: Embedder | None = None, chat_model: ChatModel | None = None, **overrides: Any
     ) -> None:
         self.settings = settings or load_settings(**overrides)
+        use_cache(self.settings.cache_dir)
         self._embedder = embedder
         self._chat_model = chat_model
         self._store: Any = None

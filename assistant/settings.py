@@ -120,10 +120,22 @@ class Settings(BaseSettings):
     # `assistant serve`
     api_key: SecretStr | None = Field(None, description="Key that clients of `assistant serve` must send (Authorization: Bearer KEY).")
 
+    # Files derived from installed packages
+    cache_dir: Path | None = Field(
+        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "assistant",
+        description="Where files derived from installed packages are kept between runs (the language identifier's "
+        "model, decompressed once: 68 MB, 0.4 s saved per command). Empty: nothing is kept.",
+    )
+
     @field_validator("chroma_url", "embed_base_url", "llm_base_url", "llm_model")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _blank_path_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _check_overlap(self) -> Settings:

@@ -43,11 +43,9 @@ class Tokenizer:
         self.vocabulary = vocabulary
         self._scores = vocabulary.scores.tolist()  # float32 values, exactly, as Python floats
         self._unk_score = float(np.float32(vocabulary.scores.min()) - np.float32(10.0))
-        self._reach: dict[str, int] = {}
+        longer = sorted((piece for piece in vocabulary.pieces if len(piece) >= 3), key=len)
+        self._reach: dict[str, int] = {piece[:3]: len(piece) for piece in longer}  # the longest last: it stays
         """First three characters -> the longest piece that starts with them (pieces of three or more)."""
-        for piece in vocabulary.pieces:
-            if len(piece) >= 3:
-                self._reach[piece[:3]] = max(self._reach.get(piece[:3], 0), len(piece))
 
     def _normalised(self, text: str, kind: str) -> tuple[str, list[int]]:
         """The text as the Viterbi sees it, and for each of its characters the index it came from in ``text``."""

@@ -26,6 +26,8 @@ app = typer.Typer(
 
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store directory \\[env: ASSISTANT_STORE; default: .assistant].", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+answered: list[str] = []
+"""Questions answered by this process's ``ask`` command."""
 KOpt = Annotated[int | None, typer.Option("-k", "--top-k", help="Passages to retrieve \\[env: ASSISTANT_TOP_K; default: 5].", min=1, max=100)]
 
 
@@ -120,8 +122,9 @@ def ask(
         _fail(error)
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
-        return
-    render_answer(console, answer, _show_path, streamed=answer.mode == "llm" and console.is_terminal)
+    else:
+        render_answer(console, answer, _show_path, streamed=answer.mode == "llm" and console.is_terminal)
+    answered.append(question)  # the process may leave at once (assistant.__main__)
 
 
 @app.command()
@@ -293,8 +296,3 @@ def list_settings() -> None:
 from assistant.interface.serve_cli import serve  # noqa: E402 - in its own module, registered here
 
 app.command()(serve)
-
-
-def main() -> None:
-    app()
-

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from assistant.text.lexicon import fold
 
@@ -17,9 +18,30 @@ _WORD = re.compile(r"[^\W_][\w'’-]*")
 
 @lru_cache(maxsize=1)
 def _identifier():
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    """py3langid's identifier; its model read from the decompressed copy in the cache when there is one."""
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE)
+    from assistant.cache import derived
+
+    kept = derived("langid-model.npz", MODEL_DIR / MODEL_FILE, _decompress)
+    if kept is None:
+        return LanguageIdentifier.from_model_file(MODEL_FILE)
+    import numpy as np
+    from py3langid.modelio import _to_array
+
+    with np.load(kept, allow_pickle=False) as model:  # as py3langid.modelio.load_model reads it, without the LZMA step
+        return LanguageIdentifier(model["ptc"], model["pc"], model["classes"].tolist(), _to_array(model["nextmove"]),
+                                  model["out_feat"].tolist(), tk_row=_to_array(model["nextmove_row"]))
+
+
+def _decompress(path: Path) -> None:
+    import lzma
+    import shutil
+
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    with lzma.open(MODEL_DIR / MODEL_FILE) as packed, path.open("wb") as out:
+        shutil.copyfileobj(packed, out, length=1 << 20)
 
 
 @lru_cache(maxsize=65536)
