@@ -82,3 +82,37 @@ def test_an_unanswerable_question_shows_the_abstention(page_url: str, browser: o
     b.find_element(By.ID, "send").click()  # type: ignore[attr-defined]
     WebDriverWait(b, 120).until(shown.text_to_be_present_in_element((By.ID, "mode"), "No answer in the documents"))
     assert "abstained" in b.find_element(By.ID, "answer").get_attribute("class")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def table_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import subprocess
+
+    root = tmp_path_factory.mktemp("web-table")
+    (root / "contacts.md").write_text("# Contacts\n\nWho to call for help inside the company.\n\n| Service | Contact | Extension |\n"
+                                      "|---|---|---|\n| Payroll | Sophie Roux | 4420 |\n| Helpdesk | Marc Petit | 4410 |\n", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "assistant", "ingest", str(root / "contacts.md"), "--store", str(root / "store")],
+                   check=True, capture_output=True, timeout=300)
+    port = free_port()
+    command = [sys.executable, "-m", "assistant", "serve", "--store", str(root / "store"), "--port", str(port)]
+    proc = start_server(command, port, health=f"http://127.0.0.1:{port}/healthz", timeout=120)
+    yield f"http://127.0.0.1:{port}/"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+
+
+def test_a_quoted_table_row_shows_its_header(table_url: str, browser: object) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as shown
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    b: object = browser
+    b.get(table_url)  # type: ignore[attr-defined]
+    wait = WebDriverWait(b, 120)
+    wait.until(shown.text_to_be_present_in_element((By.ID, "documents"), "contacts.md"))
+    b.find_element(By.ID, "question").send_keys("What is the extension of the helpdesk?")  # type: ignore[attr-defined]
+    b.find_element(By.ID, "send").click()  # type: ignore[attr-defined]
+    wait.until(shown.visibility_of_element_located((By.CSS_SELECTOR, "#citations a.citation")))
+    item = b.find_element(By.CSS_SELECTOR, "#citations li")  # type: ignore[attr-defined]
+    assert "Helpdesk | Marc Petit | 4410" in item.text
+    assert "table: Service | Contact | Extension" in item.find_element(By.CSS_SELECTOR, ".table-header").text
