@@ -50,3 +50,13 @@ def test_an_empty_setting_keeps_nothing() -> None:
 
     assert load_settings(cache_dir="").cache_dir is None
     assert load_settings().cache_dir is not None
+
+
+def test_a_damaged_cached_model_is_dropped_and_the_packed_one_used(tmp_path: Path, fresh: None) -> None:
+    cache.use(tmp_path)
+    lang._identifier()
+    (kept,) = tmp_path.glob("langid-model-*.npz")
+    kept.write_bytes(kept.read_bytes()[:1000])  # cut short, as a full disk might leave it
+    lang._identifier.cache_clear()
+    assert lang._identifier().classify("Qui est le porte-parole du Kremlin ?")[0] == "fr"
+    assert not kept.exists(), "the damaged copy is gone; the next start rebuilds it"

@@ -24,14 +24,19 @@ def _identifier():
     from assistant.cache import derived
 
     kept = derived("langid-model.npz", MODEL_DIR / MODEL_FILE, _decompress)
-    if kept is None:
-        return LanguageIdentifier.from_model_file(MODEL_FILE)
-    import numpy as np
-    from py3langid.modelio import _to_array
+    if kept is not None:
+        import zipfile
 
-    with np.load(kept, allow_pickle=False) as model:  # as py3langid.modelio.load_model reads it, without the LZMA step
-        return LanguageIdentifier(model["ptc"], model["pc"], model["classes"].tolist(), _to_array(model["nextmove"]),
-                                  model["out_feat"].tolist(), tk_row=_to_array(model["nextmove_row"]))
+        import numpy as np
+        from py3langid.modelio import _to_array
+
+        try:
+            with np.load(kept, allow_pickle=False) as model:  # as py3langid.modelio.load_model reads it, minus LZMA
+                return LanguageIdentifier(model["ptc"], model["pc"], model["classes"].tolist(), _to_array(model["nextmove"]),
+                                          model["out_feat"].tolist(), tk_row=_to_array(model["nextmove_row"]))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # damaged copy: drop it, use the packed model
+            kept.unlink(missing_ok=True)
+    return LanguageIdentifier.from_model_file(MODEL_FILE)
 
 
 def _decompress(path: Path) -> None:
