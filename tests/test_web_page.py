@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,18 +45,27 @@ def browser() -> Iterator[object]:
     chrome.quit()
 
 
-def test_ask_on_the_page_and_open_a_citation(page_url: str, browser: object) -> None:
+def ask_on_page(b: object, url: str, document: str, question: str) -> Any:
+    """Open the page, wait for ``document`` in its list, ask ``question``, wait for a citation; the wait, for more."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as shown
     from selenium.webdriver.support.ui import WebDriverWait
 
-    b: object = browser
-    b.get(page_url)  # type: ignore[attr-defined]
+    b.get(url)  # type: ignore[attr-defined]
     wait = WebDriverWait(b, 120)
-    wait.until(shown.text_to_be_present_in_element((By.ID, "documents"), "000_72ac5f2f8dcbec1b.txt"))
-    b.find_element(By.ID, "question").send_keys("What deadline did the US set?")  # type: ignore[attr-defined]
+    wait.until(shown.text_to_be_present_in_element((By.ID, "documents"), document))
+    b.find_element(By.ID, "question").send_keys(question)  # type: ignore[attr-defined]
     b.find_element(By.ID, "send").click()  # type: ignore[attr-defined]
     wait.until(shown.visibility_of_element_located((By.CSS_SELECTOR, "#citations a.citation")))
+    return wait
+
+
+def test_ask_on_the_page_and_open_a_citation(page_url: str, browser: object) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as shown
+
+    b: object = browser
+    wait = ask_on_page(b, page_url, "000_72ac5f2f8dcbec1b.txt", "What deadline did the US set?")
     assert "8 août" in b.find_element(By.ID, "answer").text  # type: ignore[attr-defined]
     assert "Extractive answer" in b.find_element(By.ID, "mode").text  # type: ignore[attr-defined]
     citation = b.find_element(By.CSS_SELECTOR, "#citations a.citation")  # type: ignore[attr-defined]
@@ -103,16 +113,9 @@ def table_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_a_quoted_table_row_shows_its_header(table_url: str, browser: object) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as shown
-    from selenium.webdriver.support.ui import WebDriverWait
 
     b: object = browser
-    b.get(table_url)  # type: ignore[attr-defined]
-    wait = WebDriverWait(b, 120)
-    wait.until(shown.text_to_be_present_in_element((By.ID, "documents"), "contacts.md"))
-    b.find_element(By.ID, "question").send_keys("What is the extension of the helpdesk?")  # type: ignore[attr-defined]
-    b.find_element(By.ID, "send").click()  # type: ignore[attr-defined]
-    wait.until(shown.visibility_of_element_located((By.CSS_SELECTOR, "#citations a.citation")))
+    ask_on_page(b, table_url, "contacts.md", "What is the extension of the helpdesk?")
     item = b.find_element(By.CSS_SELECTOR, "#citations li")  # type: ignore[attr-defined]
     assert "Helpdesk | Marc Petit | 4410" in item.text
     assert "table: Service | Contact | Extension" in item.find_element(By.CSS_SELECTOR, ".table-header").text
