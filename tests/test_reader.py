@@ -92,6 +92,26 @@ def test_a_low_reader_margin_abstains_unless_the_user_sets_a_confidence() -> Non
     assert not decide(found, features, retrieval, scorer, None, [confident]).abstains  # type: ignore[arg-type]
 
 
+def test_the_reader_weight_sets_how_much_the_reader_counts_beside_the_sentence_model(tmp_path: Path) -> None:
+    import json
+    from importlib import resources
+
+    found, features, retrieval = _sentences()
+    plain = decide(found, features, retrieval, load_scorer())  # type: ignore[arg-type]
+    assert plain.best == 0, "the sentence model alone prefers the first sentence"
+    reading = Reading("c1", Span(61, 72, 2.5, 0.0), np.array([2.0, 2.5]))  # the reader leans, a little, the other way
+    chosen = {}
+    for weight in (None, 0.0, 100.0):
+        data = json.loads(resources.files("assistant").joinpath("weights", "answerer.json").read_text(encoding="utf-8"))
+        data["thresholds"]["reader_margin"] = {"same": -1e9, "cross": -1e9}
+        data["thresholds"]["reader_weight"] = weight
+        (tmp_path / "w.json").write_text(json.dumps(data), encoding="utf-8")
+        scorer = load_scorer(tmp_path / "w.json")
+        assert scorer.reader_weight == weight
+        chosen[weight] = decide(found, features, retrieval, scorer, None, [reading]).best  # type: ignore[arg-type]
+    assert chosen == {None: 1, 0.0: 0, 100.0: 1}
+
+
 def test_weights_fitted_without_a_reader_answer_without_one(tmp_path: Path) -> None:
     from assistant import Assistant
     from assistant.answer.reader import Reader

@@ -9,7 +9,8 @@
 5. the scorer again, its abstention thresholds chosen with the reader on development data
    (:mod:`training.train_answerer`);
 6. the answer weights written (``assistant/weights/answerer.json``): the ones fitted with the reader if its answers
-   hold the answer more often on development questions (at the same 5% false abstention), else the plain ones.
+   hold the answer more often on development questions (at the same 5% false abstention), else the plain ones
+   (and the reader file is removed: nothing would read it).
 
 Every step reuses what an interrupted run left, so running it again after a stop picks up where it was (estimated
 from its parts, on 2 cores from nothing: rows 15 minutes, pair states 30, two epochs 22, fitting 5).
@@ -23,6 +24,7 @@ import json
 import time
 from pathlib import Path
 
+from assistant.answer.reader import FROZEN
 from training.train_answerer import DEFAULT_OUT, ROOT, main_report, train
 from training.train_reader import fit_reader
 
@@ -32,6 +34,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--frozen", type=int, default=FROZEN, help="encoder layers run as they ship; the reader trains the ones above")
     parser.add_argument("--reader-out", type=Path, default=ROOT / "assistant" / "weights" / "reader.npz")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--test", action="store_true", help="also report the test split (reporting only)")
@@ -42,12 +45,14 @@ def main() -> None:
     from assistant.index.encoder import E5Encoder
 
     plain, splits = train(args.workdir, None)
-    fit_reader(args.workdir, args.reader_out, args.epochs, args.lr, parse_weights(plain))
+    fit_reader(args.workdir, args.reader_out, args.epochs, args.lr, parse_weights(plain), frozen=args.frozen)
     reader = Reader(E5Encoder(), args.reader_out)
     read, _ = train(args.workdir, reader)
     contained = {name: w["header"]["development"]["all/answerable"]["contained"] for name, w in (("plain", plain), ("reader", read))}
     better = contained["reader"] > contained["plain"]
     print(json.dumps({"development contained": contained, "shipping": "reader" if better else "plain"}))
+    if not better:  # a reader file the answer weights do not use would only weigh on the install
+        args.reader_out.unlink()
     main_report(read if better else plain, splits, args.out, args.test, None, reader if better else None, args.workdir)
     print(json.dumps({"minutes": round((time.time() - began) / 60, 1)}))
 

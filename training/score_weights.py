@@ -41,7 +41,8 @@ def main() -> None:
     rows = sentence_rows(examples, scorer)
     read = None
     if scorer.reader_margin is not None:  # weights fitted with the reader are scored with it (the shipped reader file)
-        read = readings(rows, Reader(E5Encoder()), cached_lower(args.workdir))
+        reader = Reader(E5Encoder())
+        read = readings(rows, reader, cached_lower(args.workdir, reader.frozen))
     print(json.dumps({"weights": str(args.weights), "rows": str(args.workdir), args.split: metrics(rows, scorer, read)}, indent=1))
 
 

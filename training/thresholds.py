@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer.extractive import decide
+from assistant.answer.extractive import decide, reader_choice
 from assistant.answer.features import ANSWERABLE_FEATURES, CROSS_LANGUAGE_ANSWERABLE, answerable_features
 from assistant.answer.reader import Reading
 from assistant.answer.scorer import Scorer
@@ -118,3 +118,27 @@ def choose_reader_thresholds(rows: Sequence[Any], scorer: Scorer, read: Sequence
             best = (caught, gate, threshold)
     cross = float(np.quantile(m[yes], 0.01))
     return {"same_threshold": best[2], "reader_margin": {"same": best[1] if np.isfinite(best[1]) else -1e9, "cross": cross}}
+
+
+READER_WEIGHTS: tuple[float | None, ...] = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, None)
+"""Candidate weights of the reader's sentence score beside the sentence model's logit (``None``: the reader alone)."""
+
+
+def choose_reader_weight(rows: Sequence[Any], scorer: Scorer, read: Sequence[list[Reading] | None]) -> dict[str, Any]:
+    """The weight of :data:`READER_WEIGHTS` whose chosen sentence holds the answer most often on answerable dev questions.
+
+    Returns the weight and, per candidate, that share (ties go to the earlier candidate: less reader, less risk).
+    """
+    hits: dict[str, list[float]] = {str(w): [] for w in READER_WEIGHTS}
+    for (e, retrieval, found, features, labels), readings in zip(rows, read, strict=True):
+        if not found or readings is None or e.kind != "answerable":
+            continue
+        d = decide(found, features, retrieval, scorer, None, readings)
+        logits = scorer.sentence_logits(features, retrieval.vector)
+        by_chunk = {r.chunk_id: r for r in readings}
+        scores = np.array([by_chunk[s.chunk_id].sentence_scores[s.position] if s.chunk_id in by_chunk else -np.inf for s in found])
+        for w in READER_WEIGHTS:
+            hits[str(w)].append(float(labels[reader_choice(logits, scores, w, d.best)]))
+    share = {w: round(float(np.mean(v)), 4) for w, v in hits.items()}
+    best = max(READER_WEIGHTS, key=lambda w: (share[str(w)], -READER_WEIGHTS.index(w)))
+    return {"reader_weight": best, "answer_sentence_share": share}

@@ -60,7 +60,7 @@ from training.answerer_data import Example, build, header  # noqa: E402
 from training.answerer_metrics import metrics  # noqa: E402
 from training.reader_data import cached_lower  # noqa: E402
 from training.reader_rows import readings  # noqa: E402
-from training.thresholds import answerable_rows, choose_reader_thresholds, choose_thresholds, lowered  # noqa: E402
+from training.thresholds import answerable_rows, choose_reader_thresholds, choose_reader_weight, choose_thresholds, lowered  # noqa: E402
 
 PASSAGES_CONSIDERED = 3
 C = 1.0
@@ -200,7 +200,10 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
     parts["thresholds"] = choose_thresholds(dev_rows, make_scorer(parts, base))
     read = None
     if reader is not None:
-        read = readings(dev_rows, reader, cached_lower(workdir))
+        read = readings(dev_rows, reader, cached_lower(workdir, reader.frozen))
+        weighing = choose_reader_weight(dev_rows, make_scorer(parts, base), read)
+        parts["thresholds"]["reader_weight"] = weighing["reader_weight"]
+        base = base | {"reader_weight_choice": weighing}
         chosen = choose_reader_thresholds(dev_rows, make_scorer(parts, base), read)
         parts["thresholds"]["abstain_below"]["same"] = chosen["same_threshold"]
         parts["thresholds"]["reader_margin"] = chosen["reader_margin"]
@@ -235,7 +238,7 @@ def main_report(weights: dict[str, Any], splits: dict[str, list[Example]], out: 
     if test:
         scorer = parse_weights(weights)
         test_rows = sentence_rows(splits["test"], scorer)
-        printed["test"] = metrics(test_rows, scorer, readings(test_rows, reader, cached_lower(workdir)) if reader else None)
+        printed["test"] = metrics(test_rows, scorer, readings(test_rows, reader, cached_lower(workdir, reader.frozen)) if reader else None)
     print(json.dumps(printed, indent=1))
     if report:
         report.write_text(json.dumps(printed, indent=1) + "\n", encoding="utf-8")

@@ -168,8 +168,7 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
         return Decision(best, scorer.answerable(row, same), threshold, probabilities)
     by_chunk = {r.chunk_id: r for r in readings}
     read = np.array([by_chunk[s.chunk_id].sentence_scores[s.position] if s.chunk_id in by_chunk else -np.inf for s in found])
-    if np.isfinite(read).any():
-        best = int(np.argmax(read))
+    best = reader_choice(logits, read, scorer.reader_weight, best)
     top = max(readings, key=lambda r: r.span.score)
     margin = top.span.score - max(r.span.null for r in readings)
     gates = scorer.reader_margin if scorer.reader_margin is not None and min_confidence is None else {}
@@ -178,6 +177,24 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     span = (chunk_start + top.span.start, chunk_start + top.span.end)
     inside = top.chunk_id == found[best].chunk_id and found[best].start <= span[0] and span[1] <= found[best].end
     return Decision(best, scorer.answerable(row, same), threshold, probabilities, margin, gate, span if inside else None)
+
+
+def reader_choice(logits: np.ndarray, read: np.ndarray, weight: float | None, fallback: int) -> int:
+    """The sentence to quote given the sentence model's logits and the reader's scores (``-inf``: not read).
+
+    ``weight`` ``None``: the reader's best; else the best of ``logits + weight x read``, sentences not read scored
+    as the least of those read.
+
+    >>> logits, read = np.array([2.0, 0.0, 1.0]), np.array([1.0, 3.0, -np.inf])
+    >>> reader_choice(logits, read, None, 0), reader_choice(logits, read, 0.5, 0), reader_choice(logits, read, 2.0, 0)
+    (1, 0, 1)
+    """
+    seen = np.isfinite(read)
+    if not seen.any():
+        return fallback
+    if weight is None:
+        return int(np.argmax(read))
+    return int(np.argmax(logits + weight * np.where(seen, read, read[seen].min())))
 
 
 def answer_extractive(

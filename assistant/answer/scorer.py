@@ -78,6 +78,9 @@ class Scorer:
     reader_margin: dict[str, float] | None = None
     """Per language case ("same", "cross"): abstain when the reader's span-over-no-answer margin is below this
     (chosen on dev together with ``abstain_below``); ``None``: these weights were fitted without the reader."""
+    reader_weight: float | None = None
+    """How much the reader's sentence score counts beside the sentence model's logit when choosing the sentence
+    (chosen on dev); ``None``: the reader's score alone."""
 
     def shift(self, question: Question, passage_language: str) -> float:
         """How much to raise the cosine of ``question`` with a passage in another language (0 in the same language).
@@ -159,6 +162,7 @@ def parse_weights(data: dict[str, Any]) -> Scorer:
         int(data["passages_considered"]),
         header,
         {k: float(v) for k, v in thresholds["reader_margin"].items()} if "reader_margin" in thresholds else None,
+        float(thresholds["reader_weight"]) if thresholds.get("reader_weight") is not None else None,
     )
     sizes = {"sentence": (scorer.sentence, len(SENTENCE_FEATURES) + len(ANSWER_SHAPES)), "passage": (scorer.same_language, len(PASSAGE_FEATURES)),
              "answerable": (scorer.answerable_same, len(ANSWERABLE_FEATURES))}
