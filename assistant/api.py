@@ -209,7 +209,7 @@ class Assistant:
             from assistant.answer.retrieve import refocus
 
             retrieval = refocus(retrieval, Question.of(asked, self.embedder.embed_query(asked)))
-        text, citations, abstained, phrase = answer_extractive(retrieval, self.scorer, self.embedder, self.settings.min_confidence, self.reader)
+        text, citations, abstained, phrase = answer_extractive(retrieval, self.scorer, self.embedder, self.settings.min_confidence, lambda: self.reader)
         now = time.perf_counter()
         timings = dict(retrieval.timings, answer_ms=(now - read) * 1000, total_ms=(now - started) * 1000)
         answer = Answer(question, text, citations, retrieval.passages, abstained, "extractive", timings, notice=notice, answer_span=phrase)

@@ -48,11 +48,11 @@ class Item:
     article: str
 
 
-def load(limit: int | None) -> tuple[list[str], list[str], list[Item]]:
-    """German paragraphs, each paragraph's article title, and the English questions with their German answers."""
+def load(limit: int | None, questions: str = "en") -> tuple[list[str], list[str], list[Item]]:
+    """German paragraphs, each paragraph's article title, and the questions (English, or ``"de"``: German) with their German answers."""
     de = json.loads((DATA / "xquad.de.json").read_text(encoding="utf-8"))
-    en = json.loads((DATA / "xquad.en.json").read_text(encoding="utf-8"))
-    english = {qa["id"]: qa["question"] for article in en["data"] for p in article["paragraphs"] for qa in p["qas"]}
+    asked = json.loads((DATA / f"xquad.{questions}.json").read_text(encoding="utf-8"))
+    english = {qa["id"]: qa["question"] for article in asked["data"] for p in article["paragraphs"] for qa in p["qas"]}
     paragraphs, titles, items = [], [], []
     for article in de["data"]:
         for paragraph in article["paragraphs"]:
@@ -94,12 +94,14 @@ def share(values: list[bool]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="only the first N paragraphs (and their questions)")
+    parser.add_argument("--questions", choices=["en", "de"], default="en",
+                        help="the questions' language: en (across languages, the benchmark) or de (German over German: a language no fitting set has)")
     parser.add_argument("--workdir", type=Path, help="keep the corpus files, stores and embeddings here (re-runs embed nothing)")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / f"xquad-{time.strftime('%Y-%m-%d')}.json")
     args = parser.parse_args()
     if not DATA.exists():
         raise SystemExit(f"XQuAD not found at {DATA}: this evaluation needs ../shared/datasets beside the project")
-    paragraphs, titles, items = load(args.limit)
+    paragraphs, titles, items = load(args.limit, args.questions)
     missing = left_out(titles)
     with workspace(args.workdir) as work:
         paths = write_corpus(work / "docs", {f"p{i:04d}.txt": text for i, text in enumerate(paragraphs)})
@@ -146,7 +148,7 @@ def main() -> None:
         embedder.save()
     n = len(items)
     result = {
-        "benchmark": "xquad de-paragraphs/en-questions (evaluation only)",
+        "benchmark": f"xquad de-paragraphs/{args.questions}-questions (evaluation only)",
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "paragraphs": len(paragraphs),
         "chunks_embedded_this_run": report.chunks_embedded,

@@ -71,7 +71,7 @@ def _sentences() -> tuple[list[Sentence], np.ndarray, SimpleNamespace]:
 
 
 def test_the_reader_picks_the_sentence_and_names_the_phrase() -> None:
-    scorer = load_scorer()
+    scorer = replace(load_scorer(), reader_weight=None)  # the reader's score alone
     found, features, retrieval = _sentences()
     reading = Reading("c1", Span(61, 72, 8.0, 1.0), np.array([2.0, 8.0]))  # "three hours"
     decision = decide(found, features, retrieval, scorer, None, [reading])  # type: ignore[arg-type]
@@ -112,14 +112,23 @@ def test_the_reader_weight_sets_how_much_the_reader_counts_beside_the_sentence_m
     assert chosen == {None: 1, 0.0: 0, 100.0: 1}
 
 
-def test_weights_fitted_without_a_reader_answer_without_one(tmp_path: Path) -> None:
+def test_the_shipped_weights_read_with_the_shipped_reader_and_weights_without_one_do_not(tmp_path: Path) -> None:
+    import json
+    from importlib import resources
+
     from assistant import Assistant
     from assistant.answer.reader import Reader
     from assistant.errors import ConfigError
 
-    assert load_scorer().reader_margin is None, "no reader ships yet (README, The reader): answers come from the scorer"
+    assert load_scorer().reader_margin is not None, "the shipped answer weights were fitted with the reader (README, The reader)"
     with Assistant(store=str(tmp_path / "store")) as bot:
-        assert bot.reader is None
+        assert bot.reader is not None and bot.reader.frozen + len(bot.reader.layers) == 12
+    data = json.loads(resources.files("assistant").joinpath("weights", "answerer.json").read_text(encoding="utf-8"))
+    for key in ("reader_margin", "reader_weight"):
+        data["thresholds"].pop(key)
+    (tmp_path / "plain.json").write_text(json.dumps(data), encoding="utf-8")
+    with Assistant(store=str(tmp_path / "store2"), answer_weights=str(tmp_path / "plain.json")) as bot:
+        assert bot.scorer.reader_margin is None and bot.reader is None
     missing = tmp_path / "reader.npz"
     with pytest.raises(ConfigError, match="python -m training.train_reader"):
         Reader(SimpleNamespace(), missing)

@@ -99,3 +99,9 @@ def test_the_training_probe_is_deterministic(encoder: E5Encoder) -> None:
     first = train_reader.probe(encoder)
     assert len(first) == train_reader.PROBE_STEPS and first[-1] < first[0], "three steps on one batch lower its loss"
     assert train_reader.probe(encoder) == first
+    from assistant.answer.reader import Reader
+
+    shipped = Reader(encoder).header
+    assert train_reader.probe(encoder, shipped["frozen"]) == pytest.approx(shipped["probe"], rel=1e-3), (
+        "the shipped reader's header records the probe this code gives at its depth"
+    )

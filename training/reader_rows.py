@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer.reader import PASSAGES_READ, Reader, Reading
+from assistant.answer.extractive import passages_to_read
+from assistant.answer.reader import Reader, Reading
 from training.reader_data import Key
 
 
@@ -23,16 +24,22 @@ def readings(rows: Sequence[Any], reader: Reader, lower: dict[Key, np.ndarray]) 
         if not found:
             out.append(None)
             continue
-        chunks = [c.chunk for c in retrieval.ranked[:PASSAGES_READ]]
+        chunks = passages_to_read(retrieval)
+        if not chunks:
+            out.append(None)
+            continue
         windows = reader.windows(e.question.text, chunks)
         counts: dict[int, int] = {}
-        states = []
+        states: list[np.ndarray | None] = []
         for n, window in windows:
             at = counts.get(n, 0)
             counts[n] = at + 1
             cached = lower.get((e.question_id, e.kind, chunks[n].id, at))
-            if cached is None or len(cached) != len(window.ids) + 2:
-                cached = reader.encoder.hidden([window.ids], reader.encoder.layers[: reader.frozen])[0]
-            states.append(cached)
-        out.append(reader.read_from(chunks, windows, states))
+            states.append(cached if cached is not None and len(cached) == len(window.ids) + 2 else None)
+        missing = [i for i, x in enumerate(states) if x is None]
+        if missing:  # not cached (a fresh clone, or a re-fitted ranking reads another passage): one encoder call for them
+            ran = reader.encoder.hidden([windows[i][1].ids for i in missing], reader.encoder.layers[: reader.frozen])
+            for i, x in zip(missing, ran, strict=True):
+                states[i] = x
+        out.append(reader.read_from(chunks, windows, [x for x in states if x is not None]))
     return out

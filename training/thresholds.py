@@ -89,8 +89,8 @@ def choose_reader_thresholds(rows: Sequence[Any], scorer: Scorer, read: Sequence
 
     Candidate margins are the development answerable questions' own margins at quantiles 0-5%; for each, the
     probability threshold is the highest that keeps the total false abstention within 5%; the pair abstaining on the
-    most impossible and absent development questions wins. The cross-language margin cannot be chosen on data (none
-    pairs languages); it is the answerable questions' 1% quantile, a gate only for clear no-answers.
+    most impossible and absent development questions wins. There is no cross-language margin: the reader reads only
+    passages in the question's language (:func:`assistant.answer.extractive.passages_to_read`).
     """
     margins, probabilities, answerable = [], [], []
     for (e, retrieval, found, features, *_), readings in zip(rows, read, strict=True):
@@ -116,8 +116,7 @@ def choose_reader_thresholds(rows: Sequence[Any], scorer: Scorer, read: Sequence
         caught = int((~yes & ((m < gate) | (p < threshold))).sum())
         if caught > best[0]:
             best = (caught, gate, threshold)
-    cross = float(np.quantile(m[yes], 0.01))
-    return {"same_threshold": best[2], "reader_margin": {"same": best[1] if np.isfinite(best[1]) else -1e9, "cross": cross}}
+    return {"same_threshold": best[2], "reader_margin": {"same": best[1] if np.isfinite(best[1]) else -1e9}}
 
 
 READER_WEIGHTS: tuple[float | None, ...] = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, None)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +27,7 @@ from assistant.answer.reader import PASSAGES_READ, Reader, Reading
 from assistant.answer.retrieve import Retrieval, fill_sentence_vectors
 from assistant.answer.scorer import Scorer
 from assistant.index.embed import Embedder
-from assistant.types import CANNOT_ANSWER, AnswerSpan, Citation, line_at, sentence_texts
+from assistant.types import CANNOT_ANSWER, AnswerSpan, Chunk, Citation, line_at, sentence_texts
 
 MAX_WORDS = 60
 """A second sentence is quoted only if the answer stays within this many words (answers are quotes, not pages)."""
@@ -172,11 +172,20 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     top = max(readings, key=lambda r: r.span.score)
     margin = top.span.score - max(r.span.null for r in readings)
     gates = scorer.reader_margin if scorer.reader_margin is not None and min_confidence is None else {}
-    gate = gates.get("same" if found[best].same_language else "cross", -np.inf)
+    gate = gates.get("same", -np.inf) if found[best].same_language else -np.inf  # it reads only its own language
     chunk_start = next((c.chunk.start for c in retrieval.ranked if c.chunk.id == top.chunk_id), 0)
     span = (chunk_start + top.span.start, chunk_start + top.span.end)
     inside = top.chunk_id == found[best].chunk_id and found[best].start <= span[0] and span[1] <= found[best].end
     return Decision(best, scorer.answerable(row, same), threshold, probabilities, margin, gate, span if inside else None)
+
+
+def passages_to_read(retrieval: Retrieval) -> list[Chunk]:
+    """The top passages the reader reads: those of the first :data:`PASSAGES_READ` in the question's language.
+
+    The reader learnt from questions and passages in one language (PIAF, SQuAD); across languages its scores
+    are not what it was trained to give, so those passages are left to the sentence model.
+    """
+    return [c.chunk for c in retrieval.ranked[:PASSAGES_READ] if c.same_language]
 
 
 def reader_choice(logits: np.ndarray, read: np.ndarray, weight: float | None, fallback: int) -> int:
@@ -198,18 +207,22 @@ def reader_choice(logits: np.ndarray, read: np.ndarray, weight: float | None, fa
 
 
 def answer_extractive(
-    retrieval: Retrieval, scorer: Scorer, embedder: Embedder, min_confidence: float | None = None, reader: Reader | None = None
+    retrieval: Retrieval, scorer: Scorer, embedder: Embedder, min_confidence: float | None = None,
+    reader: Callable[[], Reader | None] | None = None,
 ) -> tuple[str, list[Citation], bool, AnswerSpan | None]:
     """Return ``(answer text, citations, abstained, answer phrase)``.
 
-    ``min_confidence`` replaces the fitted abstention thresholds (a probability). ``reader``: read the top
-    passages with it (used when the weights were fitted with a reader); its time goes to ``retrieval.timings``.
+    ``min_confidence`` replaces the fitted abstention thresholds (a probability). ``reader``: gives the reader that
+    reads the top passages (used when the weights were fitted with one), called only when there is a passage for it
+    to read (loading it takes a fifth of a second); its time goes to ``retrieval.timings``.
     """
     found, features = candidate_sentences(retrieval, scorer, embedder)
     readings = None
-    if reader is not None and scorer.reader_margin is not None and found:
+    passages = passages_to_read(retrieval)
+    loaded = reader() if reader is not None and scorer.reader_margin is not None and found and passages else None
+    if loaded is not None:
         started = time.perf_counter()
-        readings = reader.read(retrieval.question.text, [c.chunk for c in retrieval.ranked[:PASSAGES_READ]])
+        readings = loaded.read(retrieval.question.text, passages)
         retrieval.timings["read_ms"] = (time.perf_counter() - started) * 1000
     decision = decide(found, features, retrieval, scorer, min_confidence, readings)
     chosen = choose(found, decision, scorer.second_from)
