@@ -153,9 +153,10 @@ class Assistant:
         if self._reader is None and self.settings.reader and self.scorer.reader_margin is not None:
             own = getattr(self.embedder, "reader_encoder", None)
             if own is not None:
-                from assistant.answer.reader import cached_reader
+                from assistant.answer.reader import Reader
 
-                self._reader = cached_reader(own(), self.settings.reader_weights)
+                # one per assistant, like its embedder: a process-wide cache kept every encoder (and its mapped weights file) alive
+                self._reader = Reader(own(), Path(self.settings.reader_weights) if self.settings.reader_weights else None)
         return self._reader
 
     @property

@@ -132,3 +132,31 @@ def test_the_shipped_weights_read_with_the_shipped_reader_and_weights_without_on
     missing = tmp_path / "reader.npz"
     with pytest.raises(ConfigError, match="python -m training.train_reader"):
         Reader(SimpleNamespace(), missing)
+
+
+@pytest.mark.integration
+def test_assistants_that_read_leave_no_open_files_or_encoders_behind(tmp_path: Path) -> None:
+    """Each assistant's reader goes with it: a process-wide cache once kept every encoder and its mapped weights file
+    (an open descriptor each) alive, and a long test run ran out of descriptors for select()."""
+    import gc
+    import os
+
+    from assistant import Assistant
+    from tests.conftest import ROOT
+
+    store = str(tmp_path / "store")
+    with Assistant(store=store) as bot:
+        bot.ingest([ROOT / "seeds"])
+
+    def ask_once() -> None:
+        with Assistant(store=store) as bot:
+            answer = bot.ask("Combien de temps a duré la réunion ?")
+            assert bot._reader is not None and answer.answer_span is not None, "the reader read"
+
+    ask_once()
+    gc.collect()
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(3):
+        ask_once()
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) <= before + 1

@@ -37,7 +37,7 @@ def test_trained_layers_start_as_the_encoder_top_layers(encoder: E5Encoder) -> N
             assert np.abs(x[0].numpy() - expected).max() < 1e-4
 
 
-@pytest.mark.parametrize("frozen", [FROZEN, 8])
+@pytest.mark.parametrize("frozen", [FROZEN, 10])
 def test_the_runtime_reader_applies_what_training_exported(encoder: E5Encoder, tmp_path: Path, frozen: int) -> None:
     """Whatever depth it was trained above (the header says), the numpy reader gives the training model's scores."""
     model = train_reader.build_model(encoder.layers, frozen)

@@ -25,7 +25,10 @@ def test_training_reproduces_the_shipped_weights() -> None:
     # the work folder keeps stores, embeddings and rows between runs (a fresh clone builds them: ~10 minutes, and
     # reads the development questions' passages with the reader: ~10 more)
     weights, splits = train(ROOT / ".cache" / "answerer", reader)
-    assert weights["thresholds"].get("reader_weight") == shipped["thresholds"].get("reader_weight")
+    if reader is not None:  # the weight of the reader's score: each candidate's share of answer sentences, within noise
+        again, before = weights["header"]["reader_weight_choice"], shipped["header"]["reader_weight_choice"]
+        for weight, share in before["answer_sentence_share"].items():
+            assert again["answer_sentence_share"][weight] == pytest.approx(share, abs=0.02), weight
     assert weights["header"]["data"] == shipped["header"]["data"], "the shipped weights came from other data files"
     assert weights["header"]["examples"] == shipped["header"]["examples"]
     assert {e.split for e in splits["dev"]} == {"dev"} and not {e.question_id for e in splits["dev"]} & {e.question_id for e in splits["train"]}

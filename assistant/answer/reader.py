@@ -227,17 +227,6 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-_LOADED: dict[tuple[int, str | None], Reader] = {}
-
-
-def cached_reader(encoder: Any, path: str | None = None) -> Reader:
-    """One reader per encoder and weights file in a process (chat and servers ask many questions)."""
-    key = (id(encoder), path)
-    if key not in _LOADED:
-        _LOADED[key] = Reader(encoder, Path(path) if path else None)
-    return _LOADED[key]
-
-
 def _sentence_scores(logits: np.ndarray, window: Window, chunk: Chunk, into: np.ndarray) -> None:
     """Raise ``into[i]`` to the best span score starting in sentence ``i`` of ``chunk`` (spans as :func:`best_span`)."""
     s, e = _passage_logits(logits[:, 0], logits[:, 1], window)
