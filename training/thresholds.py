@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer.extractive import decide, reader_choice
+from assistant.answer.extractive import decide, reader_choice, sentence_reads
 from assistant.answer.features import ANSWERABLE_FEATURES, CROSS_LANGUAGE_ANSWERABLE, answerable_features
 from assistant.answer.reader import Reading
 from assistant.answer.scorer import Scorer
@@ -132,12 +132,10 @@ def choose_reader_weight(rows: Sequence[Any], scorer: Scorer, read: Sequence[lis
     for (e, retrieval, found, features, labels), readings in zip(rows, read, strict=True):
         if not found or readings is None or e.kind != "answerable":
             continue
-        d = decide(found, features, retrieval, scorer, None, readings)
         logits = scorer.sentence_logits(features, retrieval.vector)
-        by_chunk = {r.chunk_id: r for r in readings}
-        scores = np.array([by_chunk[s.chunk_id].sentence_scores[s.position] if s.chunk_id in by_chunk else -np.inf for s in found])
+        scores = sentence_reads(found, readings)
         for w in READER_WEIGHTS:
-            hits[str(w)].append(float(labels[reader_choice(logits, scores, w, d.best)]))
+            hits[str(w)].append(float(labels[reader_choice(logits, scores, w, int(np.argmax(logits)))]))
     share = {w: round(float(np.mean(v)), 4) for w, v in hits.items()}
     best = max(READER_WEIGHTS, key=lambda w: (share[str(w)], -READER_WEIGHTS.index(w)))
     return {"reader_weight": best, "answer_sentence_share": share}

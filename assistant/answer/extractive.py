@@ -166,9 +166,7 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     probabilities = 1.0 / (1.0 + np.exp(-logits))
     if not readings:
         return Decision(best, scorer.answerable(row, same), threshold, probabilities)
-    by_chunk = {r.chunk_id: r for r in readings}
-    read = np.array([by_chunk[s.chunk_id].sentence_scores[s.position] if s.chunk_id in by_chunk else -np.inf for s in found])
-    best = reader_choice(logits, read, scorer.reader_weight, best)
+    best = reader_choice(logits, sentence_reads(found, readings), scorer.reader_weight, best)
     top = max(readings, key=lambda r: r.span.score)
     margin = top.span.score - max(r.span.null for r in readings)
     gates = scorer.reader_margin if scorer.reader_margin is not None and min_confidence is None else {}
@@ -186,6 +184,12 @@ def passages_to_read(retrieval: Retrieval) -> list[Chunk]:
     are not what it was trained to give, so those passages are left to the sentence model.
     """
     return [c.chunk for c in retrieval.ranked[:PASSAGES_READ] if c.same_language]
+
+
+def sentence_reads(found: list[Sentence], readings: Sequence[Reading]) -> np.ndarray:
+    """The reader's score of each candidate sentence (``-inf`` for sentences of passages it did not read)."""
+    by_chunk = {r.chunk_id: r for r in readings}
+    return np.array([by_chunk[s.chunk_id].sentence_scores[s.position] if s.chunk_id in by_chunk else -np.inf for s in found])
 
 
 def reader_choice(logits: np.ndarray, read: np.ndarray, weight: float | None, fallback: int) -> int:
