@@ -14,6 +14,11 @@ train / dev / test by a seeded hash of their title, never by question:
   article (retrieval-level abstention: the case a user meets). Articles are dealt
   into four folds; store ``minus-F`` holds every article outside fold ``F``.
 
+The same three kinds are asked again in small stores (``small-SPLIT-N``: each split's articles packed into stores
+of 30-60 paragraphs by :func:`training.small_stores.pack`; a store's absent questions are every other question of
+the next store of its split); those examples say ``store="small"``. Question-level features depend on a store's
+size, and users' folders are often that small: the abstention model is fitted, and its thresholds chosen, on both.
+
 Candidates come from :func:`assistant.answer.retrieve.gather`, the function retrieval
 runs, so the scorer is fitted on what it will see. Embeddings are cached in the
 work folder (``embeddings.npz``), so the five stores cost one embedding pass
@@ -54,7 +59,7 @@ FILES = {"piaf": DATASETS / "piaf" / "piaf-v1.0.json", "squad2": DATASETS / "squ
 SEED = "answerer-2026-11-25"
 SPLIT_SHARES = (("train", 0.6), ("dev", 0.2), ("test", 0.2))
 FOLDS = 4
-VERSION = 1
+VERSION = 2
 """Bump when the rows change shape; cached rows of another version are rebuilt."""
 
 
@@ -97,6 +102,8 @@ class Example:
     """(chunk id, sentence index) of sentences holding an answer start."""
     gold_source: str = ""
     question: object = None  # assistant.answer.features.Question
+    store: str = "full"
+    """``full`` (the 1,455-paragraph store and the folds left out of it) or ``small`` (30-60 paragraphs)."""
 
 
 def load_articles() -> list[Article]:
@@ -140,6 +147,8 @@ def _hash(text: str) -> int:
 def build(workdir: Path, log: bool = True) -> list[Example]:
     """All examples (cached in ``workdir/examples.pkl`` next to the stores and the embedding cache)."""
     from assistant import Assistant
+    from training.small_stores import SEED as SMALL_SEED
+    from training.small_stores import pack
 
     articles = load_articles()
     digest = _data_digest()
@@ -156,8 +165,12 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
     embedder = CachingEmbedder(workdir / "embeddings.npz")
     paths = write_corpus(workdir / "docs", {a.name(i): p for a in articles for i, p in enumerate(a.paragraphs)})
     stores = {"full": [a for a in articles]} | {f"minus-{f}": [a for a in articles if a.fold != f] for f in range(FOLDS)}
-    for name, members in stores.items():
-        files = [paths[a.name(i)] for a in members for i in range(len(a.paragraphs))]
+    smalls = {f"small-{split}-{n}": (pieces, packed[(n + 1) % len(packed)])
+              for split in ("train", "dev", "test") for packed in [pack([a for a in articles if a.split == split], SMALL_SEED)]
+              for n, pieces in enumerate(packed)}
+    held = {name: [paths[a.name(i)] for a in members for i in range(len(a.paragraphs))] for name, members in stores.items()}
+    held |= {name: [paths[p.article.name(i)] for p in pieces for i in range(p.first, p.last)] for name, (pieces, _) in smalls.items()}
+    for name, files in held.items():
         with Assistant(store=str(workdir / "stores" / name), embedder=embedder) as bot:  # type: ignore[arg-type]
             report = bot.ingest(files, prune=True)
             if log:
@@ -165,9 +178,9 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
         embedder.save()
     examples: list[Example] = []
     interned: dict[str, tuple[Chunk, np.ndarray | None]] = {}
-    for name in stores:
-        from assistant.settings import load_settings
+    from assistant.settings import load_settings
 
+    for name in stores:
         with Store(load_settings(store=str(workdir / "stores" / name)), create=False) as store:
             for article in articles:
                 absent = name != "full"
@@ -181,6 +194,18 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
                     examples.append(_example(store, embedder, article, qa, kind, gold, interned))
         if log:
             print(f"questions asked over {name}: {len(examples)} examples so far", flush=True)
+    for name, (pieces, others) in smalls.items():
+        with Store(load_settings(store=str(workdir / "stores" / name)), create=False) as store:
+            for piece in pieces:
+                for qa in piece.questions():
+                    gold = paths[piece.article.name(qa.paragraph)]
+                    kind = "answerable" if qa.answers else "impossible"
+                    examples.append(_example(store, embedder, piece.article, qa, kind, gold, interned, "small"))
+            for piece in others:
+                for qa in piece.questions()[::2]:
+                    examples.append(_example(store, embedder, piece.article, qa, "absent", paths[piece.article.name(qa.paragraph)], interned, "small"))
+    if log:
+        print(f"questions asked over {len(smalls)} small stores: {len(examples)} examples in all", flush=True)
     embedder.save()
     with cached.open("wb") as f:
         pickle.dump({"digest": digest, "version": VERSION, "examples": examples}, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -188,10 +213,10 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
 
 
 def _example(store: Store, embedder: CachingEmbedder, article: Article, qa: QA, kind: str, gold: str,
-             interned: dict[str, tuple[Chunk, np.ndarray | None]]) -> Example:
+             interned: dict[str, tuple[Chunk, np.ndarray | None]], where: str = "full") -> Example:
     question, candidates, features, _ = gather(store, embedder, qa.text, lambda q, lang: 0.0, TUNING.depth)  # type: ignore[arg-type]  # the trainer shifts
     example = Example(article.split, kind, article.dataset, qa.id, tuple(a for a, _ in qa.answers), candidates, features,
-                      gold_source=gold, question=question)
+                      gold_source=gold, question=question, store=where)
     for c in candidates:  # one object per chunk across examples keeps the cache small
         c.chunk, c.sentence_vectors = interned.setdefault(c.chunk.id, (c.chunk, c.sentence_vectors))
         if kind != "answerable" or c.chunk.source != gold:
@@ -204,7 +229,7 @@ def _example(store: Store, embedder: CachingEmbedder, article: Article, qa: QA, 
 
 
 CODE = ("assistant/index/embed.py", "assistant/index/encoder.py", "assistant/answer/retrieve.py", "assistant/answer/features.py",
-        "assistant/index/manifest.py", "assistant/index/lexical.py", "training/answerer_data.py")
+        "assistant/index/manifest.py", "assistant/index/lexical.py", "training/answerer_data.py", "training/small_stores.py")
 """The code that shapes the cached rows: a change to any of it rebuilds them."""
 
 

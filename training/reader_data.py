@@ -65,7 +65,7 @@ def examples(workdir: Path, scorer: Scorer | None = None) -> list[Example]:
     from training.train_answerer import shifted  # it imports this module's cache lookup
 
     scorer = scorer or load_scorer()
-    rows = build(workdir, log=False)
+    rows = [e for e in build(workdir, log=False) if e.store == "full"]  # the reader learns from the full store's rankings
     shifted(rows, scorer)
     for e in rows:
         e.candidates = rank(e.question, e.candidates, e.features, scorer).ranked  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 """Development metrics of a weights file over the rows built in a work folder (nothing is fitted).
 
-    .venv/bin/python training/score_weights.py WEIGHTS.json WORKDIR [--split dev|test]
+    .venv/bin/python training/score_weights.py WEIGHTS.json WORKDIR [--split dev|test|small-dev|small-test]
 
 What it is for: weights fitted on stores built one way, scored on stores built another way (a store written
 before a change of how chunk vectors are made, read with the weights fitted after it). ``WORKDIR`` is a
@@ -32,11 +32,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("weights", type=Path)
     parser.add_argument("workdir", type=Path)
-    parser.add_argument("--split", default="dev", choices=["dev", "test"], help="test: reporting only, once per change, never to choose by")
+    parser.add_argument("--split", default="dev", choices=["dev", "test", "small-dev", "small-test"],
+                        help="test: reporting only, once per change, never to choose by; small-: the questions asked in small stores")
     args = parser.parse_args()
     scorer = parse_weights(json.loads(args.weights.read_text(encoding="utf-8")))
     with (args.workdir / "examples.pkl").open("rb") as f:  # as built, even if the code that built them changed since
-        examples = [e for e in pickle.load(f)["examples"] if e.split == args.split]
+        examples = [e for e in pickle.load(f)["examples"] if (e.split if getattr(e, "store", "full") == "full" else f"small-{e.split}") == args.split]
     shifted(examples, scorer)
     rows = sentence_rows(examples, scorer)
     read = None

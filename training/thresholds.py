@@ -49,25 +49,30 @@ def lowered(features: np.ndarray, shift: float, seed: int) -> np.ndarray:
     return out
 
 
-def choose_thresholds(rows: list[Row], scorer: Scorer) -> dict[str, Any]:
-    """``abstain_below`` per model for at most 5% false abstentions; ``second_from`` where second sentences are right half the time.
+def choose_thresholds(groups: Sequence[list[Row]], scorer: Scorer) -> dict[str, Any]:
+    """``abstain_below`` per model for at most 5% false abstentions in each group of rows (the full store's and the
+    small stores' development questions); ``second_from`` where second sentences are right half the time (first group).
 
     The cross-language threshold is set on every answerable development question
     scored as if its best sentence were in another language (:func:`lowered`: there
     are no cross-language questions to fit on); the same-language one is then the highest
     for which all answerable development questions, each judged by the model it
-    meets at run time, are abstained on at most 5% of the time.
+    meets at run time, are abstained on at most 5% of the time. Each is the lowest of the groups' own.
     """
-    features, same, labels = answerable_rows(rows, scorer)
-    answerable = labels == 1
     cross_columns = [ANSWERABLE_FEATURES.index(n) for n in CROSS_LANGUAGE_ANSWERABLE]
-    p_cross_all = 1.0 / (1.0 + np.exp(-scorer.answerable_cross.logits(lowered(features, scorer.cross_language_shift, seed=2)[:, cross_columns])))
-    cross = float(np.quantile(p_cross_all[answerable], FALSE_ABSTENTION, method="lower"))
-    p_same = np.array([scorer.answerable(f, True) for f in features])
-    allowed = int(np.floor(FALSE_ABSTENTION * answerable.sum())) - int((p_cross_all[answerable & ~same] < cross).sum())
-    candidates = np.sort(p_same[answerable & same])
-    same_threshold = float(candidates[max(0, allowed)]) if allowed >= 0 else float(candidates[0])
-    abstain_below = {"same": same_threshold, "cross": cross}
+    same_thresholds, cross_thresholds = [], []
+    for rows in groups:
+        features, same, labels = answerable_rows(rows, scorer)
+        answerable = labels == 1
+        p_cross_all = 1.0 / (1.0 + np.exp(-scorer.answerable_cross.logits(lowered(features, scorer.cross_language_shift, seed=2)[:, cross_columns])))
+        cross = float(np.quantile(p_cross_all[answerable], FALSE_ABSTENTION, method="lower"))
+        p_same = np.array([scorer.answerable(f, True) for f in features])
+        allowed = int(np.floor(FALSE_ABSTENTION * answerable.sum())) - int((p_cross_all[answerable & ~same] < cross).sum())
+        candidates = np.sort(p_same[answerable & same])
+        same_thresholds.append(float(candidates[max(0, allowed)]) if allowed >= 0 else float(candidates[0]))
+        cross_thresholds.append(cross)
+    abstain_below = {"same": min(same_thresholds), "cross": min(cross_thresholds)}
+    rows = groups[0]
     second: list[tuple[float, bool]] = []
     for e, _, found, sentence_features, labels_ in rows:
         if e.kind == "answerable" and len(found) >= 2:
@@ -84,36 +89,41 @@ def choose_thresholds(rows: list[Row], scorer: Scorer) -> dict[str, Any]:
     return {"abstain_below": abstain_below, "second_from": second_from}
 
 
-def choose_reader_thresholds(rows: Sequence[Any], scorer: Scorer, read: Sequence[list[Reading] | None]) -> dict[str, Any]:
-    """``abstain_below`` (same language) and ``reader_margin`` together: at most 5% of answerable questions abstained on.
+def choose_reader_thresholds(groups: Sequence[tuple[Sequence[Any], Sequence[list[Reading] | None]]], scorer: Scorer) -> dict[str, Any]:
+    """``abstain_below`` (same language) and ``reader_margin`` together: at most 5% of answerable questions abstained
+    on in each group of ``(rows, readings)`` (the full store's and the small stores' development questions).
 
     Candidate margins are the development answerable questions' own margins at quantiles 0-5%; for each, the
-    probability threshold is the highest that keeps the total false abstention within 5%; the pair abstaining on the
-    most impossible and absent development questions wins. There is no cross-language margin: the reader reads only
-    passages in the question's language (:func:`assistant.answer.extractive.passages_to_read`).
+    probability threshold is the highest that keeps every group's false abstention within 5%; the pair abstaining on
+    the most impossible and absent development questions wins. There is no cross-language margin: the reader reads
+    only passages in the question's language (:func:`assistant.answer.extractive.passages_to_read`).
     """
-    margins, probabilities, answerable = [], [], []
-    for (e, retrieval, found, features, *_), readings in zip(rows, read, strict=True):
-        if not found or readings is None:
-            continue
-        d = decide(found, features, retrieval, scorer, None, readings)
-        if not found[d.best].same_language:
-            continue
-        margins.append(d.margin)
-        probabilities.append(d.answerable)
-        answerable.append(e.kind == "answerable")
-    m, p, yes = np.array(margins), np.array(probabilities), np.array(answerable)
-    allowed = int(np.floor(FALSE_ABSTENTION * yes.sum()))
+    seen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for rows, read in groups:
+        margins, probabilities, answerable = [], [], []
+        for (e, retrieval, found, features, *_), readings in zip(rows, read, strict=True):
+            if not found or readings is None:
+                continue
+            d = decide(found, features, retrieval, scorer, None, readings)
+            if not found[d.best].same_language:
+                continue
+            margins.append(d.margin)
+            probabilities.append(d.answerable)
+            answerable.append(e.kind == "answerable")
+        seen.append((np.array(margins), np.array(probabilities), np.array(answerable, dtype=bool)))
+    every = np.concatenate([m[yes] for m, _, yes in seen])
     best: tuple[int, float, float] = (-1, 0.0, 0.0)
     for q in np.linspace(0.0, FALSE_ABSTENTION, 11):
-        gate = float(np.quantile(m[yes], q)) if q > 0 else -np.inf
-        kept = yes & (m >= gate)
-        left = allowed - int((yes & (m < gate)).sum())
-        if left < 0:
+        gate = float(np.quantile(every, q)) if q > 0 else -np.inf
+        thresholds = []
+        for m, p, yes in seen:
+            left = int(np.floor(FALSE_ABSTENTION * yes.sum())) - int((yes & (m < gate)).sum())
+            order = np.sort(p[yes & (m >= gate)])
+            thresholds.append(-1.0 if left < 0 else float(order[left]) if left < len(order) else 1.0)
+        if min(thresholds) < 0:
             continue
-        order = np.sort(p[kept])
-        threshold = float(order[left]) if left < len(order) else 1.0
-        caught = int((~yes & ((m < gate) | (p < threshold))).sum())
+        threshold = min(thresholds)
+        caught = sum(int((~yes & ((m < gate) | (p < threshold))).sum()) for m, p, yes in seen)
         if caught > best[0]:
             best = (caught, gate, threshold)
     return {"same_threshold": best[2], "reader_margin": {"same": best[1] if np.isfinite(best[1]) else -1e9}}

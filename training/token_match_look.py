@@ -62,7 +62,7 @@ def question_rows(split: str, workdir: Path, scorer: Any, encoder: E5Encoder) ->
     folder = workdir / "reader" / (workdir / "reader" / f"latest-frozen{FROZEN}").read_text(encoding="utf-8").strip()
     pairs = [Pair(**p) for p in json.loads((folder / "pairs.json").read_text(encoding="utf-8"))]
     lookup = {(p.question_id, p.kind, p.chunk_id, p.window): s for p, s in zip(pairs, load_states(folder, pairs), strict=True) if p.split == split}
-    rows = [e for e in build(workdir, log=False) if e.split == split and e.kind == "answerable"]
+    rows = [e for e in build(workdir, log=False) if e.split == split and e.kind == "answerable" and e.store == "full"]
     shifted(rows, scorer)
     out = []
     for e, retrieval, found, features, labels in sentence_rows(rows, scorer):

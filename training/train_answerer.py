@@ -174,12 +174,15 @@ def make_scorer(parts: dict[str, Any], header: dict[str, Any]) -> Scorer:
 def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], dict[str, list[Example]]]:
     """Fit every part on the training split, choose thresholds on dev; the weights file's content and the splits.
 
-    With ``reader``, the same-language abstention threshold and the reader's margin gate are chosen together on dev
-    (:func:`training.reader_rows.choose_reader_thresholds`) and the development metrics are the reader's answers.
+    The passage and sentence models are fitted on the full store's rows; the abstention model on the full store's
+    and the small stores' together, and its thresholds are the highest that keep false abstention within 5% in each
+    (:mod:`training.answerer_data`). With ``reader``, the same-language abstention threshold and the reader's margin
+    gate are chosen together on dev (:func:`training.thresholds.choose_reader_thresholds`) and the development metrics
+    are the reader's answers. The splits returned hold the full store's examples, then ``small-dev``/``small-test``.
     """
     splits: dict[str, list[Example]] = defaultdict(list)
     for e in build(workdir):
-        splits[e.split].append(e)
+        splits[e.split if e.store == "full" else f"small-{e.split}"].append(e)
     base = header({})  # git is asked once; every provisional scorer shares it
     parts: dict[str, Any] = {"cross_language_shift": cross_language_shift(splits["train"], workdir)}
     parts["passage"] = fit_passages(splits["train"])  # on raw cosines, only to build a scorer for shift(); refitted below
@@ -192,24 +195,29 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
     x = np.vstack([provisional.sentence_inputs(f, e.question.vector) for e, _, found, f, _ in train_rows if found])  # type: ignore[attr-defined]
     y = np.concatenate([labels for _, _, found, _, labels in train_rows if found])
     parts["sentence"] = fit_linear(x, y)
-    features, same, labels = answerable_rows(train_rows, make_scorer(parts, base))
+    fitted = make_scorer(parts, base)
+    features, same, labels = answerable_rows(train_rows + sentence_rows(splits["small-train"], fitted), fitted)
     cross_columns = [ANSWERABLE_FEATURES.index(n) for n in CROSS_LANGUAGE_ANSWERABLE]
     cross_rows = lowered(features, parts["cross_language_shift"], seed=1)[:, cross_columns]
     parts["answerable"] = {"same_language": fit_linear(features[same], labels[same]), "cross_language": fit_linear(cross_rows, labels)}
     dev_rows = sentence_rows(splits["dev"], make_scorer(parts, base))
-    parts["thresholds"] = choose_thresholds(dev_rows, make_scorer(parts, base))
-    read = None
+    small_rows = sentence_rows(splits["small-dev"], make_scorer(parts, base))
+    parts["thresholds"] = choose_thresholds([dev_rows, small_rows], make_scorer(parts, base))
+    read = read_small = None
     if reader is not None:
-        read = readings(dev_rows, reader, cached_lower(workdir, reader.frozen))
+        lower = cached_lower(workdir, reader.frozen)
+        read, read_small = readings(dev_rows, reader, lower), readings(small_rows, reader, lower)
         weighing = choose_reader_weight(dev_rows, make_scorer(parts, base), read)
         parts["thresholds"]["reader_weight"] = weighing["reader_weight"]
         base = base | {"reader_weight_choice": weighing}
-        chosen = choose_reader_thresholds(dev_rows, make_scorer(parts, base), read)
+        chosen = choose_reader_thresholds([(dev_rows, read), (small_rows, read_small)], make_scorer(parts, base))
         parts["thresholds"]["abstain_below"]["same"] = chosen["same_threshold"]
         parts["thresholds"]["reader_margin"] = chosen["reader_margin"]
         base = base | {"reader": reader.header.get("summary", {})}
     dev = metrics(dev_rows, make_scorer(parts, base), read)
-    provenance = base | {"development": dev, "examples": {split: len(items) for split, items in sorted(splits.items())}}
+    small = metrics(small_rows, make_scorer(parts, base), read_small)
+    examples = {split: len(items) for split, items in sorted(splits.items())}
+    provenance = base | {"development": dev, "development_small_stores": small, "examples": examples}
     weights = {"header": provenance, **parts, "passages_considered": PASSAGES_CONSIDERED}
     return weights, splits
 
@@ -234,11 +242,14 @@ def main_report(weights: dict[str, Any], splits: dict[str, list[Example]], out: 
     out.write_text(json.dumps(weights, separators=(",", ":")) + "\n", encoding="utf-8")
     printed: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": weights["header"]["commit"],
                                "cross_language_shift": weights["cross_language_shift"], "thresholds": weights["thresholds"],
-                               "development": weights["header"]["development"]}
+                               "development": weights["header"]["development"],
+                               "development_small_stores": weights["header"]["development_small_stores"]}
     if test:
         scorer = parse_weights(weights)
-        test_rows = sentence_rows(splits["test"], scorer)
-        printed["test"] = metrics(test_rows, scorer, readings(test_rows, reader, cached_lower(workdir, reader.frozen)) if reader else None)
+        lower = cached_lower(workdir, reader.frozen) if reader else {}
+        for split in ("test", "small-test"):
+            rows = sentence_rows(splits[split], scorer)
+            printed[split] = metrics(rows, scorer, readings(rows, reader, lower) if reader else None)
     print(json.dumps(printed, indent=1))
     if report:
         report.write_text(json.dumps(printed, indent=1) + "\n", encoding="utf-8")
