@@ -111,22 +111,39 @@ def choose_reader_thresholds(groups: Sequence[tuple[Sequence[Any], Sequence[list
             probabilities.append(d.answerable)
             answerable.append(e.kind == "answerable")
         seen.append((np.array(margins), np.array(probabilities), np.array(answerable, dtype=bool)))
-    every = np.concatenate([m[yes] for m, _, yes in seen])
-    best: tuple[int, float, float] = (-1, 0.0, 0.0)
+    gate, threshold = gate_and_threshold(seen)
+    return {"same_threshold": threshold, "reader_margin": {"same": gate if np.isfinite(gate) else -1e9}}
+
+
+def gate_and_threshold(groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[float, float]:
+    """The reader's margin gate and the probability threshold, from each group's ``(margins, probabilities, answerable)``.
+
+    Gates: the answerable questions' margins at quantiles 0-5% (``-inf`` first: no gate); for each, the highest
+    threshold keeping every group's answerable questions abstained on at most 5% of the time; the pair abstaining on
+    the most other questions wins.
+
+    >>> yes = np.array([True] * 20 + [False] * 20)
+    >>> big = (np.zeros(40), np.r_[np.linspace(0.5, 1, 20), np.linspace(0, 0.6, 20)], yes)
+    >>> small = (np.zeros(40), np.r_[np.linspace(0.3, 1, 20), np.linspace(0, 0.6, 20)], yes)
+    >>> [round(t, 3) for _, t in (gate_and_threshold([big]), gate_and_threshold([big, small]))]
+    [0.526, 0.337]
+    """
+    every = np.concatenate([m[yes] for m, _, yes in groups])
+    best: tuple[int, float, float] = (-1, -np.inf, 0.0)
     for q in np.linspace(0.0, FALSE_ABSTENTION, 11):
         gate = float(np.quantile(every, q)) if q > 0 else -np.inf
         thresholds = []
-        for m, p, yes in seen:
+        for m, p, yes in groups:
             left = int(np.floor(FALSE_ABSTENTION * yes.sum())) - int((yes & (m < gate)).sum())
             order = np.sort(p[yes & (m >= gate)])
             thresholds.append(-1.0 if left < 0 else float(order[left]) if left < len(order) else 1.0)
         if min(thresholds) < 0:
             continue
         threshold = min(thresholds)
-        caught = sum(int((~yes & ((m < gate) | (p < threshold))).sum()) for m, p, yes in seen)
+        caught = sum(int((~yes & ((m < gate) | (p < threshold))).sum()) for m, p, yes in groups)
         if caught > best[0]:
             best = (caught, gate, threshold)
-    return {"same_threshold": best[2], "reader_margin": {"same": best[1] if np.isfinite(best[1]) else -1e9}}
+    return best[1], best[2]
 
 
 READER_WEIGHTS: tuple[float | None, ...] = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, None)

@@ -1,0 +1,38 @@
+"""Choices made on development data: thresholds that hold in every kind of store, and the small stores themselves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from training.answerer_data import Article
+from training.small_stores import LARGEST, PIECE, SMALLEST, pack
+from training.thresholds import FALSE_ABSTENTION, gate_and_threshold
+
+
+def _group(rng: np.random.Generator, answerable_mean: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    yes = np.r_[np.ones(400, bool), np.zeros(400, bool)]
+    p = np.clip(np.r_[rng.normal(answerable_mean, 0.15, 400), rng.normal(0.3, 0.15, 400)], 0, 1)
+    margins = np.r_[rng.normal(2.0, 2.0, 400), rng.normal(-3.0, 2.0, 400)]
+    return margins, p, yes
+
+
+def test_false_abstention_stays_within_five_percent_in_every_group() -> None:
+    rng = np.random.default_rng(0)
+    big, small = _group(rng, 0.8), _group(rng, 0.6)  # in small stores answerable questions look less sure
+    gate, threshold = gate_and_threshold([big, small])
+    for margins, p, yes in (big, small):
+        abstained = yes & ((margins < gate) | (p < threshold))
+        assert abstained.sum() / yes.sum() <= FALSE_ABSTENTION
+    alone_gate, alone = gate_and_threshold([big])  # chosen on the big store alone, the small one abstains far more
+    margins, p, yes = small
+    assert (yes & ((margins < alone_gate) | (p < alone))).sum() / yes.sum() > 2 * FALSE_ABSTENTION
+
+
+def test_small_stores_hold_every_paragraph_once_in_30_to_60() -> None:
+    articles = [Article("piaf", f"a{i}", [f"p{i}-{j}" for j in range(n)], []) for i, n in enumerate([3, 70, 12, 25, 8, 41, 5, 19])]
+    stores = pack(articles, seed=0)
+    held = [p.article.paragraphs[j] for store in stores for p in store for j in range(p.first, p.last)]
+    assert sorted(held) == sorted(x for a in articles for x in a.paragraphs)
+    assert all(SMALLEST <= sum(p.size for p in store) <= LARGEST for store in stores)
+    assert all(p.size <= PIECE for store in stores for p in store)
+    assert pack(articles, seed=0) == stores and pack(articles, seed=1) != stores
