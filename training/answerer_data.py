@@ -105,6 +105,11 @@ class Example:
     store: str = "full"
     """``full`` (the 1,455-paragraph store and the folds left out of it) or ``small`` (30-60 paragraphs)."""
 
+    @property
+    def group(self) -> str:
+        """Its split, prefixed ``small-`` when asked in a small store: how the trainer and its scripts group examples."""
+        return self.split if self.store == "full" else f"small-{self.split}"
+
 
 def load_articles() -> list[Article]:
     """Both fitting sets, articles assigned to a split and a fold by a seeded hash of dataset and title."""

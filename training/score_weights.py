@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     scorer = parse_weights(json.loads(args.weights.read_text(encoding="utf-8")))
     with (args.workdir / "examples.pkl").open("rb") as f:  # as built, even if the code that built them changed since
-        examples = [e for e in pickle.load(f)["examples"] if (e.split if getattr(e, "store", "full") == "full" else f"small-{e.split}") == args.split]
+        examples = [e for e in pickle.load(f)["examples"] if e.group == args.split]
     shifted(examples, scorer)
     rows = sentence_rows(examples, scorer)
     read = None

@@ -182,7 +182,7 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
     """
     splits: dict[str, list[Example]] = defaultdict(list)
     for e in build(workdir):
-        splits[e.split if e.store == "full" else f"small-{e.split}"].append(e)
+        splits[e.group].append(e)
     base = header({})  # git is asked once; every provisional scorer shares it
     parts: dict[str, Any] = {"cross_language_shift": cross_language_shift(splits["train"], workdir)}
     parts["passage"] = fit_passages(splits["train"])  # on raw cosines, only to build a scorer for shift(); refitted below
