@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.text.language import anchors, language, names, numbers, with_digits
-from assistant.text.lexicon import matched, words
+from assistant.text.lexicon import words
 
 PASSAGE_FEATURES = (
     "chunk_cos",  # cosine of question and chunk (for a BM25-only hit: the worst dense score of the list)
@@ -142,15 +142,14 @@ def sentence_features(question: Question, sentences: Sequence[SentenceInput]) ->
         return np.zeros((0, len(SENTENCE_FEATURES)), dtype=np.float32)
     word_sets = [frozenset(words(s.text)) for s in sentences]
     asked = question.words
-    hits = [matched(asked, ws) for ws in word_sets]
-    df = {w: sum(1 for h in hits if w in h) for w in asked}
+    df = {w: sum(1 for ws in word_sets if w in ws) for w in asked}
     idf = {w: math.log(1 + len(sentences) / (1 + df[w])) for w in asked}
     total = sum(idf.values())
     best_cos = max(s.cos for s in sentences)
     best_passage = max(s.passage_score for s in sentences)
     rows = []
-    for s, ws, hit in zip(sentences, word_sets, hits, strict=True):
-        coverage = sum(idf[w] for w in hit) / total if total else 0.0
+    for s, ws in zip(sentences, word_sets, strict=True):
+        coverage = sum(idf[w] for w in asked & ws) / total if total else 0.0
         rows.append(
             [s.cos, s.cos - best_cos, s.passage_score, s.passage_score - best_passage, float(s.rank == 1), float(s.rank >= 2),
              float(s.first), coverage, _share(question.anchors, anchors(s.text)), math.log(1 + len(ws)), *shapes(s.text, question)]
