@@ -5,9 +5,9 @@
 Fits the scorer without the reader (:func:`training.train_answerer.train`), then, on same-language rows, the
 abstention model again with and without a store-size feature: the log of the paragraphs stored (the full store and
 its folds, 1,010-1,455 paragraphs, counted as 1,300; the small stores, 30-49, as 40), alone or times the top-chunk
-features or times every feature. For each, the threshold keeping false abstention at 5% in each kind of store (the
-lower one holds) and what it abstains on there. Prints each group's own threshold too: when they agree, a threshold
-that follows the store's size changes nothing.
+features or times every feature. For each, the threshold keeping false abstention within 5% in each kind of store
+(:func:`training.thresholds.gate_and_threshold`, as the trainer chooses it) and what it abstains on there. Prints
+each group's own threshold too: when they agree, a threshold that follows the store's size changes nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 
 from assistant.answer.features import ANSWERABLE_FEATURES  # noqa: E402
 from assistant.answer.scorer import Linear, parse_weights  # noqa: E402
-from training.thresholds import FALSE_ABSTENTION, answerable_rows  # noqa: E402
+from training.thresholds import answerable_rows, gate_and_threshold  # noqa: E402
 from training.train_answerer import fit_linear, sentence_rows, train  # noqa: E402
 
 PARAGRAPHS = {"train": 1300, "dev": 1300, "small-train": 40, "small-dev": 40}
@@ -56,8 +56,9 @@ def main() -> None:
         y = np.concatenate([rows[g][1] for g in ("train", "small-train")])
         model = Linear.of(fit_linear(x, y))
         p = {g: 1.0 / (1.0 + np.exp(-model.logits(design(rows[g][0], PARAGRAPHS[g], variant)))) for g in ("dev", "small-dev")}
-        own = {g: float(np.quantile(p[g][rows[g][1] == 1], FALSE_ABSTENTION)) for g in p}
-        threshold = min(own.values())
+        seen = {g: (np.zeros(len(p[g])), p[g], rows[g][1] == 1) for g in p}  # no reader: no margin to gate on
+        own = {g: gate_and_threshold([seen[g]])[1] for g in p}
+        threshold = gate_and_threshold(list(seen.values()))[1]
         abstained = {f"{g}/{kind}": round(float((p[g][rows[g][2] == kind] < threshold).mean()), 3)
                      for g in p for kind in ("answerable", "absent", "impossible")}
         print(json.dumps({"variant": variant, "own thresholds": {g: round(t, 3) for g, t in own.items()},
