@@ -13,8 +13,8 @@
    (and the reader file is removed: nothing would read it).
 
 Every step reuses what an interrupted run left, so running it again after a stop picks up where it was (estimated
-from its parts, on 2 cores from nothing: rows 15 minutes, pair states after layer 8 22, three epochs 64 (2,022
-steps of 1.7-1.9 s), fitting 10: about 1 h 50 min).
+from its parts, on 2 cores from nothing: rows 15 minutes, pair states after layer 6 18, three epochs ~90 (2,022
+steps of 2.6-3.0 s with six layers trained), fitting 20: about 2 h 20 min).
 ``--test`` also prints the test split (reporting only).
 """
 
