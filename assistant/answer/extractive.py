@@ -152,7 +152,8 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     """Score the sentences and the question: the best sentence and whether the documents answer.
 
     Without ``readings`` the sentence scorer picks the sentence. With them (the reader, :mod:`.reader`), the
-    sentence holding the reader's best span is quoted, and the question is abstained on when either the
+    sentence holding the reader's best span is quoted (table rows are left to the sentence scorer: the reader
+    learnt from prose only, and read the rows of a two-row table the wrong way round), and the question is abstained on when either the
     calibrated model or the reader's no-answer margin falls below its threshold (both chosen on development
     data). ``min_confidence`` replaces both: a probability for the first, and no reader gate.
     """
@@ -166,7 +167,9 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     probabilities = 1.0 / (1.0 + np.exp(-logits))
     if not readings:
         return Decision(best, scorer.answerable(row, same), threshold, probabilities)
-    best = reader_choice(logits, sentence_reads(found, readings), scorer.reader_weight, best)
+    if found[best].header is None:  # a table row the sentence model put first stays: the reader never saw a table
+        read = np.array([-np.inf if s.header is not None else x for s, x in zip(found, sentence_reads(found, readings), strict=True)])
+        best = reader_choice(logits, read, scorer.reader_weight, best)
     top = max(readings, key=lambda r: r.span.score)
     margin = top.span.score - max(r.span.null for r in readings)
     gates = scorer.reader_margin if scorer.reader_margin is not None and min_confidence is None else {}
