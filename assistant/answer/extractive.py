@@ -168,8 +168,7 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     if not readings:
         return Decision(best, scorer.answerable(row, same), threshold, probabilities)
     if found[best].header is None:  # a table row the sentence model put first stays: the reader never saw a table
-        read = np.array([-np.inf if s.header is not None else x for s, x in zip(found, sentence_reads(found, readings), strict=True)])
-        best = reader_choice(logits, read, scorer.reader_weight, best)
+        best = reader_choice(logits, sentence_reads(found, readings), scorer.reader_weight, best)
     top = max(readings, key=lambda r: r.span.score)
     margin = top.span.score - max(r.span.null for r in readings)
     gates = scorer.reader_margin if scorer.reader_margin is not None and min_confidence is None else {}
@@ -190,9 +189,11 @@ def passages_to_read(retrieval: Retrieval) -> list[Chunk]:
 
 
 def sentence_reads(found: list[Sentence], readings: Sequence[Reading]) -> np.ndarray:
-    """The reader's score of each candidate sentence (``-inf`` for sentences of passages it did not read)."""
+    """The reader's score of each candidate sentence (``-inf`` for sentences of passages it did not read, and for
+    table rows: it learnt from prose only)."""
     by_chunk = {r.chunk_id: r for r in readings}
-    return np.array([by_chunk[s.chunk_id].sentence_scores[s.position] if s.chunk_id in by_chunk else -np.inf for s in found])
+    return np.array([by_chunk[s.chunk_id].sentence_scores[s.position] if s.chunk_id in by_chunk and s.header is None else -np.inf
+                     for s in found])
 
 
 def reader_choice(logits: np.ndarray, read: np.ndarray, weight: float | None, fallback: int) -> int:
