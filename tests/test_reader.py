@@ -92,6 +92,33 @@ def test_a_low_reader_margin_abstains_unless_the_user_sets_a_confidence() -> Non
     assert not decide(found, features, retrieval, scorer, None, [confident]).abstains  # type: ignore[arg-type]
 
 
+def test_table_rows_are_left_to_the_sentence_model() -> None:
+    """The reader learnt from prose: it never moves the answer onto a table row, nor off a row the sentence model chose."""
+    scorer = replace(load_scorer(), reader_weight=None, reader_margin={"same": -1e9, "cross": -1e9})
+    header = "Office | Reopens"
+    rows = [Sentence("c1", "d", 0, 19, "Nantes | 14 January", 1, 0, True, position=0, header=header),
+            Sentence("c1", "d", 20, 36, "Paris | 3 March", 1, 0, True, position=1, header=header)]
+    q = Question.of("When does the Nantes office reopen?", np.zeros(384, np.float32))
+    features = sentence_features(q, [SentenceInput(s.text, c, 2.0, 0, i == 0) for i, (s, c) in enumerate(zip(rows, [0.9, 0.7], strict=True))])
+    chunk = SimpleNamespace(chunk=SimpleNamespace(id="c1", start=0))
+    retrieval = SimpleNamespace(vector=np.zeros(384), top_chunk_cos=0.9, top_chunk_margin=0.05, ranked=[chunk])
+    assert decide(rows, features, retrieval, scorer).best == 0  # type: ignore[arg-type]
+    wrong_row = Reading("c1", Span(29, 36, 9.0, 0.0), np.array([1.0, 9.0]))  # the reader prefers the Paris row
+    assert decide(rows, features, retrieval, scorer, None, [wrong_row]).best == 0  # type: ignore[arg-type]
+    found, prose_features, prose_retrieval = _sentences()
+    table = replace(rows[1], chunk_id="c1", position=1, start=88, end=104)
+    mixed = [found[0], table]
+    mixed_features = np.vstack([prose_features[0], prose_features[1]])
+    reading = Reading("c1", Span(88, 95, 9.0, 0.0), np.array([1.0, 9.0]))  # the reader's best is the row
+    decision = decide(mixed, mixed_features, prose_retrieval, scorer, None, [reading])  # type: ignore[arg-type]
+    assert decision.best == 0 and decision.span is None, "a row the sentence model did not put first stays unread"
+    first_row = [rows[0], replace(found[1], position=1, start=20, end=65)]
+    row_first = sentence_features(q, [SentenceInput(s.text, c, 2.0, 0, i == 0) for i, (s, c) in enumerate(zip(first_row, [0.9, 0.5], strict=True))])
+    assert decide(first_row, row_first, retrieval, scorer).best == 0  # type: ignore[arg-type]
+    prose = Reading("c1", Span(20, 30, 9.0, 0.0), np.array([-np.inf, 9.0]))  # the reader reads only the prose sentence
+    assert decide(first_row, row_first, retrieval, scorer, None, [prose]).best == 0, "a row the sentence model put first stays"  # type: ignore[arg-type]
+
+
 def test_the_reader_weight_sets_how_much_the_reader_counts_beside_the_sentence_model(tmp_path: Path) -> None:
     import json
     from importlib import resources
