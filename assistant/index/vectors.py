@@ -34,23 +34,6 @@ REOPEN_EVERY_S = 2.0
 LOCK_WAIT_S = 120.0
 _REOPENING = threading.Lock()
 """How long a reader waits for a batch being written (or a writer for readers) before saying so."""
-EF_SEARCH = 400
-"""How wide HNSW searches (Chroma's default: 100). At 100, 14% of the fitting store's questions (1,596 chunks, 40
-dense candidates each) missed a chunk clearly nearer than one returned, 1% one of their nearest ten, and two builds
-of the same store returned different candidates; at 400: 0.3% and none, for ~0.8 ms more per search at 11k chunks
-(README, *Performance*). Stores made before are widened when opened."""
-
-
-def _widened(collection: Any) -> Any:
-    """``collection``, its HNSW search widened to :data:`EF_SEARCH` if a store made before set it narrower (a change
-    of setting, not of data; a store that cannot be written keeps searching as it was)."""
-    hnsw = (getattr(collection, "configuration_json", None) or {}).get("hnsw") or {}
-    if int(hnsw.get("ef_search", EF_SEARCH)) < EF_SEARCH:
-        try:
-            collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
-        except Exception:  # read-only files or an older server: answers come, as before
-            pass
-    return collection
 
 
 class VectorIndex:
@@ -122,11 +105,11 @@ class VectorIndex:
             else:
                 client = chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
             self._client = client
-            return _widened(client.get_or_create_collection(
+            return client.get_or_create_collection(
                 self.settings.collection,
                 embedding_function=None,  # never let Chroma's default (downloading) embedder run
-                configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}},
-            ))
+                configuration={"hnsw": {"space": "cosine"}},
+            )
         except Exception as exc:  # chromadb raises many types; all mean "cannot open"
             if url:
                 raise ConfigError(f"Chroma server at {url} does not answer ({type(exc).__name__}); start `chroma run` or unset ASSISTANT_CHROMA_URL") from None
