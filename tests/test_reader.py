@@ -92,22 +92,6 @@ def test_a_low_reader_margin_abstains_unless_the_user_sets_a_confidence() -> Non
     assert not decide(found, features, retrieval, scorer, None, [confident]).abstains  # type: ignore[arg-type]
 
 
-def test_the_reader_margin_moves_the_abstention_logit_by_its_weight() -> None:
-    found, features, retrieval = _sentences()
-    plain_scorer = replace(load_scorer(), reader_margin={"same": -1e9, "cross": -1e9}, margin_weight=0.0)
-    weighted = replace(plain_scorer, margin_weight=0.5)
-    doubtful = Reading("c1", Span(61, 72, 1.0, 7.0), np.array([0.0, 1.0]))  # margin -6
-    plain = decide(found, features, retrieval, plain_scorer, None, [doubtful])  # type: ignore[arg-type]
-    moved = decide(found, features, retrieval, weighted, None, [doubtful])  # type: ignore[arg-type]
-    logit = np.log(plain.answerable / (1 - plain.answerable))
-    assert moved.answerable == pytest.approx(1 / (1 + np.exp(-(logit - 3.0))))
-    assert not decide(found, features, retrieval, replace(weighted, abstain_below={"same": plain.answerable, "cross": 0.5}), None,
-                      [Reading("c1", Span(61, 72, 9.0, 1.0), np.array([0.0, 9.0]))]).abstains  # type: ignore[arg-type]
-    assert decide(found, features, retrieval, replace(weighted, abstain_below={"same": plain.answerable, "cross": 0.5}), None,
-                  [doubtful]).abstains, "a low margin pulls the probability under the threshold"  # type: ignore[arg-type]
-    assert decide(found, features, retrieval, weighted, 0.0, [doubtful]).answerable == plain.answerable, "a set confidence reads the model alone"  # type: ignore[arg-type]
-
-
 def test_table_rows_are_left_to_the_sentence_model() -> None:
     """The reader learnt from prose: it never moves the answer onto a table row, nor off a row the sentence model chose."""
     scorer = replace(load_scorer(), reader_weight=None, reader_margin={"same": -1e9, "cross": -1e9})

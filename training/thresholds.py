@@ -1,4 +1,4 @@
-"""Choices made on the development split: abstention thresholds (with and without the reader), the reader margin's weight, second sentences.
+"""Choices made on the development split: abstention thresholds (with and without the reader), second sentences.
 
 Nothing here is fitted: each function picks a number from development questions the scorer was not fitted on.
 """
@@ -6,7 +6,6 @@ Nothing here is fitted: each function picks a number from development questions 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -90,60 +89,30 @@ def choose_thresholds(groups: Sequence[list[Row]], scorer: Scorer) -> dict[str, 
     return {"abstain_below": abstain_below, "second_from": second_from}
 
 
-MARGIN_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
-"""Candidate weights of the reader's margin in the abstention logit (0: the margin only gates)."""
-
-
 def choose_reader_thresholds(groups: Sequence[tuple[Sequence[Any], Sequence[list[Reading] | None]]], scorer: Scorer) -> dict[str, Any]:
-    """``abstain_below`` (same language), ``reader_margin`` and ``margin_weight`` together: at most 5% of answerable
-    questions abstained on in each group of ``(rows, readings)`` (the full store's and the small stores' development
-    questions).
+    """``abstain_below`` (same language) and ``reader_margin`` together: at most 5% of answerable questions abstained
+    on in each group of ``(rows, readings)`` (the full store's and the small stores' development questions).
 
-    For each weight of :data:`MARGIN_WEIGHTS`, the abstention model's logit is moved by ``weight x margin`` and
-    :func:`gate_and_threshold` picks the gate and the threshold; the weight abstaining on the most impossible and
-    absent development questions wins (ties: the smaller weight). There is no cross-language margin: the reader
-    reads only passages in the question's language (:func:`assistant.answer.extractive.passages_to_read`).
+    Candidate margins are the development answerable questions' own margins at quantiles 0-5%; for each, the
+    probability threshold is the highest that keeps every group's false abstention within 5%; the pair abstaining on
+    the most impossible and absent development questions wins. There is no cross-language margin: the reader reads
+    only passages in the question's language (:func:`assistant.answer.extractive.passages_to_read`).
     """
-    plain = replace(scorer, margin_weight=0.0)
     seen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for rows, read in groups:
         margins, probabilities, answerable = [], [], []
         for (e, retrieval, found, features, *_), readings in zip(rows, read, strict=True):
             if not found or readings is None:
                 continue
-            d = decide(found, features, retrieval, plain, None, readings)
+            d = decide(found, features, retrieval, scorer, None, readings)
             if not found[d.best].same_language:
                 continue
             margins.append(d.margin)
             probabilities.append(d.answerable)
             answerable.append(e.kind == "answerable")
         seen.append((np.array(margins), np.array(probabilities), np.array(answerable, dtype=bool)))
-    weight, gate, threshold, caught = weight_gate_and_threshold(seen)
-    return {"same_threshold": threshold, "reader_margin": {"same": gate if np.isfinite(gate) else -1e9}, "margin_weight": weight,
-            "unanswerable_abstained_by_weight": caught}
-
-
-def weight_gate_and_threshold(groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[float, float, float, dict[str, int]]:
-    """The margin's weight, the gate and the threshold from each group's ``(margins, probabilities, answerable)``, and
-    how many unanswerable questions each candidate weight abstains on (:func:`gate_and_threshold` per weight)."""
-    found: dict[float, tuple[int, float, float]] = {}
-    for weight in MARGIN_WEIGHTS:
-        moved = [(m, _moved(p, m, weight), yes) for m, p, yes in groups]
-        gate, threshold = gate_and_threshold(moved)
-        found[weight] = (abstained_on_others(moved, gate, threshold), gate, threshold)
-    weight = max(MARGIN_WEIGHTS, key=lambda w: (found[w][0], -w))
-    return weight, found[weight][1], found[weight][2], {str(w): c[0] for w, c in found.items()}
-
-
-def _moved(p: np.ndarray, margin: np.ndarray, weight: float) -> np.ndarray:
-    """Probabilities whose logit moved by ``weight x margin`` (as :meth:`Scorer.answerable` does at run time)."""
-    logit = np.log(np.clip(p, 1e-300, None)) - np.log(np.clip(1.0 - p, 1e-300, None)) + weight * margin
-    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(logit, -700.0, 700.0))))
-
-
-def abstained_on_others(groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], gate: float, threshold: float) -> int:
-    """How many unanswerable questions of ``(margins, probabilities, answerable)`` groups the gate and threshold abstain on."""
-    return sum(int((~yes & ((m < gate) | (p < threshold))).sum()) for m, p, yes in groups)
+    gate, threshold = gate_and_threshold(seen)
+    return {"same_threshold": threshold, "reader_margin": {"same": gate if np.isfinite(gate) else -1e9}}
 
 
 def gate_and_threshold(groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[float, float]:
@@ -171,7 +140,7 @@ def gate_and_threshold(groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray
         if min(thresholds) < 0:
             continue
         threshold = min(thresholds)
-        caught = abstained_on_others(groups, gate, threshold)
+        caught = sum(int((~yes & ((m < gate) | (p < threshold))).sum()) for m, p, yes in groups)
         if caught > best[0]:
             best = (caught, gate, threshold)
     return best[1], best[2]

@@ -176,9 +176,8 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
 
     The passage and sentence models are fitted on the full store's rows; the abstention model on the full store's
     and the small stores' together, and its thresholds are the highest that keep false abstention within 5% in each
-    (:mod:`training.answerer_data`). With ``reader``, the same-language abstention threshold, the reader's margin
-    gate and the margin's weight in the abstention logit are chosen together on dev
-    (:func:`training.thresholds.choose_reader_thresholds`) and the development metrics
+    (:mod:`training.answerer_data`). With ``reader``, the same-language abstention threshold and the reader's margin
+    gate are chosen together on dev (:func:`training.thresholds.choose_reader_thresholds`) and the development metrics
     are the reader's answers. The splits returned hold the full store's examples, then ``small-dev``/``small-test``.
     """
     splits: dict[str, list[Example]] = defaultdict(list)
@@ -214,9 +213,7 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
         chosen = choose_reader_thresholds([(dev_rows, read), (small_rows, read_small)], make_scorer(parts, base))
         parts["thresholds"]["abstain_below"]["same"] = chosen["same_threshold"]
         parts["thresholds"]["reader_margin"] = chosen["reader_margin"]
-        parts["thresholds"]["margin_weight"] = chosen["margin_weight"]
-        base = base | {"reader": reader.header.get("summary", {}),
-                       "margin_weight_choice": {"unanswerable_abstained": chosen["unanswerable_abstained_by_weight"]}}
+        base = base | {"reader": reader.header.get("summary", {})}
     dev = metrics(dev_rows, make_scorer(parts, base), read)
     small = metrics(small_rows, make_scorer(parts, base), read_small)
     examples = {split: len(items) for split, items in sorted(splits.items())}

@@ -132,7 +132,7 @@ class Decision:
     best: int
     """Index of the most probable sentence (-1 when there is none)."""
     answerable: float
-    """P(the documents answer the question), from the abstention model (with the reader: and its margin)."""
+    """P(the documents answer the question), from the abstention model."""
     threshold: float
     probabilities: np.ndarray
     """P(sentence holds the answer), per sentence."""
@@ -153,11 +153,9 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
 
     Without ``readings`` the sentence scorer picks the sentence. With them (the reader, :mod:`.reader`), the
     sentence holding the reader's best span is quoted (table rows are left to the sentence scorer: the reader
-    learnt from prose only, and read the rows of a two-row table the wrong way round), and the question is abstained
-    on when the reader's no-answer margin falls below its gate or the calibrated model's probability, its logit moved
-    by ``margin_weight x margin``, below its threshold (all three chosen on development data; the reader's part only
-    when the quoted sentence is in the question's language, the only one it reads). ``min_confidence`` replaces
-    them: a threshold on the calibrated model's own probability, and no reader gate.
+    learnt from prose only, and read the rows of a two-row table the wrong way round), and the question is abstained on when either the
+    calibrated model or the reader's no-answer margin falls below its threshold (both chosen on development
+    data). ``min_confidence`` replaces both: a probability for the first, and no reader gate.
     """
     if not found:
         return Decision(-1, 0.0, 1.0, np.zeros(0))
@@ -175,11 +173,10 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     margin = top.span.score - max(r.span.null for r in readings)
     gates = scorer.reader_margin if scorer.reader_margin is not None and min_confidence is None else {}
     gate = gates.get("same", -np.inf) if found[best].same_language else -np.inf  # it reads only its own language
-    moved = margin if gates and found[best].same_language else None
     chunk_start = next((c.chunk.start for c in retrieval.ranked if c.chunk.id == top.chunk_id), 0)
     span = (chunk_start + top.span.start, chunk_start + top.span.end)
     inside = top.chunk_id == found[best].chunk_id and found[best].start <= span[0] and span[1] <= found[best].end
-    return Decision(best, scorer.answerable(row, same, moved), threshold, probabilities, margin, gate, span if inside else None)
+    return Decision(best, scorer.answerable(row, same), threshold, probabilities, margin, gate, span if inside else None)
 
 
 def passages_to_read(retrieval: Retrieval) -> list[Chunk]:

@@ -81,9 +81,6 @@ class Scorer:
     reader_weight: float | None = None
     """How much the reader's sentence score counts beside the sentence model's logit when choosing the sentence
     (chosen on dev); ``None``: the reader's score alone."""
-    margin_weight: float = 0.0
-    """How much the reader's no-answer margin adds to the abstention model's logit before ``abstain_below`` is
-    applied (same language, chosen on dev with the thresholds; 0: the two only gate, each on its own)."""
 
     def shift(self, question: Question, passage_language: str) -> float:
         """How much to raise the cosine of ``question`` with a passage in another language (0 in the same language).
@@ -122,16 +119,13 @@ class Scorer:
             return np.zeros(0)
         return self.sentence.logits(self.sentence_inputs(features, question_vector))
 
-    def answerable(self, features: np.ndarray, same_language: bool, margin: float | None = None) -> float:
-        """P(answerable) from one row of :data:`ANSWERABLE_FEATURES`; with the reader's ``margin`` (same language),
-        its logit moved by ``margin_weight x margin``."""
+    def answerable(self, features: np.ndarray, same_language: bool) -> float:
+        """P(answerable) from one row of :data:`ANSWERABLE_FEATURES`."""
         if same_language:
             logit = float(self.answerable_same.logits(features))
-            if margin is not None and np.isfinite(margin):
-                logit += self.margin_weight * margin
         else:
             logit = float(self.answerable_cross.logits(features[[ANSWERABLE_FEATURES.index(n) for n in CROSS_LANGUAGE_ANSWERABLE]]))
-        return 1.0 / (1.0 + math.exp(-min(max(logit, -700.0), 700.0)))
+        return 1.0 / (1.0 + math.exp(-logit))
 
 
 def load_scorer(path: str | Path | None = None, packaged: str = DEFAULT.weights) -> Scorer:
@@ -169,7 +163,6 @@ def parse_weights(data: dict[str, Any]) -> Scorer:
         header,
         {k: float(v) for k, v in thresholds["reader_margin"].items()} if "reader_margin" in thresholds else None,
         float(thresholds["reader_weight"]) if thresholds.get("reader_weight") is not None else None,
-        float(thresholds.get("margin_weight", 0.0)),
     )
     sizes = {"sentence": (scorer.sentence, len(SENTENCE_FEATURES) + len(ANSWER_SHAPES)), "passage": (scorer.same_language, len(PASSAGE_FEATURES)),
              "answerable": (scorer.answerable_same, len(ANSWERABLE_FEATURES))}
