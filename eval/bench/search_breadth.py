@@ -2,13 +2,12 @@
 
     .venv/bin/python eval/bench/search_breadth.py [--ef 400] [--chunks 10000] [--queries 300] [--rows .cache/answerer] [--out FILE]
 
-The same unit vectors go, in
-ingest's batches of 64, into two collections made as the store makes its own, one searching ``--ef`` wide (random directions around a few hundred centres, as
-``vector_query.py`` makes them, plus one direction all share, as e5's do: unrelated texts' cosines sit near 0.75,
-where HNSW finds neighbours hardest). Each
-question vector is searched in both, in alternating order, for the tuning's 40 candidates. Prints recall of the
-exact nearest 40 (brute force over the same vectors), the share of questions missing one of their exact nearest
-40 and ten (ties at the 40th place count as misses), and p50/p95 search time of each, with the ratios.
+The same unit vectors (random directions around a few hundred centres, as ``vector_query.py`` makes them, plus one
+direction all share, as e5's do: unrelated texts' cosines sit near 0.75) go, in ingest's batches of 64, into two
+collections made as the store makes its own, one searching ``--ef`` wide and one at Chroma's default. Each question
+vector is searched in both, in alternating order, for the tuning's 40 candidates. Prints recall of the exact nearest
+40 (brute force over the same vectors), the share of questions missing one of their exact nearest 40 and ten (ties
+at the 40th place count as misses), and p50/p95 search time of each, with the ratio.
 
 ``--rows WORKDIR`` (a ``python -m training.train_answerer`` work folder) uses real vectors instead: the chunk vectors
 of its full store (1,596 chunks of PIAF and SQuAD paragraphs) and the first ``--queries`` questions asked over it.
