@@ -106,7 +106,7 @@ def test_table_rows_are_left_to_the_sentence_model() -> None:
     wrong_row = Reading("c1", Span(29, 36, 9.0, 0.0), np.array([1.0, 9.0]))  # the reader prefers the Paris row
     assert decide(rows, features, retrieval, scorer, None, [wrong_row]).best == 0  # type: ignore[arg-type]
     found, prose_features, prose_retrieval = _sentences()
-    table = replace(rows[1], chunk_id="c1", position=1, start=88, end=104)
+    table = replace(rows[1], start=88, end=104)
     mixed = [found[0], table]
     mixed_features = np.vstack([prose_features[0], prose_features[1]])
     reading = Reading("c1", Span(88, 95, 9.0, 0.0), np.array([1.0, 9.0]))  # the reader's best is the row

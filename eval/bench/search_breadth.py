@@ -41,6 +41,15 @@ def _like_e5(rows: np.ndarray, shared: np.ndarray) -> np.ndarray:
     return (out / np.linalg.norm(out, axis=1, keepdims=True)).astype(np.float32)
 
 
+def _synthetic(chunks: int, questions: int, dim: int = 384) -> tuple[np.ndarray, np.ndarray]:
+    """Unit rows around 300 centres, with the direction all share (seeded)."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(300, dim))
+    shared = rng.normal(size=dim)
+    shared *= SHARED / np.linalg.norm(shared)
+    return _like_e5(unit_rows(rng, chunks, dim, centres), shared), _like_e5(unit_rows(rng, questions, dim, centres), shared)
+
+
 def _real(workdir: Path, n: int) -> tuple[np.ndarray, np.ndarray]:
     """The full store's chunk vectors and the first ``n`` questions asked over it (``training/answerer_data.py``)."""
     import pickle
@@ -67,16 +76,8 @@ def main() -> None:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    rng = np.random.default_rng(0)
-    dim = 384
-    centres = rng.normal(size=(300, dim))
-    shared = rng.normal(size=dim)
-    shared *= SHARED / np.linalg.norm(shared)
-    vectors = _like_e5(unit_rows(rng, args.chunks, dim, centres), shared)
-    questions = _like_e5(unit_rows(rng, args.queries + 20, dim, centres), shared)
-    if args.rows:
-        vectors, questions = _real(args.rows, args.queries + 20)
-        args.chunks = len(vectors)
+    vectors, questions = _real(args.rows, args.queries + 20) if args.rows else _synthetic(args.chunks, args.queries + 20)
+    args.chunks = len(vectors)
     ids = [f"c{j}" for j in range(args.chunks)]
     with tempfile.TemporaryDirectory() as tmp:
         client = chromadb.PersistentClient(path=str(Path(tmp) / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
