@@ -11,7 +11,7 @@ import torch  # the train extra (scripts/setup.sh installs it)
 from assistant.answer.reader import FROZEN, Reader, Window, best_span
 from assistant.index.encoder import E5Encoder
 from tests.conftest import SHARED_DATASETS
-from training import train_reader
+from training import reader_model, train_reader
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +47,30 @@ def test_the_runtime_reader_applies_what_training_exported(encoder: E5Encoder, t
     train_reader.export(model, path, {"frozen": frozen, "trained_by": "test"})
     reader = Reader(encoder, path)
     assert reader.frozen == frozen and len(reader.layers) == 12 - frozen
+    with np.load(path) as shipped:  # the training model with the numbers as shipped (int8 matrices, float16 rest)
+        model.load_state_dict({k: torch.from_numpy(reader_model.unpacked(shipped, k)) for k in model.state_dict()})
     states = _states(encoder, 1, frozen)[0]
     window = Window(np.zeros(len(states) - 2, np.int64), 5, np.arange(len(states) - 5), np.arange(len(states) - 5) + 1)
     ours = reader.readings([_chunk()], [(0, window)], encoder.continue_layers(states.copy(), [len(states)], reader.layers))[0].span
     start, end = train_reader.logits(model, [states.astype(np.float16).astype(np.float32)])[0]
     theirs = best_span(start, end, window)
     assert ours.score == pytest.approx(theirs.score, abs=0.05) and ours.null == pytest.approx(theirs.null, abs=0.05)
+
+
+def test_packing_keeps_every_number_within_half_a_step_and_halves_the_file(encoder: E5Encoder) -> None:
+    """The layers' matrices ship as int8 with a scale per output column: each number within half a step of its
+    trained value; the file is about half its float16 size."""
+    state = {k: v.numpy() for k, v in train_reader.build_model(encoder.layers).state_dict().items()}
+    packed = reader_model.packed(state)
+    for name, value in state.items():
+        if name.rsplit(".", 1)[-1] in reader_model.QUANTISED:
+            assert packed[name].dtype == np.int8 and packed[f"{name}.scale"].shape == (value.shape[1],)
+            restored = packed[name].astype(np.float32) * packed[f"{name}.scale"]
+            assert np.all(np.abs(restored - value) <= packed[f"{name}.scale"] / 2 + 1e-7)
+        else:
+            assert packed[name].dtype == np.float16
+    size = sum(a.nbytes for a in packed.values())
+    assert size < 0.55 * sum(v.astype(np.float16).nbytes for v in state.values())
 
 
 def _chunk():  # type: ignore[no-untyped-def]

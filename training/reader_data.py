@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from assistant.answer.reader import FROZEN, PASSAGES_READ, ReaderInput, pair_windows  # noqa: E402
+from assistant.answer.reader import FROZEN, PASSAGES_READ, ReaderInput, Window, pair_windows  # noqa: E402
 from assistant.answer.retrieve import rank  # noqa: E402
 from assistant.answer.scorer import Scorer, load_scorer  # noqa: E402
 from assistant.index.encoder import E5Encoder  # noqa: E402
@@ -117,6 +117,31 @@ def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True, frozen:
             print(f"shard {k + 1}/{len(shards)} ({time.time() - began:.0f} s)", flush=True)
     (workdir / "reader" / f"latest-frozen{frozen}").write_text(folder.name, encoding="utf-8")
     return rows, found, folder
+
+
+def sentence_numbers(rows: list[Example], found: list[Pair]) -> list[np.ndarray]:
+    """Per pair, each token's sentence in its passage (``-1``: ``<s>``, the question, separators, the prefix)."""
+    from assistant.index.e5_tokenizer import Tokenizer
+    from assistant.index.e5_weights import WeightsFile
+
+    file = WeightsFile()
+    tokenizer = Tokenizer(file.vocabulary)
+    out: list[np.ndarray] = []
+    windows: dict[tuple[int, str], list[Window]] = {}
+    for pair in found:
+        row = rows[pair.example]
+        chunk = next(c.chunk for c in row.candidates if c.chunk.id == pair.chunk_id)
+        key = (pair.example, pair.chunk_id)
+        if key not in windows:
+            item = ReaderInput(tokenizer.tokenize(row.question.text, "query").ids, tokenizer.tokenize(chunk.text, "passage"))  # type: ignore[attr-defined]
+            windows[key] = pair_windows(item, file.positions - 2, file.vocabulary)
+        window = windows[key][pair.window]
+        starts = np.array([x.start for x in chunk.sentences])
+        number = np.where(window.starts >= 0, np.searchsorted(starts, chunk.start + window.starts, side="right") - 1, -1)
+        ids = np.full(pair.length, -1, np.int64)
+        ids[pair.passage_at : pair.passage_at + len(number)] = number
+        out.append(ids)
+    return out
 
 
 Key = tuple[str, str, str, int]

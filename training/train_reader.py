@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -32,63 +31,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from assistant.answer.reader import FROZEN  # noqa: E402
+from training.reader_model import SEED, build_model, export, load_torch, padded, sentence_loss, unpacked  # noqa: E402
 
 CHECKPOINT_EVERY = 200
 BATCH_TOKENS = 6144
-SEED = 20261201
-
-
-def _torch() -> Any:
-    import torch
-
-    torch.set_num_threads(2)
-    return torch
-
-
-def build_model(encoder_layers: Sequence[Any], frozen: int = FROZEN) -> Any:
-    """The trainable part: the encoder's layers above ``frozen`` (copied as they are) and a fresh span head."""
-    torch = _torch()
-    torch.manual_seed(SEED)  # the head's initial weights
-    nn = torch.nn
-
-    class Layer(nn.Module):
-        def __init__(self, source: Any) -> None:
-            super().__init__()
-            p = lambda a: nn.Parameter(torch.tensor(np.asarray(a, np.float32)))  # noqa: E731
-            self.qkv, self.qkv_bias = p(source.qkv), p(source.qkv_bias)
-            self.out, self.out_bias = p(source.out), p(source.out_bias)
-            self.norm1_w, self.norm1_b = p(source.attention_norm[0]), p(source.attention_norm[1])
-            self.up, self.up_bias = p(source.up), p(source.up_bias)
-            self.down, self.down_bias = p(source.down), p(source.down_bias)
-            self.norm2_w, self.norm2_b = p(source.output_norm[0]), p(source.output_norm[1])
-
-        def forward(self, x: Any, mask: Any) -> Any:
-            b, t, h = x.shape
-            heads = 12
-            q, k, v = (x @ self.qkv + self.qkv_bias).split(h, dim=-1)
-            shape = lambda z: z.view(b, t, heads, h // heads).transpose(1, 2)  # noqa: E731
-            scores = shape(q) @ shape(k).transpose(-1, -2) / math.sqrt(h // heads)
-            scores = scores.masked_fill(~mask[:, None, None, :], -1e9)
-            mixed = (scores.softmax(-1) @ shape(v)).transpose(1, 2).reshape(b, t, h)
-            x = nn.functional.layer_norm(x + mixed @ self.out + self.out_bias, (h,), self.norm1_w, self.norm1_b, 1e-12)
-            hidden = nn.functional.gelu(x @ self.up + self.up_bias, approximate="tanh")
-            return nn.functional.layer_norm(x + hidden @ self.down + self.down_bias, (h,), self.norm2_w, self.norm2_b, 1e-12)
-
-    class Reader(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.layers = nn.ModuleList(Layer(layer) for layer in encoder_layers[frozen:])
-            self.head = nn.Linear(384, 2)
-            nn.init.normal_(self.head.weight, std=0.02)
-            nn.init.zeros_(self.head.bias)
-
-        def forward(self, x: Any, mask: Any) -> tuple[Any, Any]:
-            for layer in self.layers:
-                x = layer(x, mask)
-            logits = self.head(x).masked_fill(~mask[..., None], -1e4)
-            return logits[..., 0], logits[..., 1]
-
-    return Reader()
 
 
 def batches(lengths: np.ndarray, order_seed: int, budget: int | None = None) -> list[np.ndarray]:
@@ -109,21 +55,15 @@ def batches(lengths: np.ndarray, order_seed: int, budget: int | None = None) -> 
     return [arrays[j] for j in rng.permutation(len(arrays))]
 
 
-def padded(states: Sequence[np.ndarray], index: np.ndarray) -> tuple[Any, Any]:
-    torch = _torch()
-    longest = max(len(states[i]) for i in index)
-    x = np.zeros((len(index), longest, 384), np.float32)
-    mask = np.zeros((len(index), longest), bool)
-    for row, i in enumerate(index):
-        x[row, : len(states[i])] = states[i]
-        mask[row, : len(states[i])] = True
-    return torch.from_numpy(x), torch.from_numpy(mask)
-
-
 def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpoint: Path, epochs: int, lr: float,
-          log: bool = True, steps: int | None = None, checkpoints: bool = True) -> list[float]:
-    """Fit ``model`` (resuming from ``checkpoint`` when it holds a run with the same settings); the losses seen."""
-    torch = _torch()
+          log: bool = True, steps: int | None = None, checkpoints: bool = True,
+          sentences: Sequence[np.ndarray] | None = None, sentence_weight: float = 0.0) -> list[float]:
+    """Fit ``model`` (resuming from ``checkpoint`` when it holds a run with the same settings); the losses seen.
+
+    ``sentences`` (per pair, each token's sentence number, ``-1`` outside the passage) with ``sentence_weight`` adds
+    a sentence-level term: minus the log-probability that the answer starts in its own sentence, for pairs that hold one.
+    """
+    torch = load_torch()
     lengths = np.array([len(s) for s in states])
     plan = [batches(lengths, SEED + epoch) for epoch in range(epochs)]
     total = sum(len(p) for p in plan) if steps is None else steps
@@ -152,6 +92,8 @@ def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpo
         start_logits, end_logits = model(x, mask)
         target = torch.from_numpy(targets[index])
         loss = (torch.nn.functional.cross_entropy(start_logits, target[:, 0]) + torch.nn.functional.cross_entropy(end_logits, target[:, 1])) / 2
+        if sentences is not None and sentence_weight:
+            loss = loss + sentence_weight * sentence_loss(start_logits, sentences, index, target[:, 0])
         optimiser.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -171,7 +113,7 @@ def _flat(plan: list[list[np.ndarray]]) -> Iterator[np.ndarray]:
 
 
 def _save(path: Path, model: Any, optimiser: Any, schedule: Any, step: int, total: int, lr: float) -> None:
-    torch = _torch()
+    torch = load_torch()
     partial = path.with_suffix(".part")
     torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
                 "step": step, "total": total, "lr": lr}, partial)
@@ -180,7 +122,7 @@ def _save(path: Path, model: Any, optimiser: Any, schedule: Any, step: int, tota
 
 def logits(model: Any, states: Sequence[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Start and end logits of every pair (evaluation: no gradients)."""
-    torch = _torch()
+    torch = load_torch()
     model.eval()
     out: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(0), np.empty(0))] * len(states)
     with torch.no_grad():
@@ -191,16 +133,6 @@ def logits(model: Any, states: Sequence[np.ndarray]) -> list[tuple[np.ndarray, n
                 n = len(states[i])
                 out[i] = (s[row, :n].numpy(), e[row, :n].numpy())
     return out
-
-
-def export(model: Any, path: Path, header: dict[str, Any]) -> None:
-    """The shipped file: each trained layer's matrices and the head, float16, and the JSON header."""
-    arrays: dict[str, np.ndarray] = {"header": np.frombuffer(json.dumps(header).encode(), np.uint8)}
-    for name, value in model.state_dict().items():
-        arrays[name] = value.numpy().astype(np.float16)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as f:
-        np.savez(f, **arrays)
 
 
 def settings_key(**values: Any) -> str:
@@ -234,13 +166,17 @@ def probe(encoder: Any, frozen: int = FROZEN) -> list[float]:
     return [round(x, 5) for x in losses]
 
 
-def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = None, log: bool = True, frozen: int = FROZEN) -> dict[str, Any]:
-    """Cache the pairs, train (resuming), score on development pairs, write ``out``; its header."""
+def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = None, log: bool = True, frozen: int = FROZEN,
+               init: Path | None = None, sentence_weight: float = 0.0) -> dict[str, Any]:
+    """Cache the pairs, train (resuming), score on development pairs, write ``out``; its header.
+
+    ``init``: a reader weights file to start from instead of the encoder's layers and a fresh head (further training).
+    """
     import torch
 
     from assistant.index.encoder import E5Encoder
     from training.answerer_data import header as provenance
-    from training.reader_data import cache, load_states
+    from training.reader_data import cache, load_states, sentence_numbers
     from training.reader_eval import development
 
     rows, pairs, folder = cache(workdir, scorer, log=log, frozen=frozen)
@@ -249,16 +185,25 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
     targets = np.array([[pairs[i].start, pairs[i].end] for i in train_index], dtype=np.int64)
     encoder = E5Encoder()
     model = build_model(encoder.layers, frozen)
-    run = folder / f"run-{settings_key(epochs=epochs, lr=lr, seed=SEED)}"
+    further = {}
+    if init is not None:
+        with np.load(init) as data:
+            model.load_state_dict({k: torch.from_numpy(unpacked(data, k)) for k in model.state_dict()})
+            further = {"init": json.loads(data["header"].tobytes().decode()).get("commit"), "init_file": init.name}
+    if sentence_weight:
+        further["sentence_weight"] = sentence_weight
+    run = folder / f"run-{settings_key(epochs=epochs, lr=lr, seed=SEED, **further)}"
     run.mkdir(exist_ok=True)
     began = time.time()
-    train(model, [states[i] for i in train_index], targets, run / "checkpoint.pt", epochs, lr, log=log)
+    sentences = sentence_numbers(rows, [pairs[i] for i in train_index]) if sentence_weight else None
+    train(model, [states[i] for i in train_index], targets, run / "checkpoint.pt", epochs, lr, log=log,
+          sentences=sentences, sentence_weight=sentence_weight)
     dev_index = [i for i, p in enumerate(pairs) if p.split == "dev"]
     dev = development([pairs[i] for i in dev_index], logits(model, [states[i] for i in dev_index]), rows)
     counts = {split: sum(p.split == split for p in pairs) for split in ("train", "dev", "test")}
     header = provenance({}) | {
         "trained_by": "python -m training.train_reader", "model": f"e5-small layers {frozen + 1}-12 fine-tuned + span head (PyTorch {torch.__version__}, CPU)",
-        "frozen": frozen, "epochs": epochs, "lr": lr, "seed": SEED, "pairs": counts, "train_seconds_this_run": round(time.time() - began),
+        "frozen": frozen, "epochs": epochs, "lr": lr, "seed": SEED, **further, "pairs": counts, "train_seconds_this_run": round(time.time() - began),
         "development": dev, "probe": probe(encoder, frozen),
     }
     for key in ("passage_features", "sentence_features", "answerable_features"):
@@ -277,8 +222,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--frozen", type=int, default=FROZEN, help="encoder layers run as they ship; the ones above are trained")
+    parser.add_argument("--init", type=Path, help="a reader weights file to train further (default: from the encoder's layers)")
+    parser.add_argument("--sentence-weight", type=float, default=0.0, help="weight of the sentence-level term of the loss")
     args = parser.parse_args()
-    fit_reader(args.workdir, args.out, args.epochs, args.lr, frozen=args.frozen)
+    fit_reader(args.workdir, args.out, args.epochs, args.lr, frozen=args.frozen, init=args.init, sentence_weight=args.sentence_weight)
 
 
 if __name__ == "__main__":
