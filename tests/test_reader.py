@@ -60,28 +60,6 @@ def test_best_span_never_takes_the_prefix_or_too_long_spans() -> None:
     assert MAX_ANSWER_TOKENS >= 10
 
 
-def test_sentence_scores_count_over_their_own_windows_no_answer_score() -> None:
-    """Two windows of one passage, on different scales: each sentence's score is its best span over its window's
-    ``<s>`` score, so a sentence the window clearly prefers to "no answer" beats one whose raw logits merely run high."""
-    from assistant.answer.reader import Reader
-    from assistant.types import Chunk
-    from assistant.types import Span as Between
-
-    reader = Reader.__new__(Reader)
-    weight = np.zeros((384, 2), np.float32)
-    weight[0, 0] = weight[1, 1] = 1.0  # start and end logits are a token's first two numbers
-    reader.head = (weight, np.zeros(2, np.float32))
-    chunk = Chunk("c", "d.txt", 100, 140, "x" * 40, sentences=(Between(100, 120), Between(120, 140)))
-    windows = [(0, Window(np.zeros(5, np.int64), 3, np.array([-1, 0, 10]), np.array([-1, 9, 19]))),
-               (0, Window(np.zeros(5, np.int64), 3, np.array([-1, 20, 30]), np.array([-1, 29, 39])))]
-    high, low = np.zeros((7, 384), np.float32), np.zeros((7, 384), np.float32)
-    high[0, :2], high[4, :2] = 10.0, 12.0  # raw span 24 against <s> 20
-    low[4, :2] = 5.0  # raw span 10 against <s> 0
-    reading = reader.readings([chunk], windows, [high, low])[0]
-    assert reading.sentence_scores.tolist() == [4.0, 10.0]
-    assert reading.span.score == 24.0, "the best span itself keeps its raw score (the no-answer margin uses it)"
-
-
 def _sentences() -> tuple[list[Sentence], np.ndarray, SimpleNamespace]:
     found = [Sentence("c1", "d", 0, 41, "Witkoff met Putin in Moscow on Wednesday.", 1, 0, True, position=0),
              Sentence("c1", "d", 42, 87, "The meeting lasted three hours, said Ushakov.", 1, 0, True, position=1)]

@@ -140,7 +140,7 @@ class Reading:
     chunk_id: str
     span: Span
     sentence_scores: np.ndarray
-    """Per sentence of the chunk, the best span score starting in it over its window's no-answer score (``-inf``: none)."""
+    """Per sentence of the chunk, the best span score starting in it (``-inf``: none)."""
 
 
 class Reader:
@@ -229,17 +229,14 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _sentence_scores(logits: np.ndarray, window: Window, chunk: Chunk, into: np.ndarray) -> None:
-    """Raise ``into[i]`` to the best span score starting in sentence ``i`` of ``chunk`` (spans as :func:`best_span`), less
-    the window's ``<s>`` score: each window's logits are on their own scale (a softmax of its own), and the sentences
-    compared come from several windows and passages (development questions: the answer sentence chosen 0.691 -> 0.699
-    beside the sentence model, 0.621 -> 0.652 by the reader alone; README, The reader)."""
+    """Raise ``into[i]`` to the best span score starting in sentence ``i`` of ``chunk`` (spans as :func:`best_span`)."""
     s, e = _passage_logits(logits[:, 0], logits[:, 1], window)
     real = window.starts >= 0
     n = len(s)
     best_end = np.full(n, -np.inf)  # best end logit within MAX_ANSWER_TOKENS of each start
     for offset in range(min(MAX_ANSWER_TOKENS, n)):
         np.maximum(best_end[: n - offset], e[offset:], out=best_end[: n - offset])
-    scores = s + best_end - float(logits[0, 0] + logits[0, 1])
+    scores = s + best_end
     absolute = chunk.start + window.starts
     for i, sentence in enumerate(chunk.sentences):
         inside = real & (absolute >= sentence.start) & (absolute < sentence.end)
@@ -251,7 +248,7 @@ def _layer(arrays: dict[str, np.ndarray], i: int) -> Layer:
     def a(name: str) -> np.ndarray:
         key = f"layers.{i}.{name}"
         value = arrays[key].astype(np.float32)
-        if f"{key}.scale" in arrays:  # int8 with a scale per output column (training/train_reader.py, export)
+        if f"{key}.scale" in arrays:  # int8 with a scale per output column (training/reader_model.py, packed)
             value *= arrays[f"{key}.scale"]
         return np.ascontiguousarray(value)
 
