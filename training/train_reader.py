@@ -41,7 +41,7 @@ def batches(lengths: np.ndarray, order_seed: int, budget: int | None = None) -> 
     """Pair indices in batches of similar length (padded size within ``budget``), in a seeded shuffled order.
 
     >>> [b.tolist() for b in batches(np.array([5, 6, 50, 51]), 0, budget=102)]
-    [[2, 3], [1, 0]]
+    [[1, 0], [2, 3]]
     """
     budget = budget or BATCH_TOKENS
     rng = np.random.default_rng(order_seed)
