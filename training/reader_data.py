@@ -19,6 +19,7 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from assistant.answer.reader import FROZEN, PASSAGES_READ, ReaderInput, Window, 
 from assistant.answer.retrieve import rank  # noqa: E402
 from assistant.answer.scorer import Scorer, load_scorer  # noqa: E402
 from assistant.index.encoder import E5Encoder  # noqa: E402
+from assistant.types import Chunk  # noqa: E402
 from training.answerer_data import Example, build, load_articles  # noqa: E402
 
 SHARD = 512
@@ -119,23 +121,30 @@ def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True, frozen:
     return rows, found, folder
 
 
-def sentence_numbers(rows: list[Example], found: list[Pair]) -> list[np.ndarray]:
-    """Per pair, each token's sentence in its passage (``-1``: ``<s>``, the question, separators, the prefix)."""
+def windows_of(rows: list[Example], found: Sequence[Pair]) -> list[tuple[Chunk, Window]]:
+    """Each pair's passage and window, tokenised again from the rows (the cache keeps states, not windows)."""
     from assistant.index.e5_tokenizer import Tokenizer
     from assistant.index.e5_weights import WeightsFile
 
     file = WeightsFile()
     tokenizer = Tokenizer(file.vocabulary)
-    out: list[np.ndarray] = []
-    windows: dict[tuple[int, str], list[Window]] = {}
+    built: dict[tuple[int, str], list[Window]] = {}
+    out = []
     for pair in found:
         row = rows[pair.example]
         chunk = next(c.chunk for c in row.candidates if c.chunk.id == pair.chunk_id)
         key = (pair.example, pair.chunk_id)
-        if key not in windows:
+        if key not in built:
             item = ReaderInput(tokenizer.tokenize(row.question.text, "query").ids, tokenizer.tokenize(chunk.text, "passage"))  # type: ignore[attr-defined]
-            windows[key] = pair_windows(item, file.positions - 2, file.vocabulary)
-        window = windows[key][pair.window]
+            built[key] = pair_windows(item, file.positions - 2, file.vocabulary)
+        out.append((chunk, built[key][pair.window]))
+    return out
+
+
+def sentence_numbers(rows: list[Example], found: list[Pair]) -> list[np.ndarray]:
+    """Per pair, each token's sentence in its passage (``-1``: ``<s>``, the question, separators, the prefix)."""
+    out: list[np.ndarray] = []
+    for pair, (chunk, window) in zip(found, windows_of(rows, found), strict=True):
         starts = np.array([x.start for x in chunk.sentences])
         number = np.where(window.starts >= 0, np.searchsorted(starts, chunk.start + window.starts, side="right") - 1, -1)
         ids = np.full(pair.length, -1, np.int64)

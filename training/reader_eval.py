@@ -15,26 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer.reader import ReaderInput, Span, best_span, pair_windows
-from assistant.index.e5_tokenizer import Tokenizer
-from assistant.index.e5_weights import WeightsFile
+from assistant.answer.reader import Span, best_span
 from training.answerer_data import Example, load_articles
-from training.reader_data import Pair
+from training.reader_data import Pair, windows_of
 from training.text_metrics import f1, normalise
 
 
 def spans(pairs: Sequence[Pair], outputs: Sequence[tuple[np.ndarray, np.ndarray]], rows: list[Example]) -> list[tuple[Pair, Span]]:
     """Each pair's best span, decoded against its window (tokenised again from the rows' passages)."""
-    file = WeightsFile()
-    tokenizer = Tokenizer(file.vocabulary)
-    out = []
-    for pair, (s, e) in zip(pairs, outputs, strict=True):
-        row = rows[pair.example]
-        chunk = next(c.chunk for c in row.candidates if c.chunk.id == pair.chunk_id)
-        item = ReaderInput(tokenizer.tokenize(row.question.text, "query").ids, tokenizer.tokenize(chunk.text, "passage"))  # type: ignore[attr-defined]
-        window = pair_windows(item, file.positions - 2, file.vocabulary)[pair.window]
-        out.append((pair, best_span(s, e, window)))
-    return out
+    return [(pair, best_span(s, e, window)) for pair, (s, e), (_, window) in zip(pairs, outputs, windows_of(rows, pairs), strict=True)]
 
 
 def development(pairs: Sequence[Pair], outputs: Sequence[tuple[np.ndarray, np.ndarray]], rows: list[Example]) -> dict[str, Any]:

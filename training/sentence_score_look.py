@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from assistant.answer.reader import MAX_ANSWER_TOKENS, WEIGHTS, Reader, Reading, Window, _passage_logits  # noqa: E402
+from assistant.answer.reader import WEIGHTS, Reader, Reading, Window, _passage_logits, best_ends  # noqa: E402
 from assistant.answer.scorer import load_scorer  # noqa: E402
 from assistant.index.encoder import E5Encoder  # noqa: E402
 from assistant.types import Chunk  # noqa: E402
@@ -63,18 +63,8 @@ class RecordingReader(Reader):
         return super().readings(chunks, windows, states)
 
 
-def _best_end(e: np.ndarray) -> np.ndarray:
-    """Per start token, the best end logit within :data:`MAX_ANSWER_TOKENS` of it."""
-    n = len(e)
-    out = np.full(n, -np.inf)
-    for offset in range(min(MAX_ANSWER_TOKENS, n)):
-        np.maximum(out[: n - offset], e[offset:], out=out[: n - offset])
-    return out
-
-
 def _lse(x: np.ndarray) -> float:
-    m = float(np.max(x))
-    return m + float(np.log(np.sum(np.exp(x - m))))
+    return float(np.logaddexp.reduce(x))
 
 
 def per_token(kind: str, logits: np.ndarray, window: Window) -> tuple[np.ndarray, str]:
@@ -85,7 +75,7 @@ def per_token(kind: str, logits: np.ndarray, window: Window) -> tuple[np.ndarray
     s, e = _passage_logits(start, end, window)
     if kind == "start_mass":
         return s, "lse"
-    scores = s + _best_end(e)
+    scores = s + best_ends(e)
     if kind == "over_null":
         scores = scores - float(logits[0, 0] + logits[0, 1])
     return scores, "max"

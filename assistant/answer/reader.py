@@ -228,15 +228,20 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def best_ends(e: np.ndarray) -> np.ndarray:
+    """Per start token, the best end logit within :data:`MAX_ANSWER_TOKENS` of it."""
+    n = len(e)
+    out = np.full(n, -np.inf)
+    for offset in range(min(MAX_ANSWER_TOKENS, n)):
+        np.maximum(out[: n - offset], e[offset:], out=out[: n - offset])
+    return out
+
+
 def _sentence_scores(logits: np.ndarray, window: Window, chunk: Chunk, into: np.ndarray) -> None:
     """Raise ``into[i]`` to the best span score starting in sentence ``i`` of ``chunk`` (spans as :func:`best_span`)."""
     s, e = _passage_logits(logits[:, 0], logits[:, 1], window)
     real = window.starts >= 0
-    n = len(s)
-    best_end = np.full(n, -np.inf)  # best end logit within MAX_ANSWER_TOKENS of each start
-    for offset in range(min(MAX_ANSWER_TOKENS, n)):
-        np.maximum(best_end[: n - offset], e[offset:], out=best_end[: n - offset])
-    scores = s + best_end
+    scores = s + best_ends(e)
     absolute = chunk.start + window.starts
     for i, sentence in enumerate(chunk.sentences):
         inside = real & (absolute >= sentence.start) & (absolute < sentence.end)
