@@ -60,6 +60,30 @@ def test_best_span_never_takes_the_prefix_or_too_long_spans() -> None:
     assert MAX_ANSWER_TOKENS >= 10
 
 
+
+def test_each_sentence_gets_its_best_span_inside_it_and_the_best_window_wins() -> None:
+    from assistant.answer.reader import _sentence_phrases
+    from assistant.types import Chunk
+    from assistant.types import Span as Range
+
+    text = "Putin met him on Wednesday. It lasted three hours."  # chunk at document offset 100
+    chunk = Chunk("c1", "d", 100, 100 + len(text), text, (Range(100, 127), Range(128, 150)))
+    words = [(0, 5), (6, 9), (10, 13), (14, 16), (17, 27), (28, 30), (31, 37), (38, 43), (44, 50)]  # "Wednesday." and "hours."
+    window = Window(np.zeros(13, np.int64), 3, np.array([-1] + [a for a, _ in words]), np.array([-1] + [b for _, b in words]))
+    logits = np.zeros((13, 2))  # word k is token 3 + 1 + k (after the question and the "passage: " prefix)
+    logits[4 + 4, 0], logits[4 + 5, 1] = 5.0, 5.0  # the best span overall, "Wednesday. It", crosses sentences
+    logits[4 + 4, 1], logits[4 + 7, 0], logits[4 + 8, 1] = 2.0, 3.0, 3.0
+    phrases, scores = np.full((2, 2), -1), np.full(2, -np.inf)
+    _sentence_phrases(logits, window, chunk, phrases, scores)
+    assert [text[a:b] for a, b in phrases] == ["Wednesday", "three hours"], "each inside its sentence, trimmed"
+    assert list(scores) == [7.0, 6.0]
+    _sentence_phrases(logits - 1.0, window, chunk, phrases, scores)  # another window, less sure: nothing changes
+    assert list(scores) == [7.0, 6.0]
+    surer = logits.copy()
+    surer[4 + 5, 0] = 9.0  # another window, surer of "It" alone
+    _sentence_phrases(surer, window, chunk, phrases, scores)
+    assert [text[a:b] for a, b in phrases] == ["Wednesday", "It"] and list(scores) == [7.0, 14.0]
+
 def _sentences() -> tuple[list[Sentence], np.ndarray, SimpleNamespace]:
     found = [Sentence("c1", "d", 0, 41, "Witkoff met Putin in Moscow on Wednesday.", 1, 0, True, position=0),
              Sentence("c1", "d", 42, 87, "The meeting lasted three hours, said Ushakov.", 1, 0, True, position=1)]
@@ -73,7 +97,7 @@ def _sentences() -> tuple[list[Sentence], np.ndarray, SimpleNamespace]:
 def test_the_reader_picks_the_sentence_and_names_the_phrase() -> None:
     scorer = replace(load_scorer(), reader_weight=None)  # the reader's score alone
     found, features, retrieval = _sentences()
-    reading = Reading("c1", Span(61, 72, 8.0, 1.0), np.array([2.0, 8.0]))  # "three hours"
+    reading = Reading("c1", Span(61, 72, 8.0, 1.0), np.array([2.0, 8.0]), np.array([[4, 10], [61, 72]]))  # "three hours"
     decision = decide(found, features, retrieval, scorer, None, [reading])  # type: ignore[arg-type]
     assert decision.best == 1 and decision.span == (61, 72) and decision.margin == 7.0
     assert [s.text for s in choose(found, decision, second_from=1.01)] == [found[1].text]
@@ -81,14 +105,26 @@ def test_the_reader_picks_the_sentence_and_names_the_phrase() -> None:
     assert plain.span is None and plain.margin == np.inf
 
 
+def test_the_phrase_is_the_readers_best_inside_the_quoted_sentence() -> None:
+    # the sentence model outweighs the reader here (weight 0): the first sentence is quoted although the reader's best
+    # span is in the second; the phrase shown is then the best span inside the quoted one ("Wednesday"), not none
+    scorer = replace(load_scorer(), reader_weight=0.0, reader_margin={"same": -1e9, "cross": -1e9})
+    found, features, retrieval = _sentences()
+    reading = Reading("c1", Span(61, 72, 8.0, 1.0), np.array([2.0, 8.0]), np.array([[31, 40], [61, 72]]))
+    decision = decide(found, features, retrieval, scorer, None, [reading])  # type: ignore[arg-type]
+    assert decision.best == 0 and decision.span == (31, 40) and found[0].text[31:40] == "Wednesday"
+    unread = Reading("c1", Span(61, 72, 8.0, 1.0), np.array([-np.inf, 8.0]), np.array([[-1, -1], [61, 72]]))
+    assert decide(found, features, retrieval, scorer, None, [unread]).span is None  # type: ignore[arg-type]
+
+
 def test_a_low_reader_margin_abstains_unless_the_user_sets_a_confidence() -> None:
     scorer = replace(load_scorer(), reader_margin={"same": 2.0, "cross": 1.0})
     found, features, retrieval = _sentences()
-    reading = Reading("c1", Span(61, 72, 1.5, 0.0), np.array([0.0, 1.5]))
+    reading = Reading("c1", Span(61, 72, 1.5, 0.0), np.array([0.0, 1.5]), np.array([[4, 10], [61, 72]]))
     decision = decide(found, features, retrieval, scorer, None, [reading])  # type: ignore[arg-type]
     assert decision.abstains and choose(found, decision, 0.5) == []
     assert not decide(found, features, retrieval, scorer, 0.0, [reading]).abstains  # type: ignore[arg-type]
-    confident = Reading("c1", Span(61, 72, 3.0, 0.0), np.array([0.0, 3.0]))
+    confident = Reading("c1", Span(61, 72, 3.0, 0.0), np.array([0.0, 3.0]), np.array([[4, 10], [61, 72]]))
     assert not decide(found, features, retrieval, scorer, None, [confident]).abstains  # type: ignore[arg-type]
 
 
@@ -103,19 +139,19 @@ def test_table_rows_are_left_to_the_sentence_model() -> None:
     chunk = SimpleNamespace(chunk=SimpleNamespace(id="c1", start=0))
     retrieval = SimpleNamespace(vector=np.zeros(384), top_chunk_cos=0.9, top_chunk_margin=0.05, ranked=[chunk])
     assert decide(rows, features, retrieval, scorer).best == 0  # type: ignore[arg-type]
-    wrong_row = Reading("c1", Span(29, 36, 9.0, 0.0), np.array([1.0, 9.0]))  # the reader prefers the Paris row
+    wrong_row = Reading("c1", Span(29, 36, 9.0, 0.0), np.array([1.0, 9.0]), np.array([[7, 19], [29, 36]]))  # the reader prefers the Paris row
     assert decide(rows, features, retrieval, scorer, None, [wrong_row]).best == 0  # type: ignore[arg-type]
     found, prose_features, prose_retrieval = _sentences()
     table = replace(rows[1], start=88, end=104)
     mixed = [found[0], table]
     mixed_features = np.vstack([prose_features[0], prose_features[1]])
-    reading = Reading("c1", Span(88, 95, 9.0, 0.0), np.array([1.0, 9.0]))  # the reader's best is the row
+    reading = Reading("c1", Span(88, 95, 9.0, 0.0), np.array([1.0, 9.0]), np.array([[4, 10], [88, 95]]))  # the reader's best is the row
     decision = decide(mixed, mixed_features, prose_retrieval, scorer, None, [reading])  # type: ignore[arg-type]
-    assert decision.best == 0 and decision.span is None, "a row the sentence model did not put first stays unread"
+    assert decision.best == 0 and decision.span == (4, 10), "a row the sentence model did not put first stays unread"
     first_row = [rows[0], replace(found[1], position=1, start=20, end=65)]
     row_first = sentence_features(q, [SentenceInput(s.text, c, 2.0, 0, i == 0) for i, (s, c) in enumerate(zip(first_row, [0.9, 0.5], strict=True))])
     assert decide(first_row, row_first, retrieval, scorer).best == 0  # type: ignore[arg-type]
-    prose = Reading("c1", Span(20, 30, 9.0, 0.0), np.array([-np.inf, 9.0]))  # the reader reads only the prose sentence
+    prose = Reading("c1", Span(20, 30, 9.0, 0.0), np.array([-np.inf, 9.0]), np.array([[-1, -1], [20, 30]]))  # the reader reads only the prose sentence
     assert decide(first_row, row_first, retrieval, scorer, None, [prose]).best == 0, "a row the sentence model put first stays"  # type: ignore[arg-type]
 
 
@@ -126,7 +162,7 @@ def test_the_reader_weight_sets_how_much_the_reader_counts_beside_the_sentence_m
     found, features, retrieval = _sentences()
     plain = decide(found, features, retrieval, load_scorer())  # type: ignore[arg-type]
     assert plain.best == 0, "the sentence model alone prefers the first sentence"
-    reading = Reading("c1", Span(61, 72, 2.5, 0.0), np.array([2.0, 2.5]))  # the reader leans, a little, the other way
+    reading = Reading("c1", Span(61, 72, 2.5, 0.0), np.array([2.0, 2.5]), np.array([[4, 10], [61, 72]]))  # the reader leans, a little, the other way
     chosen = {}
     for weight in (None, 0.0, 100.0):
         data = json.loads(resources.files("assistant").joinpath("weights", "answerer.json").read_text(encoding="utf-8"))

@@ -26,7 +26,8 @@ def metrics(rows: list[Any], scorer: Scorer, read: Sequence[Any] | None = None) 
     """Retrieval (hybrid, dense only, BM25 only), answer containment, abstention and length, by dataset and kind.
 
     ``read``: the reader's readings per row (:func:`training.reader_rows.readings`); then the answer phrase's
-    exact match and F1 too (``phrase_*``, over answered questions whose quote holds a phrase).
+    exact match and F1 too (``phrase_*``, over answered questions whose quote holds a phrase), and how many do
+    (``phrase_shown``, over answered questions).
     """
     acc: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for n, (e, retrieval, found, features, _) in enumerate(rows):
@@ -40,6 +41,8 @@ def metrics(rows: list[Any], scorer: Scorer, read: Sequence[Any] | None = None) 
             if e.kind != "answerable":
                 continue
             a["contained"].append(float(any(contains(text, ans) for ans in e.answers)))
+            if chosen:
+                a["phrase_shown"].append(float(phrase is not None))
             if phrase is not None:
                 a["phrase_exact"].append(max(float(normalise(phrase) == normalise(ans)) for ans in e.answers))
                 a["phrase_f1"].append(max(f1(phrase, ans) for ans in e.answers))

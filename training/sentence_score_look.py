@@ -112,7 +112,7 @@ def rescored(read: list[list[Reading] | None], seen: list[Logits], chunks: list[
             out.append(None)
             continue
         windows, read_chunks = next(it)
-        out.append([Reading(r.chunk_id, r.span, sentence_scores(kind, c, windows, n) if n < passages else np.full(len(c.sentences), -np.inf))
+        out.append([Reading(r.chunk_id, r.span, sentence_scores(kind, c, windows, n) if n < passages else np.full(len(c.sentences), -np.inf), r.phrases)
                     for n, (r, c) in enumerate(zip(row, read_chunks, strict=True))])
     return out
 

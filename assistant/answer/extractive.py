@@ -140,7 +140,7 @@ class Decision:
     """The reader's best span score over its best no-answer score (``inf``: no reader)."""
     margin_threshold: float = -np.inf
     span: tuple[int, int] | None = None
-    """The reader's answer phrase (document characters) when it lies in the best sentence."""
+    """The reader's answer phrase (document characters): its best span inside the best sentence."""
 
     @property
     def abstains(self) -> bool:
@@ -173,10 +173,17 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     margin = top.span.score - max(r.span.null for r in readings)
     gates = scorer.reader_margin if scorer.reader_margin is not None and min_confidence is None else {}
     gate = gates.get("same", -np.inf) if found[best].same_language else -np.inf  # it reads only its own language
-    chunk_start = next((c.chunk.start for c in retrieval.ranked if c.chunk.id == top.chunk_id), 0)
-    span = (chunk_start + top.span.start, chunk_start + top.span.end)
-    inside = top.chunk_id == found[best].chunk_id and found[best].start <= span[0] and span[1] <= found[best].end
-    return Decision(best, scorer.answerable(row, same), threshold, probabilities, margin, gate, span if inside else None)
+    return Decision(best, scorer.answerable(row, same), threshold, probabilities, margin, gate, phrase_in(found[best], readings, retrieval))
+
+
+def phrase_in(sentence: Sentence, readings: Sequence[Reading], retrieval: Retrieval) -> tuple[int, int] | None:
+    """The reader's best span inside ``sentence`` (document characters), or ``None`` (a table row; not read)."""
+    reading = next((r for r in readings if r.chunk_id == sentence.chunk_id), None)
+    if reading is None or sentence.header is not None or reading.phrases[sentence.position][0] < 0:
+        return None
+    chunk_start = next((c.chunk.start for c in retrieval.ranked if c.chunk.id == sentence.chunk_id), 0)
+    begin, finish = (chunk_start + int(x) for x in reading.phrases[sentence.position])
+    return (begin, finish) if sentence.start <= begin < finish <= sentence.end else None
 
 
 def passages_to_read(retrieval: Retrieval) -> list[Chunk]:

@@ -141,6 +141,9 @@ class Reading:
     span: Span
     sentence_scores: np.ndarray
     """Per sentence of the chunk, the best span score starting in it (``-inf``: none)."""
+    phrases: np.ndarray
+    """Per sentence, the best span inside it (characters of the chunk text, trimmed; ``-1, -1``: none): the answer
+    phrase shown when that sentence is quoted."""
 
 
 class Reader:
@@ -186,15 +189,17 @@ class Reader:
         out = []
         for n, chunk in enumerate(chunks):
             spans, sentence = [], np.full(len(chunk.sentences), -np.inf)
+            phrases, phrase_scores = np.full((len(chunk.sentences), 2), -1), np.full(len(chunk.sentences), -np.inf)
             for (m, window), hidden in zip(windows, states, strict=True):
                 if m != n:
                     continue
                 logits = hidden @ weight + bias
                 spans.append(best_span(logits[:, 0], logits[:, 1], window))
                 _sentence_scores(logits, window, chunk, sentence)
+                _sentence_phrases(logits, window, chunk, phrases, phrase_scores)
             best = max(spans, key=lambda s: s.score)
             start, end = trim(chunk.text, best.start, best.end)
-            out.append(Reading(chunk.id, Span(start, end, best.score, max(s.null for s in spans)), sentence))
+            out.append(Reading(chunk.id, Span(start, end, best.score, max(s.null for s in spans)), sentence, phrases))
         return out
 
 
@@ -247,6 +252,27 @@ def _sentence_scores(logits: np.ndarray, window: Window, chunk: Chunk, into: np.
         inside = real & (absolute >= sentence.start) & (absolute < sentence.end)
         if inside.any():
             into[i] = max(into[i], float(scores[inside].max()))
+
+
+def _sentence_phrases(logits: np.ndarray, window: Window, chunk: Chunk, into: np.ndarray, scores: np.ndarray) -> None:
+    """Set ``into[i]`` to the best span lying inside sentence ``i`` of ``chunk`` (trimmed, chunk characters) when it
+    beats ``scores[i]``, the best seen in other windows."""
+    s, e = _passage_logits(logits[:, 0], logits[:, 1], window)
+    absolute = chunk.start + window.starts
+    for i, sentence in enumerate(chunk.sentences):
+        tokens = np.flatnonzero((window.starts >= 0) & (absolute >= sentence.start) & (absolute < sentence.end))
+        if not len(tokens):
+            continue
+        first, last = int(tokens[0]), int(tokens[-1]) + 1
+        pair = s[first:last, None] + e[None, first:last]
+        offsets = np.arange(last - first)[None, :] - np.arange(last - first)[:, None]
+        pair[(offsets < 0) | (offsets >= MAX_ANSWER_TOKENS)] = -np.inf
+        a, b = divmod(int(np.argmax(pair)), last - first)
+        if pair[a, b] > scores[i]:
+            stop = min(int(window.ends[first + b]), sentence.end - chunk.start)
+            start, end = trim(chunk.text, int(window.starts[first + a]), stop)
+            if start < end:
+                scores[i], into[i] = pair[a, b], (start, end)
 
 
 def _layer(arrays: dict[str, np.ndarray], i: int) -> Layer:
