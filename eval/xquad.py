@@ -1,4 +1,5 @@
-"""XQuAD cross-lingual evaluation (evaluation only: nothing is fitted on it): German paragraphs, English questions.
+"""XQuAD cross-lingual evaluation (evaluation only: nothing is fitted on it): German paragraphs, English questions
+(``--questions de``, ``--documents en``: either side in the other language).
 
 Each German paragraph becomes one ``.txt`` file ingested through the real
 pipeline; the English questions are joined to them by id.
@@ -48,13 +49,14 @@ class Item:
     article: str
 
 
-def load(limit: int | None, questions: str = "en") -> tuple[list[str], list[str], list[Item]]:
-    """German paragraphs, each paragraph's article title, and the questions (English, or ``"de"``: German) with their German answers."""
-    de = json.loads((DATA / "xquad.de.json").read_text(encoding="utf-8"))
+def load(limit: int | None, questions: str = "en", documents: str = "de") -> tuple[list[str], list[str], list[Item]]:
+    """The paragraphs (German, or ``"en"``: English), each paragraph's article title, and the questions (English, or
+    ``"de"``: German) with their answers in the paragraphs' language."""
+    stored = json.loads((DATA / f"xquad.{documents}.json").read_text(encoding="utf-8"))
     asked = json.loads((DATA / f"xquad.{questions}.json").read_text(encoding="utf-8"))
     english = {qa["id"]: qa["question"] for article in asked["data"] for p in article["paragraphs"] for qa in p["qas"]}
     paragraphs, titles, items = [], [], []
-    for article in de["data"]:
+    for article in stored["data"]:
         for paragraph in article["paragraphs"]:
             index = len(paragraphs)
             paragraphs.append(paragraph["context"])
@@ -96,12 +98,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="only the first N paragraphs (and their questions)")
     parser.add_argument("--questions", choices=["en", "de"], default="en",
                         help="the questions' language: en (across languages, the benchmark) or de (German over German: a language no fitting set has)")
+    parser.add_argument("--documents", choices=["de", "en"], default="de",
+                        help="the paragraphs' language: de (the benchmark) or en (SQuAD 1.1 development articles: none is in a fitting set)")
     parser.add_argument("--workdir", type=Path, help="keep the corpus files, stores and embeddings here (re-runs embed nothing)")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / f"xquad-{time.strftime('%Y-%m-%d')}.json")
     args = parser.parse_args()
     if not DATA.exists():
         raise SystemExit(f"XQuAD not found at {DATA}: this evaluation needs ../shared/datasets beside the project")
-    paragraphs, titles, items = load(args.limit, args.questions)
+    paragraphs, titles, items = load(args.limit, args.questions, args.documents)
     missing = left_out(titles)
     with workspace(args.workdir) as work:
         paths = write_corpus(work / "docs", {f"p{i:04d}.txt": text for i, text in enumerate(paragraphs)})
@@ -148,7 +152,7 @@ def main() -> None:
         embedder.save()
     n = len(items)
     result = {
-        "benchmark": f"xquad de-paragraphs/{args.questions}-questions (evaluation only)",
+        "benchmark": f"xquad {args.documents}-paragraphs/{args.questions}-questions (evaluation only)",
         "date": time.strftime("%Y-%m-%d %H:%M"),
         "paragraphs": len(paragraphs),
         "chunks_embedded_this_run": report.chunks_embedded,

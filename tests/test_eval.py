@@ -88,3 +88,20 @@ def test_the_report_says_where_each_citation_points_page_included() -> None:
     result = score_question(gold, answer, 5.0)
     assert result.cited == [{"source": "report.pdf", "page": 3, "start": 100, "end": 142}]
     assert result.correct and result.cited_correctly
+
+
+def test_xquad_loads_either_side_in_either_language() -> None:
+    from tests.conftest import SHARED_DATASETS
+
+    if not (SHARED_DATASETS / "xquad").exists():
+        pytest.skip(f"XQuAD not found at {SHARED_DATASETS}: put ../shared/datasets beside the project to evaluate on it")
+    sys.path.insert(0, str(ROOT))
+    from eval.xquad import load
+
+    loaded = {(d, q): load(20, q, d) for d, q in (("de", "en"), ("de", "de"), ("en", "en"))}
+    for paragraphs, titles, items in loaded.values():
+        assert len(paragraphs) == len(titles) == 20 and items
+        assert all(item.answer in paragraphs[item.paragraph] for item in items), "answers in the paragraphs' language"
+    english = loaded["en", "en"]
+    assert [i.question for i in english[2]] == [i.question for i in loaded["de", "en"][2]], "the same questions, joined by id"
+    assert english[0] != loaded["de", "en"][0] and " der " not in " ".join(english[0]) and " der " in " ".join(loaded["de", "en"][0])
