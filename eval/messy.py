@@ -12,7 +12,7 @@ questions (the questions of as many other development articles, which are not st
 The same paragraphs are also stored clean (one plain .txt file per paragraph, as in training)
 in a second store, side by side. Reported for both: abstention on off-topic questions, false abstention and answer containment on
 answerable ones, and how many quotes were fragments (not :func:`assistant.answer.extractive.quotable`
-or containing boilerplate). Writes eval/results/messy-DATE.json.
+or containing boilerplate), and per stored article its answerable questions' counts. Writes eval/results/messy-DATE.json.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def _run(store: Path, docs: Path, stored: list[Article], others: list[Article], 
         for article in stored:
             for qa in article.questions:
                 if qa.paragraph < paragraphs and qa.answers:
-                    rows["answerable"].append(_ask(bot, qa.text, article.dataset, [a for a, _ in qa.answers]))
+                    rows["answerable"].append(_ask(bot, qa.text, article.dataset, [a for a, _ in qa.answers]) | {"article": article.title})
         for article in others:
             for qa in article.questions[:10]:
                 rows["off_topic"].append(_ask(bot, qa.text, article.dataset, []))
@@ -130,6 +130,13 @@ def _run(store: Path, docs: Path, stored: list[Article], others: list[Article], 
             if kind == "answerable":
                 entry["contained"] = round(sum(r["contained"] for r in mine) / len(mine), 4)
             summary[f"{group}/{kind}"] = entry
+    by_article: dict[str, list[int]] = {}  # a few hard articles weigh a lot in a set this small
+    for r in rows["answerable"]:
+        counts = by_article.setdefault(r["article"], [0, 0, 0])
+        counts[0] += 1
+        counts[1] += r["abstained"]
+        counts[2] += r["contained"]
+    summary["answerable_by_article"] = {t: {"questions": n, "abstained": a, "contained": c} for t, (n, a, c) in by_article.items()}
     return summary
 
 
