@@ -44,13 +44,7 @@ def ridge(groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> list[d
     """Per share of the budget given to the gate: gate, threshold, unanswerable questions caught per group."""
     out = []
     for share in np.linspace(0.0, thresholds.FALSE_ABSTENTION, 11):
-        gate = min(float(np.quantile(m[yes], share, method="lower")) for m, _, yes in groups) if share > 0 else -np.inf
-        limits = []
-        for m, p, yes in groups:
-            left = int(np.floor(thresholds.FALSE_ABSTENTION * yes.sum())) - int((yes & (m < gate)).sum())
-            order = np.sort(p[yes & (m >= gate)])
-            limits.append(-1.0 if left < 0 else float(order[left]) if left < len(order) else 1.0)
-        threshold = min(limits)
+        gate, threshold = thresholds.gate_and_threshold(groups, float(share))
         out.append({"gate_share": round(float(share), 4), "gate": round(gate, 3), "threshold": round(threshold, 4),
                     "caught": [int((~yes & ((m < gate) | (p < threshold))).sum()) for m, p, yes in groups]})
     return out

@@ -118,11 +118,11 @@ def reader_groups(groups: Sequence[tuple[Sequence[Any], Sequence[list[Reading] |
     return seen
 
 
-def gate_and_threshold(groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[float, float]:
+def gate_and_threshold(groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], share: float = FALSE_ABSTENTION / 2) -> tuple[float, float]:
     """The reader's margin gate and the probability threshold, from each group's ``(margins, probabilities, answerable)``.
 
     The 5% false-abstention budget is split in halves, in every group: the gate is the lowest of the groups' own
-    2.5% quantiles of answerable margins, and the threshold the highest keeping every group's answerable questions
+    2.5% (``share``; 0: no gate) quantiles of answerable margins, and the threshold the highest keeping every group's answerable questions
     abstained on at most 5% of the time, gate included. A fixed split, not the pair abstaining on the most other
     questions: on development data that count is flat across splits (within 2 of 999 from 1% to 3% of the budget
     to the gate), so its argmax moved with noise as small as packing the reader int8 (gate -10.0 -> -8.5, threshold
@@ -134,7 +134,7 @@ def gate_and_threshold(groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray
     >>> [round(t, 3) for _, t in (gate_and_threshold([big]), gate_and_threshold([big, small]))]
     [0.526, 0.337]
     """
-    gate = min(float(np.quantile(m[yes], FALSE_ABSTENTION / 2, method="lower")) for m, _, yes in groups)
+    gate = min(float(np.quantile(m[yes], share, method="lower")) for m, _, yes in groups) if share > 0 else -np.inf
     thresholds = []
     for m, p, yes in groups:
         left = int(np.floor(FALSE_ABSTENTION * yes.sum())) - int((yes & (m < gate)).sum())
