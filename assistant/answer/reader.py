@@ -118,17 +118,22 @@ def _passage_logits(start_logits: np.ndarray, end_logits: np.ndarray, window: Wi
 
 def best_span(start_logits: np.ndarray, end_logits: np.ndarray, window: Window) -> Span:
     """The highest-scoring answer span among the window's passage tokens (never the ``passage: `` prefix)."""
-    s, e = _passage_logits(start_logits, end_logits, window)
+    i, j, score = _best_pair(*_passage_logits(start_logits, end_logits, window))
+    null = float(start_logits[0] + end_logits[0])
+    if not np.isfinite(score):
+        return Span(0, 0, -np.inf, null)
+    return Span(int(window.starts[i]), int(window.ends[j]), score, null)
+
+
+def _best_pair(s: np.ndarray, e: np.ndarray) -> tuple[int, int, float]:
+    """The start and end token (end not before start, at most :data:`MAX_ANSWER_TOKENS` apart) with the best
+    start + end logits, and that score."""
     n = len(s)
     scores = s[:, None] + e[None, :]
     offsets = np.arange(n)[None, :] - np.arange(n)[:, None]
     scores[(offsets < 0) | (offsets >= MAX_ANSWER_TOKENS)] = -np.inf
-    flat = int(np.argmax(scores))
-    i, j = divmod(flat, n)
-    null = float(start_logits[0] + end_logits[0])
-    if not np.isfinite(scores[i, j]):
-        return Span(0, 0, -np.inf, null)
-    return Span(int(window.starts[i]), int(window.ends[j]), float(scores[i, j]), null)
+    i, j = divmod(int(np.argmax(scores)), n)
+    return i, j, float(scores[i, j])
 
 
 
@@ -264,15 +269,12 @@ def _sentence_phrases(logits: np.ndarray, window: Window, chunk: Chunk, into: np
         if not len(tokens):
             continue
         first, last = int(tokens[0]), int(tokens[-1]) + 1
-        pair = s[first:last, None] + e[None, first:last]
-        offsets = np.arange(last - first)[None, :] - np.arange(last - first)[:, None]
-        pair[(offsets < 0) | (offsets >= MAX_ANSWER_TOKENS)] = -np.inf
-        a, b = divmod(int(np.argmax(pair)), last - first)
-        if pair[a, b] > scores[i]:
+        a, b, score = _best_pair(s[first:last], e[first:last])
+        if score > scores[i]:
             stop = min(int(window.ends[first + b]), sentence.end - chunk.start)
             start, end = trim(chunk.text, int(window.starts[first + a]), stop)
             if start < end:
-                scores[i], into[i] = pair[a, b], (start, end)
+                scores[i], into[i] = score, (start, end)
 
 
 def _layer(arrays: dict[str, np.ndarray], i: int) -> Layer:
