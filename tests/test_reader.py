@@ -89,7 +89,7 @@ def _sentences() -> tuple[list[Sentence], np.ndarray, SimpleNamespace]:
              Sentence("c1", "d", 42, 87, "The meeting lasted three hours, said Ushakov.", 1, 0, True, position=1)]
     q = Question.of("How long did the meeting last?", np.zeros(384, np.float32))
     features = sentence_features(q, [SentenceInput(s.text, c, 2.0, 0, i == 0) for i, (s, c) in enumerate(zip(found, [0.9, 0.7], strict=True))])
-    chunk = SimpleNamespace(chunk=SimpleNamespace(id="c1", start=0))
+    chunk = SimpleNamespace(chunk=SimpleNamespace(id="c1", start=0), same_language=True)
     retrieval = SimpleNamespace(vector=np.zeros(384), top_chunk_cos=0.9, top_chunk_margin=0.05, ranked=[chunk])
     return found, features, retrieval
 
@@ -128,6 +128,29 @@ def test_a_low_reader_margin_abstains_unless_the_user_sets_a_confidence() -> Non
     assert not decide(found, features, retrieval, scorer, None, [confident]).abstains  # type: ignore[arg-type]
 
 
+def test_passages_in_another_language_are_read_and_only_the_questions_own_gate_its_sentences() -> None:
+    """Since 2026-12-02 the reader reads the top passages in any language (it chose the answer sentence more often on
+    machine-translated development questions); its no-answer margin, meaningless across languages, comes from the
+    passages in the question's language and gates only their sentences."""
+    from assistant.answer.extractive import passages_to_read
+
+    scorer = replace(load_scorer(), reader_weight=None, reader_margin={"same": 2.0})
+    found, features, _ = _sentences()
+    found[1] = replace(found[1], chunk_id="c2", same_language=False, position=0)  # "The meeting lasted ..." is in c2, French say
+    french = SimpleNamespace(chunk=SimpleNamespace(id="c2", start=42), same_language=False)
+    english = SimpleNamespace(chunk=SimpleNamespace(id="c1", start=0), same_language=True)
+    retrieval = SimpleNamespace(vector=np.zeros(384), top_chunk_cos=0.9, top_chunk_margin=0.05, ranked=[french, english])
+    assert [c.id for c in passages_to_read(retrieval)] == ["c2", "c1"]  # type: ignore[arg-type]
+    own = Reading("c1", Span(31, 40, 8.0, 1.0), np.array([8.0, -np.inf]), np.array([[31, 40], [-1, -1]]))
+    other = Reading("c2", Span(61, 72, 5.0, 10.0), np.array([5.0]), np.array([[61, 72]]))  # high no-answer score across languages
+    decision = decide(found, features, retrieval, scorer, None, [own, other])  # type: ignore[arg-type]
+    assert decision.best == 0 and decision.margin == 7.0 and not decision.abstains  # over all readings: 8 - 10 = -2, abstained
+    other = Reading("c2", Span(61, 72, 12.0, 10.0), np.array([12.0]), np.array([[19, 30]]))  # chunk characters
+    decision = decide(found, features, retrieval, scorer, None, [own, other])  # type: ignore[arg-type]
+    assert decision.best == 1 and decision.span == (61, 72)  # the reader's pick across languages is quoted, phrase and all
+    assert decision.margin_threshold == -np.inf, "a sentence in another language is not gated by the margin"
+
+
 def test_table_rows_are_left_to_the_sentence_model() -> None:
     """The reader learnt from prose: it never moves the answer onto a table row, nor off a row the sentence model chose."""
     scorer = replace(load_scorer(), reader_weight=None, reader_margin={"same": -1e9, "cross": -1e9})
@@ -136,7 +159,7 @@ def test_table_rows_are_left_to_the_sentence_model() -> None:
             Sentence("c1", "d", 20, 36, "Paris | 3 March", 1, 0, True, position=1, header=header)]
     q = Question.of("When does the Nantes office reopen?", np.zeros(384, np.float32))
     features = sentence_features(q, [SentenceInput(s.text, c, 2.0, 0, i == 0) for i, (s, c) in enumerate(zip(rows, [0.9, 0.7], strict=True))])
-    chunk = SimpleNamespace(chunk=SimpleNamespace(id="c1", start=0))
+    chunk = SimpleNamespace(chunk=SimpleNamespace(id="c1", start=0), same_language=True)
     retrieval = SimpleNamespace(vector=np.zeros(384), top_chunk_cos=0.9, top_chunk_margin=0.05, ranked=[chunk])
     assert decide(rows, features, retrieval, scorer).best == 0  # type: ignore[arg-type]
     wrong_row = Reading("c1", Span(29, 36, 9.0, 0.0), np.array([1.0, 9.0]), np.array([[7, 19], [29, 36]]))  # the reader prefers the Paris row

@@ -52,3 +52,16 @@ def test_a_small_change_in_the_reader_margins_moves_the_thresholds_a_little() ->
         assert max(thresholds) - min(thresholds) <= 0.02, seed
         gate, threshold = chosen[0]
         assert (yes & ((margins < gate) | (p < threshold))).sum() / yes.sum() <= FALSE_ABSTENTION + 0.002, seed
+
+
+def test_questions_are_translated_line_for_line_through_each_apertium_mode() -> None:
+    """The cross-language fitting and development questions (training/translated.py) come from Apertium: one line
+    per question, in order, through each mode of a route (real Apertium: scripts/test.sh installs it)."""
+    from training.translated import ROUTES, translate
+
+    asked = ["Qui est mort en juillet ?", "Combien de personnes travaillent au ministère des sports", "Quel montant en 2003"]
+    spanish = translate(asked, ROUTES["piaf"]["es"])
+    assert len(spanish) == 3 and "julio" in spanish[0] and "ministerio" in spanish[1] and "2003" in spanish[2]
+    english = translate(asked, ROUTES["piaf"]["en"])
+    assert "July" in english[0] and "2003" in english[2]
+    assert "ministerio" not in english[1]

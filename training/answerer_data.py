@@ -158,14 +158,8 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
     articles = load_articles()
     digest = _data_digest()
     cached = workdir / "examples.pkl"
-    if cached.exists():
-        try:
-            with cached.open("rb") as f:
-                saved = pickle.load(f)
-        except (pickle.UnpicklingError, AttributeError, ModuleNotFoundError, EOFError):
-            saved = {}  # written by code whose types have changed since: rebuild
-        if saved.get("digest") == digest and saved.get("version") == VERSION:
-            return list(saved["examples"])
+    if (rows := load_rows(cached, digest)) is not None:
+        return rows
     workdir.mkdir(parents=True, exist_ok=True)
     embedder = CachingEmbedder(workdir / "embeddings.npz")
     paths = write_corpus(workdir / "docs", {a.name(i): p for a in articles for i, p in enumerate(a.paragraphs)})
@@ -212,9 +206,25 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
     if log:
         print(f"questions asked over {len(smalls)} small stores: {len(examples)} examples in all", flush=True)
     embedder.save()
-    with cached.open("wb") as f:
-        pickle.dump({"digest": digest, "version": VERSION, "examples": examples}, f, protocol=pickle.HIGHEST_PROTOCOL)
+    save_rows(cached, digest, examples)
     return examples
+
+
+def load_rows(path: Path, digest: str) -> list[Example] | None:
+    """The examples saved at ``path`` if they came from the same data and code (``digest``) and row version."""
+    if not path.exists():
+        return None
+    try:
+        with path.open("rb") as f:
+            saved = pickle.load(f)
+    except (pickle.UnpicklingError, AttributeError, ModuleNotFoundError, EOFError):
+        return None  # written by code whose types have changed since: rebuild
+    return list(saved["examples"]) if saved.get("digest") == digest and saved.get("version") == VERSION else None
+
+
+def save_rows(path: Path, digest: str, examples: list[Example]) -> None:
+    with path.open("wb") as f:
+        pickle.dump({"digest": digest, "version": VERSION, "examples": examples}, f, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _example(store: Store, embedder: CachingEmbedder, article: Article, qa: QA, kind: str, gold: str,

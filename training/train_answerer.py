@@ -14,7 +14,8 @@
    positives = sentences holding the answer start, every sentence of an
    impossible or absent question negative.
 4. Thresholds on the development split: ``abstain_below`` leaves at most 5% of
-   answerable questions unanswered; ``second_from`` is the lowest probability at
+   answerable questions unanswered (across languages: of the development questions machine-translated into
+   another language, :mod:`training.translated`); ``second_from`` is the lowest probability at
    which a second quoted sentence holds the answer at least half the time.
 
 It prints the development metrics and writes them, with the data files' hashes,
@@ -61,6 +62,7 @@ from training.answerer_metrics import metrics  # noqa: E402
 from training.reader_data import cached_lower  # noqa: E402
 from training.reader_rows import readings  # noqa: E402
 from training.thresholds import answerable_rows, choose_reader_thresholds, choose_reader_weight, choose_thresholds, lowered  # noqa: E402
+from training.translated import translated_examples  # noqa: E402
 
 PASSAGES_CONSIDERED = 3
 C = 1.0
@@ -183,11 +185,12 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
     splits: dict[str, list[Example]] = defaultdict(list)
     for e in build(workdir):
         splits[e.group].append(e)
+    translated = translated_examples(workdir, "dev")  # development questions in another language (thresholds only)
     base = header({})  # git is asked once; every provisional scorer shares it
     parts: dict[str, Any] = {"cross_language_shift": cross_language_shift(splits["train"], workdir)}
     parts["passage"] = fit_passages(splits["train"])  # on raw cosines, only to build a scorer for shift(); refitted below
     parts["answer_types"] = fit_answer_types(splits["train"])
-    for items in splits.values():
+    for items in [*splits.values(), translated]:
         shifted(items, make_scorer(parts, base))
     parts["passage"] = fit_passages(splits["train"])
     provisional = make_scorer(parts, base)
@@ -202,7 +205,8 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
     parts["answerable"] = {"same_language": fit_linear(features[same], labels[same]), "cross_language": fit_linear(cross_rows, labels)}
     dev_rows = sentence_rows(splits["dev"], make_scorer(parts, base))
     small_rows = sentence_rows(splits["small-dev"], make_scorer(parts, base))
-    parts["thresholds"] = choose_thresholds([dev_rows, small_rows], make_scorer(parts, base))
+    across = [sentence_rows([e for e in translated if e.store == store], make_scorer(parts, base)) for store in ("full", "small")]
+    parts["thresholds"] = choose_thresholds([dev_rows, small_rows], make_scorer(parts, base), across)
     read = read_small = None
     if reader is not None:
         lower = cached_lower(workdir, reader.frozen)
@@ -216,7 +220,7 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
         base = base | {"reader": reader.header.get("summary", {})}
     dev = metrics(dev_rows, make_scorer(parts, base), read)
     small = metrics(small_rows, make_scorer(parts, base), read_small)
-    examples = {split: len(items) for split, items in sorted(splits.items())}
+    examples = {split: len(items) for split, items in sorted(splits.items())} | {"translated-dev": len(translated)}
     provenance = base | {"development": dev, "development_small_stores": small, "examples": examples}
     weights = {"header": provenance, **parts, "passages_considered": PASSAGES_CONSIDERED}
     return weights, splits

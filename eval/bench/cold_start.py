@@ -8,8 +8,8 @@ in a temporary folder unless ``--store`` is given), side by side with the floor,
 fresh process, one after the other (the command itself overlaps the question's
 embedding with Chroma's opening, so its wall time is less than their sum). Target:
 ``assistant ask`` <= 1.5 s on an idle 2-core machine. The seed article is French and the benchmark's question English;
-a French question is timed too, since only a question in its passages' language is read by the trained reader
-(loaded then, with the numpy encoder's lower layers). Writes eval/results/cold-start-DATE.json.
+a French question is timed too: until 2026-12-02 only a question in its passages' language was read by the trained
+reader (loaded then, with the numpy encoder's lower layers); since then both are. Writes eval/results/cold-start-DATE.json.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ASSISTANT = str(Path(sys.executable).parent / "assistant")
 QUESTION = "What deadline did the US set?"
 SAME_LANGUAGE = "Quelle date limite les États-Unis ont-ils fixée ?"
-"""The seed article is French: this question is read by the trained reader, the English one is not (README, The reader)."""
+"""The seed article is French: this question was read by the trained reader when the English one was not (README, The reader)."""
 TARGET_SECONDS = 1.5
 
 PARTS = """
