@@ -6,8 +6,9 @@
 2. the scorer without the reader, whose passage ranking picks the passages the reader learns from;
 3. the reader's pairs and their lower-layer states (:mod:`training.reader_data`; cached shard by shard);
 4. the reader (:mod:`training.train_reader`; checkpointed, resumed on a re-run) -> ``assistant/weights/reader.npz``;
-5. the scorer again, its abstention thresholds chosen with the reader on development data
-   (:mod:`training.train_answerer`);
+5. the scorer again, its abstention thresholds chosen with the reader on development data, across languages on
+   the development questions machine-translated by Apertium (:mod:`training.translated`, about 2 minutes;
+   :mod:`training.train_answerer`);
 6. the answer weights written (``assistant/weights/answerer.json``): the ones fitted with the reader if its answers
    hold the answer more often on development questions (at the same 5% false abstention), else the plain ones
    (and the reader file is removed: nothing would read it).
