@@ -59,8 +59,8 @@ def read_across(rows: list[Any], reader: Reader, workdir: Path, split: str) -> l
 
 
 def same_only(rows: list[Any], read: list[list[Reading] | None]) -> list[list[Reading] | None]:
-    """Today's readings: of the same rows' readings, those of passages in the question's language (a passage is read
-    alone, so its reading does not depend on which others are read)."""
+    """The readings as they were until 2026-12-02 ("today" in the decision file): of the same rows' readings, those of
+    passages in the question's language (a passage is read alone, so its reading does not depend on the others)."""
     out: list[list[Reading] | None] = []
     for (_, retrieval, *_), r in zip(rows, read, strict=True):
         same = {c.chunk.id for c in retrieval.ranked if c.same_language}

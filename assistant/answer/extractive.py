@@ -173,10 +173,10 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     if found[best].header is None:  # a table row the sentence model put first stays: the reader never saw a table
         best = reader_choice(logits, sentence_reads(found, readings), scorer.reader_weight, best)
     own = {c.chunk.id for c in retrieval.ranked if c.same_language}
-    gated = [r for r in readings if r.chunk_id in own] or list(readings)  # its margin means something in one language only
-    margin = max(r.span.score for r in gated) - max(r.span.null for r in gated)
+    mine = [r for r in readings if r.chunk_id in own]  # its margin means something in one language only
+    margin = max(r.span.score for r in mine or readings) - max(r.span.null for r in mine or readings)
     gates = scorer.reader_margin if scorer.reader_margin is not None and min_confidence is None else {}
-    gate = gates.get("same", -np.inf) if found[best].same_language and own & {r.chunk_id for r in readings} else -np.inf
+    gate = gates.get("same", -np.inf) if found[best].same_language and mine else -np.inf
     return Decision(best, scorer.answerable(row, same), threshold, probabilities, margin, gate, phrase_in(found[best], readings, retrieval))
 
 
