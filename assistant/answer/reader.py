@@ -25,7 +25,7 @@ import numpy as np
 from assistant.errors import ConfigError
 from assistant.index.e5_tokenizer import Tokens
 from assistant.index.e5_weights import Vocabulary
-from assistant.index.encoder import Layer
+from assistant.index.layers import Layer
 from assistant.types import Chunk
 
 WEIGHTS = "reader.npz"

