@@ -186,7 +186,7 @@ class Reader:
     def read_from(self, chunks: Sequence[Chunk], windows: list[tuple[int, Window]], lower: Sequence[np.ndarray]) -> list[Reading]:
         """As :meth:`read`, from the windows' states after the lower layers (the trainer caches them)."""
         sizes = [len(x) for x in lower]
-        states = self.encoder.continue_layers(np.concatenate(lower).astype(np.float32), sizes, self.layers)
+        states = self.encoder.continue_layers(np.concatenate(lower).astype(np.float32), sizes, self.layers, split=True)
         return self.readings(chunks, windows, states)
 
     def readings(self, chunks: Sequence[Chunk], windows: list[tuple[int, Window]], states: Sequence[np.ndarray]) -> list[Reading]:

@@ -127,7 +127,8 @@ class E5Encoder:
         ends = np.cumsum(sizes)
         bounds = [(int(e - s), int(e)) for s, e in zip(sizes, ends, strict=True)]
         if split and self.threads > 1:
-            x = forward_split(layers, x, bounds, self.heads, self.eps, self._parallel, self.threads)
+            with _blas_threads(1):
+                x = forward_split(layers, x, bounds, self.heads, self.eps, self._parallel, self.threads)
             return [x[a:b] for a, b in bounds]
         for layer in layers:
             if stop is not None and stop.is_set():
