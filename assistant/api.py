@@ -198,6 +198,7 @@ class Assistant:
             question, retrieval, model, self.embedder, self.settings, stream, started,
             lambda notice: self._extractive(question, retrieval, started, notice=notice),
             self.tuning.min_support if self.settings.min_support is None else self.settings.min_support,
+            lambda: self.reader,
         )
 
     def _extractive(self, question: str, retrieval: Any, started: float, notice: str | None = None) -> Answer:

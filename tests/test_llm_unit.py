@@ -5,6 +5,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import numpy as np
 import openai
 import pytest
 
@@ -407,3 +408,51 @@ def test_unsupported_sentences_do_not_widen_a_supported_citation() -> None:
     assert [(c.scope, c.text) for c in citations] == [("sentence", CATS)]
     [alone] = _narrowed("Cats also fly to the moon [1].", text)
     assert alone.scope == "passage"
+
+
+def test_a_citation_no_sentence_is_close_to_narrows_to_the_sentence_of_the_readers_phrase() -> None:
+    """The closest sentence (and its neighbour) lack the answer's number and name; the sentence holding the reader's
+    phrase, which the answer says, holds them all: the citation is that sentence, not the whole passage."""
+    from assistant.answer.generate import citations_for
+
+    text = "Talks on the deadline went on all day. Nothing else happened. Washington chose 8 August."
+    passage = _passage(text)
+    sentences = [text[s.start - passage.start : s.end - passage.start] for s in passage.sentences]
+    assert len(sentences) == 3
+    closest = np.array([[1.0, 0.0, 0.2]], dtype=np.float32) / np.linalg.norm([1.0, 0.0, 0.2])
+    answer = "Washington set the deadline: 8 August [1]."
+
+    def cited(phrases: Any) -> list[tuple[str, str]]:
+        result = check_answer(answer, [text], [np.eye(3, dtype=np.float32)], lambda texts: closest, 0.9, [sentences], phrases)
+        assert [s.supported for s in result.sentences] == [True]
+        return [(c.scope, c.text) for c in citations_for(result, [passage])]
+
+    assert cited(None) == [("passage", text)]
+    assert cited(lambda n: [(0, "all day"), (2, "8 August")]) == [("sentence", "Washington chose 8 August.")]
+    assert cited(lambda n: [(2, "9 August")]) == [("passage", text)], "a phrase the answer does not say narrows nothing"
+    assert cited(lambda n: [(0, "deadline")]) == [("passage", text)], "a sentence lacking the answer's number is not enough"
+
+
+def test_the_readers_phrases_come_from_one_reading_of_the_top_passages_best_sentence_first() -> None:
+    from assistant.answer.generate import reader_phrases
+    from assistant.answer.reader import Reading, Span
+    from assistant.types import Chunk
+    from assistant.types import Span as TextSpan
+
+    chunks = [Chunk(f"c{i}", "doc.txt", 0, 30, "Alpha one. Beta two. Gamma 3.", (TextSpan(0, 10), TextSpan(11, 20), TextSpan(21, 29)))
+              for i in range(5)]
+    calls = []
+
+    class Reader:
+        def read(self, question: str, read: list[Chunk]) -> list[Reading]:
+            calls.append((question, [c.id for c in read]))
+            return [Reading(c.id, Span(21, 28, 5.0, 0.0), np.array([1.0, -np.inf, 5.0]), np.array([[0, 5], [-1, -1], [21, 28]])) for c in read]
+
+    retrieval = SimpleNamespace(ranked=[SimpleNamespace(chunk=c) for c in chunks], question=SimpleNamespace(text="Which number?"))
+    passages = [_passage(c.text) for c in chunks]
+    passages = [Passage(c.id, p.source, p.start, p.end, p.text, p.score) for c, p in zip(chunks, passages, strict=True)]
+    phrases = reader_phrases(retrieval, passages, Reader)
+    assert calls == []  # nothing is read until a citation needs it
+    assert list(phrases(1)) == [(2, "Gamma 3"), (0, "Alpha")]
+    assert list(phrases(3)) == [(2, "Gamma 3"), (0, "Alpha")] and list(phrases(4)) == [], "only the top three passages are read"
+    assert calls == [("Which number?", ["c0", "c1", "c2"])]

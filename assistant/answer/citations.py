@@ -16,8 +16,10 @@ cheap: one embedding per answer sentence.
 
 Each ``[n]`` is then narrowed to what carries it: the sentence of passage n
 closest to the answer sentence when it is close enough and holds the answer
-sentence's numbers and names, else that sentence with a neighbour, else (no
-sentence carries it alone) the whole passage.
+sentence's numbers and names, else that sentence with a neighbour, else the
+sentence holding the reader's answer phrase for the question when the answer
+sentence says that phrase (:func:`by_phrase`; the reader read the question
+against the passage), else (no sentence carries it alone) the whole passage.
 
 >>> parse_markers("Yes [1]. No [2, 3][4].")
 [(4, 7, [1]), (12, 18, [2, 3]), (18, 21, [4])]
@@ -51,6 +53,8 @@ def parse_markers(text: str) -> list[tuple[int, int, list[int]]]:
 
 Support = tuple[int, int] | None
 """First and last index of the passage sentences that carry an answer sentence; ``None``: the passage as a whole."""
+Phrases = Sequence[tuple[int, str]]
+"""The reader's answer phrase in sentences of one passage, best sentence first: ``(sentence index, phrase)``."""
 
 
 @dataclass
@@ -173,6 +177,24 @@ def carrying(plain: str, vector: np.ndarray, sentences: Sequence[str], matrix: n
     return None
 
 
+def by_phrase(plain: str, sentences: Sequence[str], phrases: Phrases) -> Support:
+    """The first sentence of ``phrases`` whose phrase the answer sentence ``plain`` says (whole words, case and
+    accents aside) and which holds every number and name of ``plain``; ``None``: none does.
+
+    >>> said = ["Talks began in Moscow.", "Washington set 8 August as the deadline."]
+    >>> by_phrase("The deadline was 8 August, set by Washington.", said, [(0, "Moscow"), (1, "8 August")])
+    (1, 1)
+    >>> by_phrase("The deadline was 18 August.", said, [(1, "8 August")]) is None
+    True
+    """
+    folded = fold(plain)
+    for i, phrase in phrases:
+        wanted = fold(phrase).strip()
+        if 0 <= i < len(sentences) and wanted and re.search(rf"(?<!\w){re.escape(wanted)}(?!\w)", folded) and not any(_lacks(plain, sentences[i])):
+            return i, i
+    return None
+
+
 def check_answer(
     text: str,
     passages: Sequence[str],
@@ -180,11 +202,14 @@ def check_answer(
     embed: Callable[[list[str]], np.ndarray],
     threshold: float,
     passage_sentences: Sequence[Sequence[str]] | None = None,
+    phrases: Callable[[int], Phrases] | None = None,
 ) -> CheckResult:
     """Check ``text`` against ``passages`` (numbered from 1) and their sentences' vectors.
 
     With ``passage_sentences`` (the text of each row of the vectors), every
     supported sentence also records which sentences of each cited passage carry it.
+    ``phrases(n)``: the reader's phrases in passage n (:data:`Phrases`), asked for only when no sentence of n is
+    close enough to an answer sentence citing it (:func:`by_phrase`).
     """
     cleaned, removed = clean_markers(text, len(passages))
     if is_cannot_answer(cleaned):
@@ -212,9 +237,11 @@ def check_answer(
         elif best < threshold:
             checked.append(CheckedSentence(sentence, cited, False, best, "says something the cited passages do not"))
         else:
-            support = {
-                n: carrying(plain, vector, passage_sentences[n - 1], passage_sentence_vectors[n - 1], threshold) if passage_sentences else None
-                for n in cited
-            }
+            support: dict[int, Support] = {}
+            for n in cited:
+                found = carrying(plain, vector, passage_sentences[n - 1], passage_sentence_vectors[n - 1], threshold) if passage_sentences else None
+                if found is None and passage_sentences and phrases is not None:
+                    found = by_phrase(plain, passage_sentences[n - 1], phrases(n))
+                support[n] = found
             checked.append(CheckedSentence(sentence, cited, True, best, support=support))
     return CheckResult(cleaned, checked, removed)

@@ -7,7 +7,9 @@ The flow for one question, given retrieved passages:
    recorded as left out.
 2. The model answers (streamed or not) from ``prompts/answer_*.txt``.
 3. :func:`assistant.answer.citations.check_answer` removes out-of-range markers and
-   tests every sentence against what it cites.
+   tests every sentence against what it cites; a citation no sentence of its passage is close enough to carry is
+   narrowed to the sentence holding the reader's answer phrase when the answer says that phrase
+   (:func:`reader_phrases`: the reader reads the top passages then, as the extractive answer does).
 4. An answer with no supported sentence is not shown as an answer: the
    extractive answer is returned instead, with a notice saying why. Any model
    failure ends the same way.
@@ -26,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer.citations import CheckResult, check_answer
+from assistant.answer.citations import CheckResult, Phrases, check_answer
 from assistant.answer.prompts import prompt
+from assistant.answer.reader import PASSAGES_READ, Reader
 from assistant.index.embed import Embedder
 from assistant.ingest.chunking import count_tokens
 from assistant.llm import ChatModel, Completion, LLMError, Message
@@ -112,13 +115,35 @@ def estimated_usage(packed: Packed, completion: Completion) -> dict[str, int]:
 
 
 
+def reader_phrases(retrieval: Any, passages: list[Passage], reader: Callable[[], Reader | None]) -> Callable[[int], Phrases]:
+    """Passage number (in ``passages``) -> the reader's phrase in each of its sentences, best sentence first; empty
+    for a passage the reader does not read (it reads the first :data:`PASSAGES_READ` of the ranking, as for the
+    extractive answer). The reading happens once, at the first call."""
+    found: dict[str, list[tuple[int, str]]] | None = None
+
+    def phrases(n: int) -> Phrases:
+        nonlocal found
+        if found is None:
+            found = {}
+            chunks = [c.chunk for c in retrieval.ranked[:PASSAGES_READ]]
+            loaded = reader() if chunks else None
+            for chunk, reading in zip(chunks, loaded.read(retrieval.question.text, chunks) if loaded else [], strict=False):
+                order = np.argsort(-reading.sentence_scores, kind="stable")
+                found[chunk.id] = [(int(i), chunk.text[int(reading.phrases[i][0]) : int(reading.phrases[i][1])]) for i in order
+                                   if reading.phrases[i][0] >= 0]
+        return found.get(passages[n - 1].chunk_id, [])
+
+    return phrases
+
+
 def llm_answer_events(
     question: str, retrieval: Any, model: ChatModel, embedder: Embedder, settings: Settings, stream: bool, started: float,
-    fallback: Callable[[str], Answer], min_support: float,
+    fallback: Callable[[str], Answer], min_support: float, reader: Callable[[], Reader | None] | None = None,
 ) -> Iterator[str | Answer]:
     """Text deltas as the model writes (when ``stream``), then the checked :class:`Answer`.
 
     An answer sentence counts as supported when its cosine with a sentence of a passage it cites reaches ``min_support``.
+    ``reader``: gives the trained reader (or ``None``), whose phrases narrow citations no sentence is close enough to.
 
     ``fallback(notice)`` gives the extractive answer shown instead when the model fails or
     none of its sentences is supported by the passages it cites.
@@ -139,6 +164,7 @@ def llm_answer_events(
             embedder.embed_passages,
             min_support,
             [sentence_texts(p) for p in packed.passages],
+            reader_phrases(retrieval, packed.passages, reader) if reader is not None else None,
         )
     except LLMError as error:
         yield fallback(f"{error}; showing the extractive answer instead")
