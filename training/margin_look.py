@@ -7,7 +7,14 @@ answer?". For each, on development questions (full store and small stores), the 
 (:func:`training.thresholds.gate_and_threshold`: half the 5% false-abstention budget to the gate, the probability
 threshold re-chosen with it) and what it abstains on: answerable, absent-article and impossible questions.
 
-    .venv/bin/python -m training.margin_look [--every 3] [--out eval/results/FILE.json]
+``--across`` also asks which quoted sentences the gate should apply to. Today it gates only a sentence in the question's
+language (the margin comes from the passages read in that language); the other rule gates any quoted sentence
+whenever passages in the question's language were read (a French question whose article is absent can have an
+English sentence quoted, which today's rule lets through). Both with the shipped gate and threshold, on the same
+development questions and on the machine-translated ones (:mod:`training.translated`, questions over passages in
+another language), whose answers the other rule may abstain on.
+
+    .venv/bin/python -m training.margin_look [--every 3] [--across] [--out eval/results/FILE.json]
 
 ``--every N`` reads every N-th development example only (the reading is the slow part: ~0.4 s a question here).
 """
@@ -50,6 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer")
     parser.add_argument("--every", type=int, default=1)
+    parser.add_argument("--across", action="store_true", help="also compare the gate rules, on the translated questions too")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     scorer = load_scorer(SCORER)
@@ -57,11 +65,14 @@ def main() -> None:
     shifted(examples, scorer)
     reader = Reader(E5Encoder(threads=2), READER)
     margins: dict[str, dict[str, list[tuple[float, float, str]]]] = {}
+    rules: dict[str, Any] = {}
     for store in ("full", "small"):
         rows = sentence_rows([e for e in examples if e.store == store], scorer)
         started = time.time()
         read = readings(rows, reader, {})
         print(f"{store}: read {len(rows)} questions in {time.time() - started:.0f} s", flush=True)
+        if args.across:
+            rules[f"same_language/{store}"] = gate_rules(rows, read, scorer)
         kept = margins.setdefault(store, {"today": [], "per_passage": []})
         for (e, retrieval, found, features, _), got in zip(rows, read, strict=True):
             if not found or got is None:
@@ -92,9 +103,40 @@ def main() -> None:
                 if mine:
                     entry[store][kind] = {"n": len(mine), "abstained": round(float(np.mean([m < gate or p < threshold for m, p in mine])), 4)}
         report[way] = entry
+    if args.across:
+        from training.translated import translated_examples
+
+        translated = translated_examples(args.workdir, "dev", log=False)[:: args.every]
+        shifted(translated, scorer)
+        for store in ("full", "small"):
+            rows = sentence_rows([e for e in translated if e.store == store], scorer)
+            rules[f"translated/{store}"] = gate_rules(rows, readings(rows, reader, {}), scorer)
+        report["gate_rules"] = rules
     print(json.dumps(report, indent=1))
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+
+
+def gate_rules(rows: list[Any], read: list[list[Reading] | None], scorer: Any) -> dict[str, Any]:
+    """Per kind of question, abstained on with today's rule and with the gate applied to any quoted sentence whenever
+    passages in the question's language were read (shipped gate and thresholds)."""
+    gate = (scorer.reader_margin or {}).get("same", -np.inf)
+    out: dict[str, dict[str, float]] = {}
+    for (e, retrieval, found, features, labels), got in zip(rows, read, strict=True):
+        if not found or got is None:
+            continue
+        d = decide(found, features, retrieval, scorer, None, got)
+        own = {c.chunk.id for c in retrieval.ranked if c.same_language}
+        read_own = any(r.chunk_id in own for r in got)
+        entry = out.setdefault(e.kind, {"n": 0, "today": 0, "any_sentence": 0, "contained_today": 0, "contained_any_sentence": 0})
+        other = d.best < 0 or d.answerable < d.threshold or (read_own and d.margin < gate)
+        held = e.kind == "answerable" and bool(labels[d.best])
+        entry["n"] += 1
+        entry["today"] += d.abstains
+        entry["any_sentence"] += other
+        entry["contained_today"] += held and not d.abstains
+        entry["contained_any_sentence"] += held and not other
+    return {kind: {k: v if k == "n" else round(v / c["n"], 4) for k, v in c.items()} for kind, c in sorted(out.items())}
 
 
 def _auc(positive: np.ndarray, negative: np.ndarray) -> float:
