@@ -1,10 +1,11 @@
 """How long a one-shot `assistant ask` takes, and where the time goes before it answers.
 
-    .venv/bin/python eval/bench/cold_start.py [--repeat 7] [--store DIR]
+    .venv/bin/python eval/bench/cold_start.py [--repeat 7] [--store DIR] [--baseline CHECKOUT]
 
 Each figure is the median of ``--repeat`` fresh processes on the seed store (built once
 in a temporary folder unless ``--store`` is given), side by side with the floor,
-``python -c "import numpy"``, as a ratio. The breakdown times each part alone in a
+``python -c "import numpy"``, as a ratio; with ``--baseline`` (another commit's checkout, e.g. ``git worktree add
+/tmp/base HEAD~1``) that commit's one-shot asks run interleaved with these, as a ratio too. The breakdown times each part alone in a
 fresh process, one after the other (the command itself overlaps the question's
 embedding with Chroma's opening, so its wall time is less than their sum). Target:
 ``assistant ask`` <= 1.5 s on an idle 2-core machine. The seed article is French and the benchmark's question English;
@@ -59,6 +60,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--store", type=Path)
+    parser.add_argument("--baseline", type=Path, help="a checkout of another commit (git worktree add DIR COMMIT): its one-shot "
+                        "asks run interleaved with these, through the same environment with DIR first on the import path")
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / f"cold-start-{time.strftime('%Y-%m-%d')}.json")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
@@ -72,18 +75,24 @@ def main() -> None:
         "assistant ask": [ASSISTANT, "ask", QUESTION, "--store", str(store)],
         "assistant ask (same language: the reader reads)": [ASSISTANT, "ask", SAME_LANGUAGE, "--store", str(store)],
     }
+    envs = {name: env for name in commands}
+    if args.baseline:
+        baseline = {**env, "PYTHONPATH": str(args.baseline.resolve())}  # ahead of the editable install's finder
+        for name in ("assistant ask", "assistant ask (same language: the reader reads)"):
+            commands[f"{name}, baseline"], envs[f"{name}, baseline"] = commands[name], baseline
     rows: dict[str, list[float]] = {name: [] for name in commands}
     parts: dict[str, list[float]] = {}
     for _ in range(args.repeat):  # interleaved, so that a noisy moment hits every row alike
         for name, command in commands.items():
-            rows[name].append(wall(command, env))
+            rows[name].append(wall(command, envs[name]))
         measured = json.loads(subprocess.run([sys.executable, "-c", PARTS, str(store), QUESTION], check=True, capture_output=True,
                                              text=True, env=env).stdout)
         for name, seconds in measured.items():
             parts.setdefault(name, []).append(seconds)
     floor = statistics.median(rows["python -c 'import numpy' (floor)"])
     print(f"{'command':<42} {'median s':>9} {'min s':>7} {'x floor':>8}")
-    result: dict[str, object] = {"date": time.strftime("%Y-%m-%d"), "repeat": args.repeat, "cpus": os.cpu_count(),
+    result: dict[str, object] = {"date": time.strftime("%Y-%m-%d"), "baseline": args.baseline and str(args.baseline), "repeat": args.repeat,
+                                 "cpus": os.cpu_count(),
                                  "load_before": os.getloadavg()[0], "target_seconds": TARGET_SECONDS, "commands": {}, "parts": {}}
     for name, values in rows.items():
         median = statistics.median(values)
@@ -100,6 +109,14 @@ def main() -> None:
     result["ask_same_language_over_target"] = round(read / TARGET_SECONDS, 2)
     print(f"\nassistant ask: {ask:.2f} s, target {TARGET_SECONDS} s (ratio {ask / TARGET_SECONDS:.2f}; <= 1 meets it)")
     print(f"assistant ask, same language (the reader reads): {read:.2f} s (ratio {read / TARGET_SECONDS:.2f})")
+    over_baseline: dict[str, float] = {}
+    for name in ("assistant ask", "assistant ask (same language: the reader reads)"):
+        if f"{name}, baseline" in rows:
+            before = statistics.median(rows[f"{name}, baseline"])
+            now = statistics.median(rows[name])
+            over_baseline[name] = round(now / before, 3)
+            print(f"{name}: baseline {before:.3f} s -> {now:.3f} s ({now / before:.3f}x)")
+    result["over_baseline"] = over_baseline
     args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 
