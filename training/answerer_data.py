@@ -152,8 +152,8 @@ def _hash(text: str) -> int:
 def build(workdir: Path, log: bool = True) -> list[Example]:
     """All examples (cached in ``workdir/examples.pkl`` next to the stores and the embedding cache)."""
     from assistant import Assistant
-    from training.small_stores import SEED as SMALL_SEED
-    from training.small_stores import pack
+    from assistant.settings import load_settings
+    from training.stores import plan
 
     articles = load_articles()
     digest = _data_digest()
@@ -163,48 +163,26 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
     workdir.mkdir(parents=True, exist_ok=True)
     embedder = CachingEmbedder(workdir / "embeddings.npz")
     paths = write_corpus(workdir / "docs", {a.name(i): p for a in articles for i, p in enumerate(a.paragraphs)})
-    stores = {"full": [a for a in articles]} | {f"minus-{f}": [a for a in articles if a.fold != f] for f in range(FOLDS)}
-    smalls = {f"small-{split}-{n}": (pieces, packed[(n + 1) % len(packed)])
-              for split in ("train", "dev", "test") for packed in [pack([a for a in articles if a.split == split], SMALL_SEED)]
-              for n, pieces in enumerate(packed)}
-    held = {name: [paths[a.name(i)] for a in members for i in range(len(a.paragraphs))] for name, members in stores.items()}
-    held |= {name: [paths[p.article.name(i)] for p in pieces for i in range(p.first, p.last)] for name, (pieces, _) in smalls.items()}
-    for name, files in held.items():
-        with Assistant(store=str(workdir / "stores" / name), embedder=embedder) as bot:  # type: ignore[arg-type]
+    stores = plan(articles)
+    for planned in stores:
+        files = [paths[a.name(i)] for a, i in planned.paragraphs]
+        with Assistant(store=str(workdir / "stores" / planned.name), embedder=embedder) as bot:  # type: ignore[arg-type]
             report = bot.ingest(files, prune=True)
             if log:
-                print(f"store {name}: {len(files)} paragraphs, {report.chunks_embedded} chunks embedded in {report.seconds:.0f} s", flush=True)
+                print(f"store {planned.name}: {len(files)} paragraphs, {report.chunks_embedded} chunks embedded in {report.seconds:.0f} s", flush=True)
         embedder.save()
     examples: list[Example] = []
     interned: dict[str, tuple[Chunk, np.ndarray | None]] = {}
-    from assistant.settings import load_settings
-
-    for name in stores:
-        with Store(load_settings(store=str(workdir / "stores" / name)), create=False) as store:
-            for article in articles:
-                absent = name != "full"
-                if absent and name != f"minus-{article.fold}":
-                    continue
-                for n, qa in enumerate(article.questions):
-                    if absent and n % 2:
-                        continue  # half of each article's questions is enough for retrieval-level abstention
-                    kind = "absent" if absent else ("answerable" if qa.answers else "impossible")
-                    gold = paths[article.name(qa.paragraph)]
-                    examples.append(_example(store, embedder, article, qa, kind, gold, interned))
-        if log:
-            print(f"questions asked over {name}: {len(examples)} examples so far", flush=True)
-    for name, (pieces, others) in smalls.items():
-        with Store(load_settings(store=str(workdir / "stores" / name)), create=False) as store:
-            for piece in pieces:
-                for qa in piece.questions():
-                    gold = paths[piece.article.name(qa.paragraph)]
-                    kind = "answerable" if qa.answers else "impossible"
-                    examples.append(_example(store, embedder, piece.article, qa, kind, gold, interned, "small"))
-            for piece in others:
-                for qa in piece.questions()[::2]:
-                    examples.append(_example(store, embedder, piece.article, qa, "absent", paths[piece.article.name(qa.paragraph)], interned, "small"))
+    for planned in stores:
+        with Store(load_settings(store=str(workdir / "stores" / planned.name)), create=False) as store:
+            for article, questions, kind in planned.asked:
+                for qa in questions:
+                    chosen = kind or ("answerable" if qa.answers else "impossible")
+                    examples.append(_example(store, embedder, article, qa, chosen, paths[article.name(qa.paragraph)], interned, planned.where))
+        if log and planned.where == "full":
+            print(f"questions asked over {planned.name}: {len(examples)} examples so far", flush=True)
     if log:
-        print(f"questions asked over {len(smalls)} small stores: {len(examples)} examples in all", flush=True)
+        print(f"questions asked over the small stores too: {len(examples)} examples in all", flush=True)
     embedder.save()
     save_rows(cached, digest, examples)
     return examples
@@ -244,7 +222,8 @@ def _example(store: Store, embedder: CachingEmbedder, article: Article, qa: QA, 
 
 
 CODE = ("assistant/index/embed.py", "assistant/index/encoder.py", "assistant/answer/retrieve.py", "assistant/answer/features.py",
-        "assistant/index/manifest.py", "assistant/index/lexical.py", "training/answerer_data.py", "training/small_stores.py")
+        "assistant/index/manifest.py", "assistant/index/lexical.py", "training/answerer_data.py", "training/small_stores.py",
+        "training/stores.py")
 """The code that shapes the cached rows: a change to any of it rebuilds them."""
 
 

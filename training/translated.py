@@ -8,9 +8,9 @@ fitting sets' own questions with Apertium (rule-based, Debian's ``apertium``, ``
 - PIAF's French questions into Spanish (``fr-es``) and, through Spanish, into English (``fr-es`` then ``spa-eng``);
 - SQuAD's English questions into Spanish (``eng-spa``) and, through Spanish, into French (``eng-spa`` then ``es-fr``).
 
-Each translated question is asked over the same stores as its original (:mod:`training.answerer_data`: the full
-store for answerable and impossible questions, its article's ``minus-F`` store for every other question as an
-absent one, and the small stores of its split the same way), with the same gold paragraph and answers; its id
+Each translated question is asked over the same stores as its original (:mod:`training.stores`, the plan the
+row builder follows: the full store for answerable and impossible questions, its article's ``minus-F`` store for
+every other question as an absent one, and the small stores of its split the same way), with the same gold paragraph and answers; its id
 gains ``@LANG``. Splits are the originals' (by
 article): development for choices, test for reporting. Rule-based translation is rougher than a person's
 ("Combien de personnes travaillent au ministère des sports" → "Cuanto de personas trabajan al ministerio de los
@@ -34,9 +34,8 @@ if str(ROOT) not in sys.path:
 from assistant.index.store import Store  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 from eval.corpus import CachingEmbedder, write_corpus  # noqa: E402
-from training.answerer_data import QA, Article, Example, _data_digest, _example, load_articles, load_rows, save_rows  # noqa: E402
-from training.small_stores import SEED as SMALL_SEED  # noqa: E402
-from training.small_stores import pack  # noqa: E402
+from training.answerer_data import QA, Example, _data_digest, _example, load_articles, load_rows, save_rows  # noqa: E402
+from training.stores import plan  # noqa: E402
 
 ROUTES = {"piaf": {"es": ("fr-es",), "en": ("fr-es", "spa-eng")}, "squad2": {"es": ("eng-spa",), "fr": ("eng-spa", "es-fr")}}
 """Per fitting set, the target languages and the Apertium modes that lead there."""
@@ -74,28 +73,19 @@ def translated_examples(workdir: Path, split: str, log: bool = True) -> list[Exa
     paths = write_corpus(workdir / "docs", {a.name(i): p for a in articles for i, p in enumerate(a.paragraphs)})  # as the builder named them
     examples: list[Example] = []
     interned: dict[str, object] = {}
-    plan: list[tuple[str, list[tuple[Article, list[QA], str]]]] = []  # store, (article, questions, kind or "")
-    for name in ["full", *(f"minus-{f}" for f in sorted({a.fold for a in articles}))]:
-        if name == "full":
-            plan.append((name, [(a, a.questions, "") for a in articles]))
-        else:  # half of each left-out article's questions, as the builder asks them
-            plan.append((name, [(a, a.questions[::2], "absent") for a in articles if name == f"minus-{a.fold}"]))
-    packed = pack(articles, SMALL_SEED)  # the builder's small stores; each asks the next one's questions as absent
-    for n, (pieces, others) in enumerate(zip(packed, packed[1:] + packed[:1], strict=True)):
-        plan.append((f"small-{split}-{n}", [(p.article, p.questions(), "") for p in pieces]
-                     + [(p.article, p.questions()[::2], "absent") for p in others]))
-    for name, asked in plan:
-        with Store(load_settings(store=str(workdir / "stores" / name)), create=False) as store:
-            where = "small" if name.startswith("small-") else "full"
-            for article, questions, kind in asked:
+    for planned in plan(articles):  # the builder's stores, asking the split's questions as the builder does
+        if not planned.asked:
+            continue
+        with Store(load_settings(store=str(workdir / "stores" / planned.name)), create=False) as store:
+            for article, questions, kind in planned.asked:
                 for qa in questions:
                     gold = paths[article.name(qa.paragraph)]
                     for lang, text in texts[qa.id].items():
                         question = QA(f"{qa.id}@{lang}", text, qa.paragraph, qa.answers)
                         chosen = kind or ("answerable" if qa.answers else "impossible")
-                        examples.append(_example(store, embedder, article, question, chosen, gold, interned, where))  # type: ignore[arg-type]
+                        examples.append(_example(store, embedder, article, question, chosen, gold, interned, planned.where))  # type: ignore[arg-type]
         if log:
-            print(f"translated questions asked over {name}: {len(examples)} examples so far", flush=True)
+            print(f"translated questions asked over {planned.name}: {len(examples)} examples so far", flush=True)
     embedder.save()
     save_rows(cached, digest, examples)
     return examples
