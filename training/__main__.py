@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--frozen", type=int, default=FROZEN, help="encoder layers run as they ship; the reader trains the ones above")
+    parser.add_argument("--translated", type=float, default=0.0, help="share of the reader's training questions asked in an Apertium translation")
     parser.add_argument("--reader-out", type=Path, default=ROOT / "assistant" / "weights" / "reader.npz")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--test", action="store_true", help="also report the test split (reporting only)")
@@ -47,7 +48,8 @@ def main() -> None:
     from assistant.index.encoder import E5Encoder
 
     plain, splits = train(args.workdir, None)
-    fit_reader(args.workdir, args.reader_out, args.epochs, args.lr, parse_weights(plain), frozen=args.frozen)
+    fit_reader(args.workdir, args.reader_out, args.epochs, args.lr, parse_weights(plain), frozen=args.frozen,
+               translated=args.translated)
     reader = Reader(E5Encoder(), args.reader_out)
     read, _ = train(args.workdir, reader)
     contained = {name: w["header"]["development"]["all/answerable"]["contained"] for name, w in (("plain", plain), ("reader", read))}

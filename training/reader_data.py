@@ -7,6 +7,12 @@ the answer are added when the ranking missed them (the reader must see the answe
 negatives (questions whose article is absent) keep their top two only. A pair is labelled with the first and last
 token of its answer when its passage holds the whole answer, else with ``<s>`` (no answer), as in SQuAD 2.0.
 
+With ``translated`` (a share, 0 by default), that share of the training questions, picked by a hash of their id, is
+asked instead in one of its Apertium translations (:data:`training.translated.ROUTES`: a French question in Spanish
+or English, an English one in Spanish or French) over the same passages with the same labels: the reader then also
+learns to read a passage against a question in another language, which no fitting set pairs. Their pairs' question
+ids gain ``@LANG``, as in :mod:`training.translated`; development and test pairs are never translated.
+
 A pair is ``<s> query: question </s></s> passage: text </s>``; a passage too long for 512 positions is read in
 overlapping windows, each its own pair. States after the encoder's lower :data:`assistant.answer.reader.FROZEN` layers
 are cached in ``WORKDIR/reader/`` in shards of float16 (each shard written whole, so an interrupted run resumes at the
@@ -74,15 +80,46 @@ def examples(workdir: Path, scorer: Scorer | None = None) -> list[Example]:
     return rows
 
 
-def pairs(rows: list[Example], encoder: E5Encoder) -> tuple[list[Pair], list[np.ndarray]]:
-    """Every pair of every split with its content token ids (``<s>``/``</s>`` not included)."""
+def _hashed(text: str) -> float:
+    """A number in [0, 1) fixed by ``text``: which questions are translated, and into what."""
+    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16) / 16**12
+
+
+def translated_asking(rows: Sequence[Example], share: float) -> dict[str, tuple[str, str]]:
+    """Question id -> (language, translated text) for ``share`` of the training split's questions.
+
+    >>> _hashed("piaf-1") < 1 and translated_asking([], 0.5) == {}
+    True
+    """
+    from training.translated import ROUTES, translate
+
+    chosen: dict[tuple[str, str], list[Example]] = {}
+    for e in {e.question_id: e for e in rows if e.split == "train"}.values():
+        if _hashed(f"translated:{e.question_id}") < share:
+            languages = sorted(ROUTES[e.dataset])
+            language = languages[int(_hashed(f"language:{e.question_id}") * len(languages))]
+            chosen.setdefault((e.dataset, language), []).append(e)
+    out: dict[str, tuple[str, str]] = {}
+    for (dataset, language), asked in sorted(chosen.items()):
+        for e, text in zip(asked, translate([e.question.text for e in asked], ROUTES[dataset][language]), strict=True):  # type: ignore[attr-defined]
+            out[e.question_id] = (language, text)
+    return out
+
+
+def pairs(rows: list[Example], encoder: E5Encoder, asked: dict[str, tuple[str, str]] | None = None) -> tuple[list[Pair], list[np.ndarray]]:
+    """Every pair of every split with its content token ids (``<s>``/``</s>`` not included); ``asked``: the training
+    questions asked in a translation (:func:`translated_asking`)."""
     spans = {qa.id: qa.answers for article in load_articles() for qa in article.questions}
+    asked = asked or {}
     out: list[Pair] = []
     ids: list[np.ndarray] = []
     for n, e in enumerate(rows):
         read = e.candidates[: ABSENT_READ_IN_TRAINING if e.split == "train" and e.kind == "absent" else PASSAGES_READ]
         extra = [c for c in e.candidates[PASSAGES_READ:] if c.chunk.id in e.positive_chunks] if e.split == "train" else []
-        question = encoder.tokenizer.tokenize(e.question.text, "query")  # type: ignore[attr-defined]
+        original: str = e.question.text  # type: ignore[attr-defined]
+        language, text = asked.get(e.question_id, ("", original)) if e.split == "train" else ("", original)
+        question = encoder.tokenizer.tokenize(text, "query")
+        pair_id = f"{e.question_id}@{language}" if language else e.question_id
         for rank_, candidate in [*enumerate(read), *((-1, c) for c in extra)]:
             chunk = candidate.chunk
             passage = encoder.tokenizer.tokenize(chunk.text, "passage")
@@ -90,17 +127,19 @@ def pairs(rows: list[Example], encoder: E5Encoder) -> tuple[list[Pair], list[np.
                        if e.kind == "answerable" and chunk.source == e.gold_source and chunk.start <= s and s + len(t) <= chunk.end]
             for w, window in enumerate(pair_windows(ReaderInput(question.ids, passage), encoder.window, encoder.file.vocabulary)):
                 start, end = window.label(answers[0]) if answers else (0, 0)
-                out.append(Pair(e.split, e.kind, e.dataset, e.question_id, n, chunk.id, rank_, w, len(window.ids) + 2, window.passage_at,
+                out.append(Pair(e.split, e.kind, e.dataset, pair_id, n, chunk.id, rank_, w, len(window.ids) + 2, window.passage_at,
                                 start, end))
                 ids.append(window.ids)
     return out, ids
 
 
-def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True, frozen: int = FROZEN) -> tuple[list[Example], list[Pair], Path]:
-    """Build the pairs and cache their states after ``frozen`` layers; the rows, the pairs and the shard folder."""
+def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True, frozen: int = FROZEN,
+          translated: float = 0.0) -> tuple[list[Example], list[Pair], Path]:
+    """Build the pairs (``translated``: the share of training questions asked in a translation) and cache their states
+    after ``frozen`` layers; the rows, the pairs and the shard folder."""
     encoder = E5Encoder(threads=2)
     rows = examples(workdir, scorer)
-    found, ids = pairs(rows, encoder)
+    found, ids = pairs(rows, encoder, translated_asking(rows, translated) if translated else None)
     digest = hashlib.sha256(json.dumps([asdict(p) for p in found]).encode()).hexdigest()[:16]
     folder = workdir / "reader" / f"frozen{frozen}-{digest}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -131,6 +170,8 @@ def windows_of(rows: list[Example], found: Sequence[Pair]) -> list[tuple[Chunk, 
     built: dict[tuple[int, str], list[Window]] = {}
     out = []
     for pair in found:
+        if "@" in pair.question_id:
+            raise ValueError(f"{pair.question_id}: a pair asked in a translation is not tokenised again here (build without --translated)")
         row = rows[pair.example]
         chunk = next(c.chunk for c in row.candidates if c.chunk.id == pair.chunk_id)
         key = (pair.example, pair.chunk_id)
@@ -186,6 +227,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer")
     parser.add_argument("--frozen", type=int, default=FROZEN, help="encoder layers run as they ship (the reader trains the rest)")
+    parser.add_argument("--translated", type=float, default=0.0, help="share of training questions asked in an Apertium translation")
     args = parser.parse_args()
-    _, built, where = cache(args.workdir, frozen=args.frozen)
+    _, built, where = cache(args.workdir, frozen=args.frozen, translated=args.translated)
     print(where, Counter((p.split, p.start > 0) for p in built), sum(p.length for p in built), "tokens")

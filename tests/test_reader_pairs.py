@@ -1,0 +1,65 @@
+"""The reader's pairs: labels on the answer's tokens, and training questions asked in a translation (Apertium)."""
+
+from __future__ import annotations
+
+import shutil
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from assistant.answer.retrieve import Candidate
+from assistant.index.encoder import E5Encoder
+from assistant.types import Chunk
+from training import reader_data
+from training.answerer_data import QA, Article, Example
+
+PASSAGE = "Le traité fut signé à Versailles en 1919. Il mit fin à la guerre. La Société des Nations naquit la même année."
+ANSWER = "Versailles"
+
+
+def _row(split: str, question_id: str, question: str) -> Example:
+    chunk = Chunk(f"c-{question_id}", "piaf/a/p000.txt", 0, len(PASSAGE), PASSAGE)
+    candidate = Candidate(chunk, 0.9, None, None, 1.0, 0, 0, True)
+    return Example(split, "answerable", "piaf", question_id, (ANSWER,), [candidate], np.zeros((1, 1)),
+                   gold_source=chunk.source, question=SimpleNamespace(text=question))
+
+
+@pytest.fixture(scope="module")
+def encoder() -> E5Encoder:
+    return E5Encoder()
+
+
+def test_a_translated_training_question_keeps_its_passage_and_answer_tokens(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [_row("train", "q1", "Où le traité fut-il signé ?"), _row("dev", "q2", "Où le traité fut-il signé ?")]
+    article = Article("piaf", "a", [PASSAGE], [QA(q, "", 0, ((ANSWER, PASSAGE.index(ANSWER)),)) for q in ("q1", "q2")])
+    monkeypatch.setattr(reader_data, "load_articles", lambda: [article])
+    plain, plain_ids = reader_data.pairs(rows, encoder)
+    asked = {"q1": ("en", "Where was the treaty signed?"), "q2": ("en", "Where was the treaty signed?")}
+    found, ids = reader_data.pairs(rows, encoder, asked)
+
+    assert [p.question_id for p in found] == ["q1@en", "q2"]  # development questions are never translated
+    passage = encoder.tokenizer.tokenize(PASSAGE, "passage")
+    at = PASSAGE.index(ANSWER)
+    answer = passage.ids[(passage.starts >= 0) & (passage.starts < at + len(ANSWER)) & (passage.ends > at)].tolist()
+    for p, window in zip(found, ids, strict=True):
+        assert p.start > 0 and window[p.start - 1 : p.end].tolist() == answer, p.question_id
+        assert window[p.passage_at - 1 :].tolist() == passage.ids.tolist()
+    assert ids[1].tolist() == plain_ids[1].tolist()
+    assert ids[0].tolist() != plain_ids[0].tolist()  # the English question's tokens, not the French one's
+    with pytest.raises(ValueError, match="q1@en"):
+        reader_data.windows_of(rows, found)
+
+
+@pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is installed by scripts/test.sh (apt-get)")
+def test_a_share_of_training_questions_is_asked_in_a_translation() -> None:
+    rows = [_row("train", f"piaf-{i}", "Qui est mort en juillet ?") for i in range(200)]
+    rows += [_row("dev", f"piaf-dev-{i}", "Qui est mort en juillet ?") for i in range(50)]
+    asked = reader_data.translated_asking(rows, 0.5)
+
+    assert 70 < len(asked) < 130
+    assert all(qid.startswith("piaf-") and not qid.startswith("piaf-dev") for qid in asked)
+    assert {language for language, _ in asked.values()} == {"en", "es"}
+    assert all(text != "Qui est mort en juillet ?" and text for _, text in asked.values())
+    assert reader_data.translated_asking(rows, 0.5) == asked  # the same questions, languages and texts every run
+    assert set(reader_data.translated_asking(rows, 0.25)) < set(asked)
