@@ -6,7 +6,7 @@ reading them too, abstention unchanged (full store's questions): answer containm
 (:data:`training.thresholds.READER_WEIGHTS`), and the reader's no-answer margin across languages for answerable,
 impossible and absent questions (is it any use as an abstention gate there?).
 
-    .venv/bin/python -m training.cross_language_look [--split dev] [--out eval/results/FILE.json]
+    .venv/bin/python -m training.cross_language_look [--split dev] [--reader FILE.npz] [--out eval/results/FILE.json]
     .venv/bin/python -m training.cross_language_look --cross-models     # the abstention model fitted on translations
 """
 
@@ -42,10 +42,10 @@ READER = ROOT / "assistant" / "weights" / "reader.npz"
 SCORER = ROOT / "assistant" / "weights" / "answerer.json"
 
 
-def read_across(rows: list[Any], reader: Reader, workdir: Path, split: str) -> list[list[Reading] | None]:
-    """Every row's readings of its top passages in any language (cached beside the translated rows)."""
+def read_across(rows: list[Any], reader: Reader, workdir: Path, split: str, path: Path = READER) -> list[list[Reading] | None]:
+    """Every row's readings of its top passages in any language by the reader in ``path`` (cached beside the translated rows)."""
     asked = "\n".join(f"{e.question_id}:{e.kind}:{e.store}" for e, *_ in rows).encode()
-    key = hashlib.sha256(READER.read_bytes() + SCORER.read_bytes() + asked).hexdigest()[:16]
+    key = hashlib.sha256(path.read_bytes() + SCORER.read_bytes() + asked).hexdigest()[:16]
     cached = workdir / f"translated-{split}-readings-{key}.pkl"
     if cached.exists():
         with cached.open("rb") as f:
@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer")
     parser.add_argument("--split", default="dev", choices=("dev", "test"))
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--reader", type=Path, default=READER, help="the reader weights file to read with (default: the shipped one)")
     parser.add_argument("--cross-models", action="store_true", help="only compare the cross-language abstention models (development)")
     args = parser.parse_args()
     scorer = load_scorer()
@@ -138,9 +139,9 @@ def main() -> None:
     examples = [e for e in translated_examples(args.workdir, args.split) if e.store == "full"]
     shifted(examples, scorer)
     rows = sentence_rows(examples, scorer)
-    across = read_across(rows, Reader(E5Encoder(), READER), args.workdir, args.split)
+    across = read_across(rows, Reader(E5Encoder(), args.reader), args.workdir, args.split, args.reader)
     today = same_only(rows, across)
-    report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "split": args.split, "questions": "training.translated"}
+    report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "split": args.split, "questions": "training.translated", "reader": str(args.reader)}
     for lang in sorted({e.question_id.rsplit("@", 1)[1] for e, *_ in rows}):
         pick = [n for n, (e, *_) in enumerate(rows) if e.question_id.endswith("@" + lang)]
         sub = [rows[n] for n in pick]
