@@ -22,8 +22,8 @@ debian_packages() {
 }
 # The web page is tested in a real browser: Debian's Chromium and its driver.
 debian_packages Chromium tests/test_web_page.py "command -v chromium && command -v chromedriver" chromium chromium-driver
-# Training makes its cross-language questions with Apertium (training/translated.py; tests/test_training.py re-fits).
-debian_packages Apertium "tests/test_training.py and tests/test_thresholds.py" \
+# Training makes its cross-language questions with Apertium (training/translated.py, training/reader_data.py).
+debian_packages Apertium "tests/test_training.py, tests/test_thresholds.py and tests/test_reader_pairs.py" \
   "command -v apertium && apertium -l | grep -qx '  fr-es' && apertium -l | grep -qx '  eng-spa'" \
   apertium apertium-fr-es apertium-eng-spa
 .venv/bin/ruff check assistant tests eval training

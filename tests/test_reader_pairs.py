@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from types import SimpleNamespace
 
 import numpy as np
@@ -51,8 +50,8 @@ def test_a_translated_training_question_keeps_its_passage_and_answer_tokens(enco
         reader_data.windows_of(rows, found)
 
 
-@pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is installed by scripts/test.sh (apt-get)")
 def test_a_share_of_training_questions_is_asked_in_a_translation() -> None:
+    """Needs Apertium (scripts/test.sh installs it)."""
     rows = [_row("train", f"piaf-{i}", "Qui est mort en juillet ?") for i in range(200)]
     rows += [_row("dev", f"piaf-dev-{i}", "Qui est mort en juillet ?") for i in range(50)]
     asked = reader_data.translated_asking(rows, 0.5)
