@@ -40,7 +40,7 @@ from assistant.answer.retrieve import rank  # noqa: E402
 from assistant.answer.scorer import Scorer, load_scorer  # noqa: E402
 from assistant.index.encoder import E5Encoder  # noqa: E402
 from assistant.types import Chunk  # noqa: E402
-from training.answerer_data import Example, build, load_articles  # noqa: E402
+from training.answerer_data import Example, _hash, build, load_articles  # noqa: E402
 
 SHARD = 512
 """Pairs per cached shard."""
@@ -81,8 +81,8 @@ def examples(workdir: Path, scorer: Scorer | None = None) -> list[Example]:
 
 
 def _hashed(text: str) -> float:
-    """A number in [0, 1) fixed by ``text``: which questions are translated, and into what."""
-    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16) / 16**12
+    """A number in [0, 1) fixed by ``text`` (the splits' hash, scaled): which questions are translated, and into what."""
+    return _hash(text) / 16**16
 
 
 def translated_asking(rows: Sequence[Example], share: float) -> dict[str, tuple[str, str]]:
