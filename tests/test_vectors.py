@@ -73,3 +73,30 @@ def test_asking_does_not_import_llama_index(bot: Assistant, docs: Path) -> None:
     assert done.returncode == 0, done.stderr
     answer, imported = done.stdout.strip().splitlines()[-2:]
     assert "sleep" in answer and imported == "[]"
+
+
+def test_closing_releases_chromas_files_and_a_reopened_index_still_answers(tmp_path: Path) -> None:
+    """Chroma caches a client per path until the last one closes: a long run (a server, a test session) that opened
+    store after store once kept every store's files open and ran out of descriptors for select()."""
+    import gc
+    import os
+
+    def open_files() -> set[str]:
+        return {os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd") if os.path.exists(f"/proc/self/fd/{fd}")}
+
+    before = open_files()
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        index = VectorIndex(Settings(), tmp_path / name / "chroma", damaged=lambda what: f"damaged: {what}")
+        index.upsert(["a"], np.stack([_unit(1, 0, 0)]), ["x.txt"])
+        index.close()
+    gc.collect()
+    assert not {f for f in open_files() - before if str(tmp_path) in f}, "a closed index holds no file of its store"
+
+    reader = VectorIndex(Settings(), tmp_path / "one" / "chroma", damaged=lambda what: f"damaged: {what}")
+    other = VectorIndex(Settings(), tmp_path / "one" / "chroma", damaged=lambda what: f"damaged: {what}")
+    assert reader.count() == other.count() == 1
+    reader._reopen()  # as after another process wrote: the path's cached client is replaced
+    other.close()  # its client is no longer the path's: closing it must not stop the reader's
+    assert reader.query(_unit(1, 0, 0), 1) == [("a", pytest.approx(1.0, abs=1e-5))]
+    reader.close()

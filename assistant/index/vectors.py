@@ -45,6 +45,7 @@ class VectorIndex:
         self.damaged = damaged
         self._collection: Any = None
         self._client: Any = None
+        self._system: Any = None
         self._vectors: ChromaVectors | None = None
         self._lock: Any = None
         self._held = threading.local()  # what this thread holds: nested uses do not lock again
@@ -104,7 +105,7 @@ class VectorIndex:
                 )
             else:
                 client = chromadb.PersistentClient(path=str(self.path), settings=chroma_settings)
-            self._client = client
+            self._client, self._system = client, getattr(client, "_system", None)  # Chroma's per-path cache entry
             return client.get_or_create_collection(
                 self.settings.collection,
                 embedding_function=None,  # never let Chroma's default (downloading) embedder run
@@ -120,16 +121,26 @@ class VectorIndex:
         from chromadb.api.shared_system_client import SharedSystemClient
 
         with _REOPENING:  # one thread of this process at a time: the client cache is shared
-            old = self._collection, self._vectors, self._client
+            old = self._collection, self._vectors, self._client, self._system
             SharedSystemClient.clear_system_cache()
-            self._collection = self._vectors = self._client = None
+            self._collection = self._vectors = self._client = self._system = None
             try:
                 self._collection = self._open()
             except Exception:
-                self._collection, self._vectors, self._client = old
+                self._collection, self._vectors, self._client, self._system = old
             self._opened_at = time.monotonic()
 
     def close(self) -> None:
+        """Release Chroma's files (its per-path client cache keeps them open until the last client closes)."""
+        client, system = self._client, self._system
+        self._client = self._system = self._collection = self._vectors = None
+        if client is not None:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            # After a reopen emptied the cache, the path may map to a newer system than this client's: closing
+            # would then stop that one. The garbage collector frees this one once nothing refers to it.
+            if SharedSystemClient._identifier_to_system.get(client._identifier) is system:
+                client.close()
         if self._lock is not None:
             self._lock.close()
             self._lock = None
