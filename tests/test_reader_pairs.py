@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -48,6 +49,31 @@ def test_a_translated_training_question_keeps_its_passage_and_answer_tokens(enco
     assert ids[0].tolist() != plain_ids[0].tolist()  # the English question's tokens, not the French one's
     with pytest.raises(ValueError, match="q1@en"):
         reader_data.windows_of(rows, found)
+
+    both, both_ids = reader_data.pairs(rows, encoder, asked, beside=True)  # the translation added, not substituted
+    assert [p.question_id for p in both] == ["q1", "q1@en", "q2"]
+    assert [w.tolist() for w in both_ids] == [plain_ids[0].tolist(), ids[0].tolist(), plain_ids[1].tolist()]
+    assert (both[0].start, both[0].end) == (plain[0].start, plain[0].end)
+
+
+def test_a_second_cache_copies_the_pairs_an_earlier_one_holds(tmp_path: Path, encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [_row("train", "q1", "Où le traité fut-il signé ?"), _row("dev", "q2", "Quand le traité fut-il signé ?")]
+    article = Article("piaf", "a", [PASSAGE], [QA(q, "", 0, ((ANSWER, PASSAGE.index(ANSWER)),)) for q in ("q1", "q2")])
+    monkeypatch.setattr(reader_data, "load_articles", lambda: [article])
+    monkeypatch.setattr(reader_data, "examples", lambda workdir, scorer=None: rows)
+    monkeypatch.setattr(reader_data, "translated_asking", lambda rows, share: {"q1": ("en", "Where was the treaty signed?")})
+    run = []
+    hidden = E5Encoder.hidden
+    monkeypatch.setattr(E5Encoder, "hidden", lambda self, windows, layers: run.append(len(windows)) or hidden(self, windows, layers))
+
+    _, first, first_folder = reader_data.cache(tmp_path, log=False, frozen=1)
+    _, second, folder = reader_data.cache(tmp_path, log=False, frozen=1, translated=0.5, beside=True)
+
+    assert [p.question_id for p in second] == ["q1", "q1@en", "q2"] and folder != first_folder
+    assert run == [2, 1]  # the second cache ran only the translated pair through the encoder
+    fresh = hidden(encoder, reader_data.pairs(rows, encoder, {"q1": ("en", "Where was the treaty signed?")}, True)[1], encoder.layers[:1])
+    for states, expected in zip(reader_data.load_states(folder, second), fresh, strict=True):
+        np.testing.assert_allclose(states.astype(np.float32), expected, atol=2e-2)
 
 
 def test_a_share_of_training_questions_is_asked_in_a_translation() -> None:

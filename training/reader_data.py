@@ -9,7 +9,8 @@ token of its answer when its passage holds the whole answer, else with ``<s>`` (
 
 With ``translated`` (a share, 0 by default), that share of the training questions, picked by a hash of their id, is
 asked instead in one of its Apertium translations (:data:`training.translated.ROUTES`: a French question in Spanish
-or English, an English one in Spanish or French) over the same passages with the same labels: the reader then also
+or English, an English one in Spanish or French) over the same passages with the same labels (``beside``: in its own
+language as well, so the same-language pairs stay whole and the translated ones are added): the reader then also
 learns to read a passage against a question in another language, which no fitting set pairs. Their pairs' question
 ids gain ``@LANG``, as in :mod:`training.translated`; development and test pairs are never translated.
 
@@ -106,9 +107,10 @@ def translated_asking(rows: Sequence[Example], share: float) -> dict[str, tuple[
     return out
 
 
-def pairs(rows: list[Example], encoder: E5Encoder, asked: dict[str, tuple[str, str]] | None = None) -> tuple[list[Pair], list[np.ndarray]]:
+def pairs(rows: list[Example], encoder: E5Encoder, asked: dict[str, tuple[str, str]] | None = None,
+          beside: bool = False) -> tuple[list[Pair], list[np.ndarray]]:
     """Every pair of every split with its content token ids (``<s>``/``</s>`` not included); ``asked``: the training
-    questions asked in a translation (:func:`translated_asking`)."""
+    questions asked in a translation (:func:`translated_asking`), instead of in their own language or (``beside``) as well."""
     spans = {qa.id: qa.answers for article in load_articles() for qa in article.questions}
     asked = asked or {}
     out: list[Pair] = []
@@ -117,40 +119,52 @@ def pairs(rows: list[Example], encoder: E5Encoder, asked: dict[str, tuple[str, s
         read = e.candidates[: ABSENT_READ_IN_TRAINING if e.split == "train" and e.kind == "absent" else PASSAGES_READ]
         extra = [c for c in e.candidates[PASSAGES_READ:] if c.chunk.id in e.positive_chunks] if e.split == "train" else []
         original: str = e.question.text  # type: ignore[attr-defined]
-        language, text = asked.get(e.question_id, ("", original)) if e.split == "train" else ("", original)
-        question = encoder.tokenizer.tokenize(text, "query")
-        pair_id = f"{e.question_id}@{language}" if language else e.question_id
-        for rank_, candidate in [*enumerate(read), *((-1, c) for c in extra)]:
-            chunk = candidate.chunk
-            passage = encoder.tokenizer.tokenize(chunk.text, "passage")
-            answers = [(s - chunk.start, s - chunk.start + len(t)) for t, s in spans[e.question_id]
-                       if e.kind == "answerable" and chunk.source == e.gold_source and chunk.start <= s and s + len(t) <= chunk.end]
-            for w, window in enumerate(pair_windows(ReaderInput(question.ids, passage), encoder.window, encoder.file.vocabulary)):
-                start, end = window.label(answers[0]) if answers else (0, 0)
-                out.append(Pair(e.split, e.kind, e.dataset, pair_id, n, chunk.id, rank_, w, len(window.ids) + 2, window.passage_at,
-                                start, end))
-                ids.append(window.ids)
+        askings = [("", original)]
+        if e.split == "train" and e.question_id in asked:
+            askings = [*askings, asked[e.question_id]] if beside else [asked[e.question_id]]
+        for language, text in askings:
+            question = encoder.tokenizer.tokenize(text, "query")
+            pair_id = f"{e.question_id}@{language}" if language else e.question_id
+            for rank_, candidate in [*enumerate(read), *((-1, c) for c in extra)]:
+                chunk = candidate.chunk
+                passage = encoder.tokenizer.tokenize(chunk.text, "passage")
+                answers = [(s - chunk.start, s - chunk.start + len(t)) for t, s in spans[e.question_id]
+                           if e.kind == "answerable" and chunk.source == e.gold_source and chunk.start <= s and s + len(t) <= chunk.end]
+                for w, window in enumerate(pair_windows(ReaderInput(question.ids, passage), encoder.window, encoder.file.vocabulary)):
+                    start, end = window.label(answers[0]) if answers else (0, 0)
+                    out.append(Pair(e.split, e.kind, e.dataset, pair_id, n, chunk.id, rank_, w, len(window.ids) + 2, window.passage_at,
+                                    start, end))
+                    ids.append(window.ids)
     return out, ids
 
 
 def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True, frozen: int = FROZEN,
-          translated: float = 0.0) -> tuple[list[Example], list[Pair], Path]:
-    """Build the pairs (``translated``: the share of training questions asked in a translation) and cache their states
-    after ``frozen`` layers; the rows, the pairs and the shard folder."""
+          translated: float = 0.0, beside: bool = False) -> tuple[list[Example], list[Pair], Path]:
+    """Build the pairs (``translated``: the share of training questions asked in a translation, ``beside`` their own
+    language or instead of it) and cache their states after ``frozen`` layers; the rows, the pairs and the shard folder.
+
+    A pair some earlier cache at the same depth holds (same question id, passage, window and length) is copied from it,
+    not run through the encoder again."""
     encoder = E5Encoder(threads=2)
     rows = examples(workdir, scorer)
-    found, ids = pairs(rows, encoder, translated_asking(rows, translated) if translated else None)
+    found, ids = pairs(rows, encoder, translated_asking(rows, translated) if translated else None, beside)
     digest = hashlib.sha256(json.dumps([asdict(p) for p in found]).encode()).hexdigest()[:16]
     folder = workdir / "reader" / f"frozen{frozen}-{digest}"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "pairs.json").write_text(json.dumps([asdict(p) for p in found]), encoding="utf-8")
     shards = range(0, len(found), SHARD)
+    earlier = None
     began = time.time()
     for k, at in enumerate(shards):
         path = folder / f"{k:05d}.npy"
         if path.exists():
             continue
-        states = encoder.hidden(ids[at : at + SHARD], encoder.layers[:frozen])
+        if earlier is None:
+            earlier = _earlier_states(workdir / "reader", frozen, but=folder)
+        known = [earlier.get((p.question_id, p.kind, p.chunk_id, p.window, p.length)) for p in found[at : at + SHARD]]
+        missing = [i for i, s in enumerate(known) if s is None]
+        run = iter(encoder.hidden([ids[at + i] for i in missing], encoder.layers[:frozen]) if missing else [])
+        states = [s if s is not None else next(run) for s in known]
         partial = path.with_suffix(".part.npy")
         np.save(partial, np.concatenate(states).astype(np.float16))
         partial.rename(path)
@@ -158,6 +172,18 @@ def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True, frozen:
             print(f"shard {k + 1}/{len(shards)} ({time.time() - began:.0f} s)", flush=True)
     (workdir / "reader" / f"latest-frozen{frozen}").write_text(folder.name, encoding="utf-8")
     return rows, found, folder
+
+
+def _earlier_states(folder: Path, frozen: int, but: Path) -> dict[tuple[str, str, str, int, int], np.ndarray]:
+    """Every pair's states in the finished caches at depth ``frozen`` under ``folder`` other than ``but`` (memory-mapped)."""
+    out: dict[tuple[str, str, str, int, int], np.ndarray] = {}
+    for other in sorted(folder.glob(f"frozen{frozen}-*")):
+        known = [Pair(**p) for p in json.loads((other / "pairs.json").read_text(encoding="utf-8"))] if (other / "pairs.json").exists() else []
+        if other == but or not known or not (other / f"{(len(known) - 1) // SHARD:05d}.npy").exists():
+            continue
+        for p, states in zip(known, load_states(other, known), strict=True):
+            out[(p.question_id, p.kind, p.chunk_id, p.window, p.length)] = states
+    return out
 
 
 def windows_of(rows: list[Example], found: Sequence[Pair]) -> list[tuple[Chunk, Window]]:
@@ -228,6 +254,7 @@ if __name__ == "__main__":
     parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer")
     parser.add_argument("--frozen", type=int, default=FROZEN, help="encoder layers run as they ship (the reader trains the rest)")
     parser.add_argument("--translated", type=float, default=0.0, help="share of training questions asked in an Apertium translation")
+    parser.add_argument("--beside", action="store_true", help="ask them in their own language as well (default: instead)")
     args = parser.parse_args()
-    _, built, where = cache(args.workdir, frozen=args.frozen, translated=args.translated)
+    _, built, where = cache(args.workdir, frozen=args.frozen, translated=args.translated, beside=args.beside)
     print(where, Counter((p.split, p.start > 0) for p in built), sum(p.length for p in built), "tokens")

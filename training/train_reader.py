@@ -167,10 +167,11 @@ def probe(encoder: Any, frozen: int = FROZEN) -> list[float]:
 
 
 def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = None, log: bool = True, frozen: int = FROZEN,
-               init: Path | None = None, sentence_weight: float = 0.0, translated: float = 0.0) -> dict[str, Any]:
+               init: Path | None = None, sentence_weight: float = 0.0, translated: float = 0.0, beside: bool = False) -> dict[str, Any]:
     """Cache the pairs, train (resuming), score on development pairs, write ``out``; its header.
 
-    ``translated``: the share of training questions asked in an Apertium translation (:mod:`training.reader_data`).
+    ``translated``: the share of training questions asked in an Apertium translation, ``beside`` their own language or
+    instead of it (:mod:`training.reader_data`).
 
     ``init``: a reader weights file to start from instead of the encoder's layers and a fresh head (further training).
     """
@@ -181,7 +182,7 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
     from training.reader_data import cache, load_states, sentence_numbers
     from training.reader_eval import development
 
-    rows, pairs, folder = cache(workdir, scorer, log=log, frozen=frozen, translated=translated)
+    rows, pairs, folder = cache(workdir, scorer, log=log, frozen=frozen, translated=translated, beside=beside)
     states = load_states(folder, pairs)
     train_index = [i for i, p in enumerate(pairs) if p.split == "train"]
     targets = np.array([[pairs[i].start, pairs[i].end] for i in train_index], dtype=np.int64)
@@ -196,6 +197,8 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
         further["sentence_weight"] = sentence_weight
     if translated:
         further["translated"] = translated
+    if beside:
+        further["beside"] = True
     run = folder / f"run-{settings_key(epochs=epochs, lr=lr, seed=SEED, **further)}"
     run.mkdir(exist_ok=True)
     began = time.time()
@@ -229,9 +232,10 @@ def main() -> None:
     parser.add_argument("--init", type=Path, help="a reader weights file to train further (default: from the encoder's layers)")
     parser.add_argument("--sentence-weight", type=float, default=0.0, help="weight of the sentence-level term of the loss")
     parser.add_argument("--translated", type=float, default=0.0, help="share of training questions asked in an Apertium translation")
+    parser.add_argument("--beside", action="store_true", help="ask them in their own language as well (default: instead)")
     args = parser.parse_args()
     fit_reader(args.workdir, args.out, args.epochs, args.lr, frozen=args.frozen, init=args.init, sentence_weight=args.sentence_weight,
-               translated=args.translated)
+               translated=args.translated, beside=args.beside)
 
 
 if __name__ == "__main__":
