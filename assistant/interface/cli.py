@@ -39,14 +39,11 @@ def _console(stderr: bool = False) -> Any:
 
 
 def _bot(one_question: bool = False, **overrides: Any) -> Any:
-    """The assistant a command uses. ``one_question``: the process answers one question and leaves, so under the
-    ``auto`` encoder engine that question is embedded by our numpy pass, whose layers the reader maps anyway, not by
-    onnxruntime, whose session costs more to build than it saves on one short text (README, Performance)."""
     from assistant.api import Assistant
     from assistant.settings import load_settings
 
     settings = load_settings(**overrides)
-    if one_question and settings.encoder_engine == "auto":
+    if one_question and settings.encoder_engine == "auto":  # numpy's pass: onnxruntime's session costs more to build
         settings = settings.model_copy(update={"encoder_engine": "numpy"})
     return Assistant(settings)
 
