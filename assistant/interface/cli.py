@@ -42,10 +42,8 @@ def _bot(one_question: bool = False, **overrides: Any) -> Any:
     from assistant.api import Assistant
     from assistant.settings import load_settings
 
-    settings = load_settings(**overrides)
-    if one_question and settings.encoder_engine == "auto":  # numpy's pass: onnxruntime's session costs more to build
-        settings = settings.model_copy(update={"encoder_engine": "numpy"})
-    return Assistant(settings)
+    settings = load_settings(**overrides)  # one question under auto: numpy's pass (onnxruntime's session costs more)
+    return Assistant(settings.model_copy(update={"encoder_engine": "numpy"}) if one_question and settings.encoder_engine == "auto" else settings)
 
 
 def _fail(error: AssistantError) -> NoReturn:
