@@ -40,9 +40,10 @@ t = T(); import numpy; out["import numpy"] = T() - t
 t = T(); import assistant.interface.cli; out["import assistant (CLI)"] = T() - t
 t = T(); import chromadb; out["import chromadb"] = T() - t
 from assistant import Assistant
-bot = Assistant(store=sys.argv[1])
+bot = Assistant(store=sys.argv[1], encoder_engine="numpy")  # as a one-shot ask runs (assistant/interface/cli.py)
 t = T(); bot.store.prepare_dense_search(); out["open the store (manifest + Chroma client)"] = T() - t
 t = T(); bot.embedder.embed_query("warm up"); out["load the question encoder"] = T() - t
+t = T(); bot.reader; out["load the reader"] = T() - t
 from assistant.text.language import language
 t = T(); language("warm up"); out["load the language identifier"] = T() - t
 t = T(); bot.ask(sys.argv[2]); out["answer (retrieve, score, quote)"] = T() - t
