@@ -14,7 +14,7 @@ def main() -> None:
 
     The cyclic collector runs once per 50,000 new objects, not 700: starting up (our modules, Chroma's, the
     models) makes hundreds of thousands, none of them garbage, and every collection walked them all again
-    (0.08 s of a one-shot ask, eval/bench/cold_start.py). Garbage cycles of a long chat wait a little longer."""
+    (0.04-0.14 s of a one-shot ask, eval/bench/cold_start.py). Garbage cycles of a long chat wait a little longer."""
     gc.set_threshold(50_000)  # the older generations keep their defaults (10, 10)
     from assistant.interface import cli
 
