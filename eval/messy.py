@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from assistant import Assistant  # noqa: E402
-from assistant.answer.extractive import quotable  # noqa: E402
 from assistant.evaluation.gold import contains  # noqa: E402
+from assistant.text.quotable import quotable  # noqa: E402
 from training.answerer_data import Article, load_articles  # noqa: E402
 
 BOILERPLATE = ["Accept all cookies", "Home | News | Contact", "All rights reserved", "Related pages", "Subscribe to our newsletter"]

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.answer.extractive import quotable
 from assistant.ingest.chunking import chunk_text
 from assistant.ingest.loaders import load_document
 from assistant.interface.render import source_label
+from assistant.text.quotable import quotable
 from tests.messy import BOILERPLATE, NOTES_MD, OFF_TOPIC, ON_TOPIC, write_messy
 
 

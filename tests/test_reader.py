@@ -51,6 +51,31 @@ def test_windows_cover_a_long_passage_and_labels_point_at_the_answer(tokenizer: 
     assert any(lab == (0, 0) for _, lab in labelled), "windows without the answer are labelled no-answer"
 
 
+def test_passages_after_the_first_are_read_only_around_the_sentence_the_sentence_model_puts_first(tokenizer: Tokenizer) -> None:
+    from assistant.answer.extractive import reading_focus
+    from assistant.answer.reader import READ_AROUND, Reader
+    from assistant.types import Chunk
+    from assistant.types import Span as Range
+
+    sentences = [f"Le rapport numéro {i} fut publié à Lyon par la commission des finances." for i in range(30)]
+    text = " ".join(sentences)
+    spans = [(text.index(s), text.index(s) + len(s)) for s in sentences]
+    chunks = [Chunk(name, "d", at, at + len(text), text, tuple(Range(at + a, at + b) for a, b in spans)) for name, at in (("a", 0), ("b", 5000))]
+    found = [Sentence(c.id, "d", c.start + spans[i][0], c.start + spans[i][1], sentences[i], 1, r, True, position=i)
+             for r, c in enumerate(chunks) for i in (2, 20)]
+    focus = reading_focus(found, np.array([1.0, 0.0, -1.0, 0.5]), chunks)  # chunk b: sentence 20 first
+    assert focus == [None, spans[20]]
+    reader = Reader(SimpleNamespace(tokenizer=tokenizer, file=WeightsFile(), window=510))
+    read: dict[int, set[int]] = {0: set(), 1: set()}
+    for n, window in reader.windows("Quel rapport fut publié ?", chunks, focus):
+        read[n] |= set(window.starts[window.starts >= 0].tolist())
+    whole = tokenizer.tokenize(text, "passage").starts
+    assert read[0] == set(whole[whole >= 0].tolist()), "the first passage is read whole"
+    assert len(read[1]) == READ_AROUND < len(read[0]), "the others: READ_AROUND tokens"
+    assert min(read[1]) < spans[20][0] < spans[20][1] < max(read[1]), "around their best sentence"
+    assert read[1] == set(range(min(read[1]), max(read[1]) + 1)) & read[0], "one contiguous stretch"
+
+
 def test_best_span_never_takes_the_prefix_or_too_long_spans() -> None:
     window = Window(np.zeros(8, np.int64), 3, np.array([-1, 0, 5, 10, 15]), np.array([-1, 4, 9, 14, 19]))
     start = np.array([9.0, 0, 0, 50.0, 1.0, 0, 3.0, 0, 0, 0])  # <s> 0, question 1-2, passage: prefix 3, tokens 4-7

@@ -15,7 +15,6 @@ against the file: ``source_text[start:end] == citation.text``.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from assistant.answer.reader import PASSAGES_READ, Reader, Reading
 from assistant.answer.retrieve import Retrieval, fill_sentence_vectors
 from assistant.answer.scorer import Scorer
 from assistant.index.embed import Embedder
+from assistant.text.quotable import quotable, quotable_row
 from assistant.types import CANNOT_ANSWER, AnswerSpan, Chunk, Citation, line_at, sentence_texts
 
 MAX_WORDS = 60
@@ -78,51 +78,6 @@ def candidate_sentences(retrieval: Retrieval, scorer: Scorer, embedder: Embedder
                                   chunk.page_at(span.start), chunk.section, i, header))
             inputs.append(SentenceInput(text, float(cosines[i]), candidate.score, rank, i == 0))
     return found, sentence_features(retrieval.question, inputs)
-
-
-_LETTER_WORD = re.compile(r"[^\W\d_]+")
-_SEPARATORS = re.compile(r"[|•]")
-"""Menu and breadcrumb separators (not « », used as quotes in French, nor ·, a letter joiner in Catalan)."""
-_SPACELESS = re.compile(r"[\u0e00-\u109f\u1780-\u17ff\u2e80-\u9fff\uf900-\ufaff]")
-"""Thai, Lao, Khmer, Myanmar, CJK and kana: scripts written without spaces between words."""
-
-
-def quotable(text: str, section: str | None = None) -> bool:
-    """Whether a sentence can be an answer on its own: real words, not a heading, a menu or a fragment.
-
-    It takes at least three words and eight letters in all (or, in
-    scripts written without spaces, six characters), and it must not be its section's heading.
-    Text with two or more ``|`` or ``•`` separators is a menu unless it reads as a table row (how
-    .docx and .odt tables arrive, a row per line): a cell of three words or more, or two cells of
-    two words or more and a number. The others stay in passages as context.
-
-    >>> [quotable(t) for t in ["The deadline is 8 August.", "Summary.", "---", "Privacy | Cookies | Terms", "東京は日本の首都。", "Il a plu."]]
-    [True, False, False, False, True, False]
-    >>> [quotable(t) for t in ["Migrate the billing service | Alice Martin | 30 June", "Home | About us | Contact us", "Action | Owner | Due"]]
-    [True, False, False]
-    >>> quotable("Vacances d'été", section="Vacances d'été")
-    False
-    """
-    cells = _SEPARATORS.split(text)
-    if len(cells) > 2:
-        sizes = [len(_LETTER_WORD.findall(cell)) for cell in cells]
-        if not (max(sizes) >= 3 or (sum(n >= 2 for n in sizes) >= 2 and any(c.isdigit() for c in text))):
-            return False
-    if section is not None and " ".join(text.strip(" #:.").split()) == section:
-        return False
-    if len(_SPACELESS.findall(text)) >= 6:
-        return True
-    words = _LETTER_WORD.findall(text)
-    return len(words) >= 3 and sum(len(w) for w in words) >= 8
-
-
-def quotable_row(text: str) -> bool:
-    """Whether a table's body row (known as one from the document's structure) can be quoted: two cells or more, a word.
-
-    >>> [quotable_row(t) for t in ["Alice Martin | 30 June", "Total | 42", "12 | 14", "Notes"]]
-    [True, True, False, False]
-    """
-    return len([c for c in _SEPARATORS.split(text) if c.strip()]) >= 2 and bool(_LETTER_WORD.search(text))
 
 
 @dataclass(frozen=True)
@@ -199,6 +154,26 @@ def passages_to_read(retrieval: Retrieval) -> list[Chunk]:
     route (0.41-0.52 -> 0.44-0.56); its no-answer margin is not used there (:func:`decide`).
     """
     return [c.chunk for c in retrieval.ranked[:PASSAGES_READ]]
+
+
+def reading_focus(found: list[Sentence], logits: np.ndarray, passages: Sequence[Chunk]) -> list[tuple[int, int] | None]:
+    """Where the reader would read each passage (:meth:`Reader.windows`): the first whole (``None``), each other one
+    around the sentence the sentence model scores best in it (characters of the chunk text; its start when it has
+    no candidate sentence). Not used by :func:`answer_extractive` yet: with it the trainer's reader weight moved
+    from 0.5 to 1.0 on a tie (README, The reader, "Reading less of the other passages"); ``eval/bench/reading.py``
+    measures it.
+
+    >>> s = [Sentence("b", "d", 110, 120, "x", 1, 1, True), Sentence("b", "d", 130, 150, "y", 1, 1, True)]
+    >>> a, b = Chunk("a", "d", 0, 50, "t"), Chunk("b", "d", 100, 200, "t")
+    >>> reading_focus(s, np.array([0.0, 1.0]), [a, b]), reading_focus(s, np.array([0.0, 1.0]), [b, a])
+    ([None, (30, 50)], [None, (0, 0)])
+    """
+    best: dict[str, int] = {}
+    for i, sentence in enumerate(found):
+        if sentence.chunk_id not in best or logits[i] > logits[best[sentence.chunk_id]]:
+            best[sentence.chunk_id] = i
+    return [None if n == 0 else (found[best[c.id]].start - c.start, found[best[c.id]].end - c.start) if c.id in best else (0, 0)
+            for n, c in enumerate(passages)]
 
 
 def sentence_reads(found: list[Sentence], readings: Sequence[Reading]) -> np.ndarray:

@@ -37,6 +37,11 @@ Six by measurement on development questions: with ten frozen the reader never le
 its span overlapped the answer 0.428 of the time, with six 0.524 (README, The reader)."""
 PASSAGES_READ = 3
 """The top passages of the ranking that the reader reads (the ones the sentence scorer considers)."""
+READ_AROUND = 128
+"""Passage tokens to read of each passage after the first, around the sentence the sentence model puts first in it
+(the first read whole), when a focus is given (:meth:`Reader.windows`; ``ask()`` does not yet): on development
+questions the answer sentence was chosen as often (0.6825 against 0.6838, one question of 718) for 0.84x the
+reading (README, The reader, "Reading less of the other passages")."""
 MAX_QUESTION_TOKENS = 96
 OVERLAP = 128
 """Tokens shared by consecutive windows of a long passage."""
@@ -169,17 +174,21 @@ class Reader:
         if self.frozen < 0 or self.frozen + len(self.layers) != 12:
             raise ConfigError(f"the reader weights {where} do not continue e5-small's 12 layers; rebuild them with `{RETRAIN}`")
 
-    def windows(self, question: str, chunks: Sequence[Chunk]) -> list[tuple[int, Window]]:
-        """Every pair to read: (index of its chunk, window)."""
+    def windows(self, question: str, chunks: Sequence[Chunk], focus: Sequence[tuple[int, int] | None] | None = None) -> list[tuple[int, Window]]:
+        """Every pair to read: (index of its chunk, window). ``focus``, per chunk: ``None`` to read it whole, or the
+        characters (of the chunk text) to read :data:`READ_AROUND` tokens around."""
         tokenizer = self.encoder.tokenizer
         asked = tokenizer.tokenize(question, "query").ids
         vocabulary = self.encoder.file.vocabulary
-        return [(n, w) for n, chunk in enumerate(chunks)
-                for w in pair_windows(ReaderInput(asked, tokenizer.tokenize(chunk.text, "passage")), self.encoder.window, vocabulary)]
+        out = []
+        for n, chunk in enumerate(chunks):
+            tokens, at = tokenizer.tokenize(chunk.text, "passage"), focus[n] if focus else None
+            out += [(n, w) for w in pair_windows(ReaderInput(asked, tokens if at is None else tokens.around(at, READ_AROUND)), self.encoder.window, vocabulary)]
+        return out
 
-    def read(self, question: str, chunks: Sequence[Chunk]) -> list[Reading]:
-        """Each chunk read against the question (one encoder call for all their windows)."""
-        windows = self.windows(question, chunks)
+    def read(self, question: str, chunks: Sequence[Chunk], focus: Sequence[tuple[int, int] | None] | None = None) -> list[Reading]:
+        """Each chunk read against the question (one encoder call for all their windows; ``focus``: :meth:`windows`)."""
+        windows = self.windows(question, chunks, focus)
         states = self.encoder.hidden([w.ids for _, w in windows], self.encoder.layers[: self.frozen] + self.layers)
         return self.readings(chunks, windows, states)
 

@@ -37,6 +37,23 @@ class Tokens:
     ends: np.ndarray
     """Per token, where they end (prefix tokens: -1)."""
 
+    def around(self, span: tuple[int, int], budget: int) -> Tokens:
+        """At most ``budget`` of the text's tokens, contiguous, centred on the characters ``span`` (the prefix kept).
+
+        >>> t = Tokens(np.arange(12), np.array([-1, -1, 0, 5, 10, 15, 20, 25, 30, 35, 40, 45]), np.array([-1, -1, 4, 9, 14, 19, 24, 29, 34, 39, 44, 49]))
+        >>> t.around((20, 30), 4).starts.tolist(), t.around((0, 0), 3).starts.tolist(), t.around((0, 50), 20) is t
+        ([-1, -1, 15, 20, 25, 30], [-1, -1, 0, 5, 10], True)
+        """
+        prefix = int(np.sum(self.starts < 0))
+        real = len(self.ids) - prefix
+        if real <= budget:
+            return self
+        inside = np.flatnonzero((self.starts[prefix:] < span[1]) & (self.ends[prefix:] > span[0]))
+        middle = (int(inside[0]) + int(inside[-1]) + 1) // 2 if len(inside) else 0
+        first = min(max(0, middle - budget // 2), real - budget)
+        keep = np.r_[np.arange(prefix), prefix + first + np.arange(budget)]
+        return Tokens(self.ids[keep], self.starts[keep], self.ends[keep])
+
 
 class Tokenizer:
     def __init__(self, vocabulary: Vocabulary) -> None:

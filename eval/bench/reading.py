@@ -1,14 +1,15 @@
-"""How the reader's pass is shared between the encoder's threads: each layer shared by rows and heads, or each window
-given whole to one thread; side by side in one run, interleaved question by question.
+"""How much reading costs when only the first passage is read whole: side by side in one run, interleaved question by
+question, against every passage read whole.
 
     .venv/bin/python eval/bench/reading.py [--docs 200] [--questions 60] [--repeat 3]
 
 SciFact abstracts (one .txt each, as ``run.py`` ingests them) go into a temporary store; for each claim, the three
 passages ``ask()`` would read are the pairs read. Timed: the encoder's pass over those question-passage windows
-(the bulk of reading; the readings made from its states are the same either way), ``hidden(windows)`` (one batch, its
-layers shared: what ``ask()`` runs since 2026-12-02, fourth session) against ``hidden(windows, batch_tokens=64)``
-(every window a batch of its own, the threads taking whole windows: what ran before). Reported: p50 and mean per
-way, their ratio, and the largest difference between the two ways' states. Writes eval/results/reading-DATE.json.
+(the bulk of reading), the first passage whole and the others :data:`assistant.answer.reader.READ_AROUND` tokens
+around the sentence the sentence model puts first in each (``extractive.reading_focus``; measured 2026-12-04, not
+used by ``ask()`` yet) against every passage whole (what ``ask()`` runs). Reported: p50 and mean per way, their ratio,
+and the tokens read per question. Writes eval/results/reading-DATE.json. (Until 2026-12-04 it compared the threads
+sharing each layer with whole windows per thread: ``eval/results/reading-2026-12-02.json``.)
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ from run import machine
 from workers import ROOT, write_corpus
 
 from assistant import Assistant
-from assistant.answer.extractive import passages_to_read
+from assistant.answer.extractive import candidate_sentences, passages_to_read, reading_focus
 
-WAYS = {"layers shared by rows and heads": 2048, "whole windows per thread (before)": 64}
-"""Each way's ``batch_tokens``: a batch that holds every window is shared layer by layer; 64 gives each window its own."""
+WAYS = ("first passage whole, the others around their best sentence", "every passage whole (ask() today)")
 
 
 def main() -> None:
@@ -47,28 +47,30 @@ def main() -> None:
             reader = bot.reader
             assert reader is not None, "the reader is off: set reader = true"
             encoder, layers = reader.encoder, reader.encoder.layers[: reader.frozen] + reader.layers
-            pairs = [[w.ids for _, w in reader.windows(c, passages_to_read(bot._retrieval(c, None)))] for c in claims]
+            pairs: dict[str, list[list[np.ndarray]]] = {way: [] for way in WAYS}
+            for claim in claims:
+                retrieval = bot._retrieval(claim, None)
+                passages = passages_to_read(retrieval)
+                found, features = candidate_sentences(retrieval, bot.scorer, bot.embedder)
+                focus = reading_focus(found, bot.scorer.sentence_logits(features, retrieval.vector), passages)
+                for way, at in zip(WAYS, (focus, None), strict=True):
+                    pairs[way].append([w.ids for _, w in reader.windows(claim, passages, at)])
             times: dict[str, list[float]] = {way: [] for way in WAYS}
-            differences = []
             for _ in range(args.repeat):
-                for windows in pairs:
-                    states = {}
-                    for way, batch_tokens in WAYS.items():
+                for n in range(len(claims)):
+                    for way in WAYS:
                         started = time.perf_counter()
-                        states[way] = encoder.hidden(windows, layers, batch_tokens=batch_tokens)
+                        encoder.hidden(pairs[way][n], layers)
                         times[way].append((time.perf_counter() - started) * 1000)
-                    first, second = states.values()
-                    differences.append(max(float(np.abs(a - b).max()) for a, b in zip(first, second, strict=True)))
-    shared, whole = (statistics.median(times[w]) for w in WAYS)
+    around, whole = (statistics.median(times[w]) for w in WAYS)
     result = {
         "command": " ".join(["python", "eval/bench/reading.py", *sys.argv[1:]]),
         "date": str(datetime.date.today()),
         "machine": machine(),
-        "questions": len(pairs),
-        "tokens_per_question_p50": statistics.median(sum(len(w) + 2 for w in p) for p in pairs),
+        "questions": len(claims),
+        "tokens_per_question_p50": {w: statistics.median(sum(len(x) + 2 for x in p) for p in pairs[w]) for w in WAYS},
         "ms": {w: {"p50": round(statistics.median(t), 1), "mean": round(statistics.mean(t), 1)} for w, t in times.items()},
-        "shared_over_whole_p50": round(shared / whole, 3),
-        "largest_state_difference": max(differences),
+        "around_over_whole_p50": round(around / whole, 3),
     }
     args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=1))
