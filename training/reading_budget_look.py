@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from assistant.answer.extractive import passages_to_read  # noqa: E402
-from assistant.answer.reader import Reader, ReaderInput, Reading, Window, pair_windows  # noqa: E402
+from assistant.answer.reader import Reader, Reading  # noqa: E402
 from assistant.answer.scorer import load_scorer  # noqa: E402
 from assistant.index.encoder import E5Encoder  # noqa: E402
 from training.thresholds import choose_reader_weight  # noqa: E402
@@ -43,14 +43,9 @@ def read(reader: Reader, question: str, chunks: list[Any], focus: list[tuple[int
          first_whole: bool = False) -> tuple[list[Reading], int]:
     """The readings of ``chunks`` (each cut to ``budget`` tokens around its ``focus``; ``None``: whole; the first
     passage whole with ``first_whole``), and the tokens read."""
-    tokenizer, encoder = reader.encoder.tokenizer, reader.encoder
-    asked = tokenizer.tokenize(question, "query").ids
-    windows: list[tuple[int, Window]] = []
-    for n, chunk in enumerate(chunks):
-        tokens = tokenizer.tokenize(chunk.text, "passage")
-        if budget is not None and not (first_whole and n == 0):
-            tokens = tokens.around(focus[n] or (0, 0), budget)
-        windows += [(n, w) for w in pair_windows(ReaderInput(asked, tokens), encoder.window, encoder.file.vocabulary)]
+    encoder = reader.encoder
+    at = None if budget is None else [None if first_whole and n == 0 else f or (0, 0) for n, f in enumerate(focus)]
+    windows = reader.windows(question, chunks, at, budget or 0)
     states = encoder.hidden([w.ids for _, w in windows], encoder.layers[: reader.frozen] + reader.layers)
     return reader.readings(chunks, windows, states), sum(len(w.ids) + 2 for _, w in windows)
 

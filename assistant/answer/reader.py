@@ -174,16 +174,17 @@ class Reader:
         if self.frozen < 0 or self.frozen + len(self.layers) != 12:
             raise ConfigError(f"the reader weights {where} do not continue e5-small's 12 layers; rebuild them with `{RETRAIN}`")
 
-    def windows(self, question: str, chunks: Sequence[Chunk], focus: Sequence[tuple[int, int] | None] | None = None) -> list[tuple[int, Window]]:
+    def windows(self, question: str, chunks: Sequence[Chunk], focus: Sequence[tuple[int, int] | None] | None = None,
+                budget: int = READ_AROUND) -> list[tuple[int, Window]]:
         """Every pair to read: (index of its chunk, window). ``focus``, per chunk: ``None`` to read it whole, or the
-        characters (of the chunk text) to read :data:`READ_AROUND` tokens around."""
+        characters (of the chunk text) to read ``budget`` tokens around."""
         tokenizer = self.encoder.tokenizer
         asked = tokenizer.tokenize(question, "query").ids
         vocabulary = self.encoder.file.vocabulary
         out = []
         for n, chunk in enumerate(chunks):
             tokens, at = tokenizer.tokenize(chunk.text, "passage"), focus[n] if focus else None
-            out += [(n, w) for w in pair_windows(ReaderInput(asked, tokens if at is None else tokens.around(at, READ_AROUND)), self.encoder.window, vocabulary)]
+            out += [(n, w) for w in pair_windows(ReaderInput(asked, tokens if at is None else tokens.around(at, budget)), self.encoder.window, vocabulary)]
         return out
 
     def read(self, question: str, chunks: Sequence[Chunk], focus: Sequence[tuple[int, int] | None] | None = None) -> list[Reading]:
