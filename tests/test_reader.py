@@ -271,3 +271,29 @@ def test_assistants_that_read_leave_no_open_files_or_encoders_behind(tmp_path: P
         ask_once()
     gc.collect()
     assert len(os.listdir("/proc/self/fd")) <= before + 1
+
+
+@pytest.mark.integration
+def test_ask_reads_the_first_passage_whole_and_the_others_around_their_best_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant import Assistant
+    from assistant.answer.reader import Reader
+    from tests.conftest import ROOT
+
+    asked: list[tuple[list[object], list[tuple[int, int] | None]]] = []
+    read = Reader.read
+
+    def spy(self: Reader, question: str, chunks: list[object], focus: list[tuple[int, int] | None] | None = None) -> list[Reading]:
+        asked.append((list(chunks), list(focus or [None] * len(chunks))))
+        return read(self, question, chunks, focus)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Reader, "read", spy)
+    with Assistant(store=str(tmp_path / "store")) as bot:
+        bot.ingest([ROOT / "seeds"])
+        answer = bot.ask("Combien de temps a duré la réunion ?")
+    assert answer.answer_span is not None and len(asked) == 1
+    chunks, focus = asked[0]
+    assert len(chunks) >= 2 and focus[0] is None, "the first passage is read whole"
+    for chunk, at in zip(chunks[1:], focus[1:], strict=True):
+        assert at is not None, "the others around a sentence"
+        start, end = at
+        assert 0 <= start < end <= len(chunk.text)  # type: ignore[attr-defined]

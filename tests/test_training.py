@@ -23,7 +23,8 @@ def test_training_reproduces_the_shipped_weights() -> None:
     shipped = json.loads(WEIGHTS.read_text(encoding="utf-8"))
     reader = Reader(E5Encoder()) if "reader_margin" in shipped["thresholds"] else None  # fitted with the shipped reader
     # the work folder keeps stores, embeddings and rows between runs (a fresh clone builds them: ~10 minutes, and
-    # reads the development questions' passages with the reader, in the full store and in the small ones: ~20 more)
+    # reads the development questions' passages with the reader, in the full store and in the small ones: ~20 more,
+    # and those of their machine translations, to choose the reader's weight: ~6 more)
     weights, splits = train(ROOT / ".cache" / "answerer", reader)
     if reader is not None:  # the weight of the reader's score: each candidate's share of answer sentences, within noise
         again, before = weights["header"]["reader_weight_choice"], shipped["header"]["reader_weight_choice"]

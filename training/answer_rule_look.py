@@ -104,7 +104,7 @@ def main() -> None:
             examples = [e for e in pickle.load(f)["examples"] if e.group == args.split]
         shifted(examples, scorer)
         rows = sentence_rows(examples, scorer)
-        report["phrases"] = phrase_rules(rows, readings(rows, reader, cached_lower(WORKDIR, reader.frozen)), scorer)
+        report["phrases"] = phrase_rules(rows, readings(rows, reader, cached_lower(WORKDIR, reader.frozen), scorer), scorer)
     print(json.dumps(report, indent=1))
     if args.out:
         args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

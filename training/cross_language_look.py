@@ -42,16 +42,16 @@ READER = ROOT / "assistant" / "weights" / "reader.npz"
 SCORER = ROOT / "assistant" / "weights" / "answerer.json"
 
 
-def read_across(rows: list[Any], reader: Reader, workdir: Path, split: str, path: Path = READER) -> list[list[Reading] | None]:
+def read_across(rows: list[Any], reader: Reader, scorer: Any, workdir: Path, split: str, path: Path = READER) -> list[list[Reading] | None]:
     """Every row's readings of its top passages in any language by the reader in ``path`` (cached beside the translated rows)."""
     asked = "\n".join(f"{e.question_id}:{e.kind}:{e.store}" for e, *_ in rows).encode()
-    key = hashlib.sha256(path.read_bytes() + SCORER.read_bytes() + asked).hexdigest()[:16]
+    key = hashlib.sha256(path.read_bytes() + SCORER.read_bytes() + asked + b"read-around").hexdigest()[:16]
     cached = workdir / f"translated-{split}-readings-{key}.pkl"
     if cached.exists():
         with cached.open("rb") as f:
             return list(pickle.load(f))
     started = time.time()
-    out = readings(rows, reader, {})
+    out = readings(rows, reader, {}, scorer)
     print(f"read {len(rows)} questions across languages in {time.time() - started:.0f} s", flush=True)
     with cached.open("wb") as f:
         pickle.dump(out, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -139,7 +139,7 @@ def main() -> None:
     examples = [e for e in translated_examples(args.workdir, args.split) if e.store == "full"]
     shifted(examples, scorer)
     rows = sentence_rows(examples, scorer)
-    across = read_across(rows, Reader(E5Encoder(), args.reader), args.workdir, args.split, args.reader)
+    across = read_across(rows, Reader(E5Encoder(), args.reader), scorer, args.workdir, args.split, args.reader)
     today = same_only(rows, across)
     report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "split": args.split, "questions": "training.translated", "reader": str(args.reader)}
     for lang in sorted({e.question_id.rsplit("@", 1)[1] for e, *_ in rows}):

@@ -69,7 +69,7 @@ def main() -> None:
     for store in ("full", "small"):
         rows = sentence_rows([e for e in examples if e.store == store], scorer)
         started = time.time()
-        read = readings(rows, reader, {})
+        read = readings(rows, reader, {}, scorer)
         print(f"{store}: read {len(rows)} questions in {time.time() - started:.0f} s", flush=True)
         if args.across:
             rules[f"same_language/{store}"] = gate_rules(rows, read, scorer)
@@ -110,7 +110,7 @@ def main() -> None:
         shifted(translated, scorer)
         for store in ("full", "small"):
             rows = sentence_rows([e for e in translated if e.store == store], scorer)
-            rules[f"translated/{store}"] = gate_rules(rows, readings(rows, reader, {}), scorer)
+            rules[f"translated/{store}"] = gate_rules(rows, readings(rows, reader, {}, scorer), scorer)
         report["gate_rules"] = rules
     print(json.dumps(report, indent=1))
     if args.out:

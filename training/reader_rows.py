@@ -12,15 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer.extractive import passages_to_read
+from assistant.answer.extractive import passages_to_read, reading_focus
 from assistant.answer.reader import Reader, Reading
+from assistant.answer.scorer import Scorer
 from training.reader_data import Key
 
 
-def readings(rows: Sequence[Any], reader: Reader, lower: dict[Key, np.ndarray]) -> list[list[Reading] | None]:
-    """Per row (``(example, retrieval, found, ...)``), the readings of its top passages (``None``: no sentence to quote)."""
+def readings(rows: Sequence[Any], reader: Reader, lower: dict[Key, np.ndarray], scorer: Scorer) -> list[list[Reading] | None]:
+    """Per row (``(example, retrieval, found, features, ...)``), the readings of its top passages (``None``: no
+    sentence to quote), each read where ``scorer``'s sentence model sends the reader at run time
+    (:func:`assistant.answer.extractive.reading_focus`)."""
     out: list[list[Reading] | None] = []
-    for e, retrieval, found, *_ in rows:
+    for e, retrieval, found, features, *_ in rows:
         if not found:
             out.append(None)
             continue
@@ -28,7 +31,8 @@ def readings(rows: Sequence[Any], reader: Reader, lower: dict[Key, np.ndarray]) 
         if not chunks:
             out.append(None)
             continue
-        windows = reader.windows(e.question.text, chunks)
+        focus = reading_focus(found, scorer.sentence_logits(features, retrieval.vector), chunks)
+        windows = reader.windows(e.question.text, chunks, focus)
         counts: dict[int, int] = {}
         states: list[np.ndarray | None] = []
         for n, window in windows:

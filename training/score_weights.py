@@ -43,7 +43,7 @@ def main() -> None:
     read = None
     if scorer.reader_margin is not None:  # weights fitted with the reader are scored with it (the shipped reader file)
         reader = Reader(E5Encoder())
-        read = readings(rows, reader, cached_lower(args.workdir, reader.frozen))
+        read = readings(rows, reader, cached_lower(args.workdir, reader.frozen), scorer)
     print(json.dumps({"weights": str(args.weights), "rows": str(args.workdir), args.split: metrics(rows, scorer, read)}, indent=1))
 
 

@@ -134,13 +134,13 @@ def main() -> None:
     reader = RecordingReader(E5Encoder(), args.reader)
     built = (args.workdir / "examples.pkl").stat()
     weights = hashlib.sha256((args.reader or Path(str(resources.files("assistant").joinpath("weights", WEIGHTS)))).read_bytes()).hexdigest()
-    digest = hashlib.sha256(json.dumps([weights, built.st_size, built.st_mtime_ns]).encode()).hexdigest()[:12]
+    digest = hashlib.sha256(json.dumps([weights, built.st_size, built.st_mtime_ns, "read-around"]).encode()).hexdigest()[:12]
     memo = args.workdir / "reader" / f"logits-{args.split}-{digest}.pkl"
     if memo.exists():
         with memo.open("rb") as f:
             read, seen = pickle.load(f)
     else:
-        read = readings(rows, reader, cached_lower(args.workdir, reader.frozen))
+        read = readings(rows, reader, cached_lower(args.workdir, reader.frozen), scorer)
         seen = reader.seen
         with memo.open("wb") as f:
             pickle.dump((read, seen), f)

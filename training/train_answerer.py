@@ -61,7 +61,7 @@ from training.answerer_data import Example, build, header  # noqa: E402
 from training.answerer_metrics import metrics  # noqa: E402
 from training.reader_data import cached_lower  # noqa: E402
 from training.reader_rows import readings  # noqa: E402
-from training.thresholds import answerable_rows, choose_reader_thresholds, choose_reader_weight, choose_thresholds, lowered  # noqa: E402
+from training.thresholds import answerable_rows, choose_reader_thresholds, choose_reader_weight_in_both, choose_thresholds, lowered  # noqa: E402
 from training.translated import translated_examples  # noqa: E402
 
 PASSAGES_CONSIDERED = 3
@@ -178,9 +178,11 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
 
     The passage and sentence models are fitted on the full store's rows; the abstention model on the full store's
     and the small stores' together, and its thresholds are the highest that keep false abstention within 5% in each
-    (:mod:`training.answerer_data`). With ``reader``, the same-language abstention threshold and the reader's margin
-    gate are chosen together on dev (:func:`training.thresholds.choose_reader_thresholds`) and the development metrics
-    are the reader's answers. The splits returned hold the full store's examples, then ``small-dev``/``small-test``.
+    (:mod:`training.answerer_data`). With ``reader``, the weight of its sentence score is chosen on the development
+    questions and their machine translations alike (:func:`training.thresholds.choose_reader_weight_in_both`), the
+    same-language abstention threshold and the reader's margin gate together on dev
+    (:func:`training.thresholds.choose_reader_thresholds`), and the development metrics are the reader's answers.
+    The splits returned hold the full store's examples, then ``small-dev``/``small-test``.
     """
     splits: dict[str, list[Example]] = defaultdict(list)
     for e in build(workdir):
@@ -209,9 +211,10 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
     parts["thresholds"] = choose_thresholds([dev_rows, small_rows], make_scorer(parts, base), across)
     read = read_small = None
     if reader is not None:
-        lower = cached_lower(workdir, reader.frozen)
-        read, read_small = readings(dev_rows, reader, lower), readings(small_rows, reader, lower)
-        weighing = choose_reader_weight(dev_rows, make_scorer(parts, base), read)
+        lower, scorer = cached_lower(workdir, reader.frozen), make_scorer(parts, base)
+        read, read_small = readings(dev_rows, reader, lower, scorer), readings(small_rows, reader, lower, scorer)
+        translated_rows = [r for r in across[0] if r[0].kind == "answerable"]  # ~10 more minutes of reading
+        weighing = choose_reader_weight_in_both((dev_rows, read), (translated_rows, readings(translated_rows, reader, {}, scorer)), scorer)
         parts["thresholds"]["reader_weight"] = weighing["reader_weight"]
         base = base | {"reader_weight_choice": weighing}
         chosen = choose_reader_thresholds([(dev_rows, read), (small_rows, read_small)], make_scorer(parts, base))
@@ -246,6 +249,7 @@ def main_report(weights: dict[str, Any], splits: dict[str, list[Example]], out: 
     out.write_text(json.dumps(weights, separators=(",", ":")) + "\n", encoding="utf-8")
     printed: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "commit": weights["header"]["commit"],
                                "cross_language_shift": weights["cross_language_shift"], "thresholds": weights["thresholds"],
+                               "reader_weight_choice": weights["header"].get("reader_weight_choice"),
                                "development": weights["header"]["development"],
                                "development_small_stores": weights["header"]["development_small_stores"]}
     if test:
@@ -253,7 +257,7 @@ def main_report(weights: dict[str, Any], splits: dict[str, list[Example]], out: 
         lower = cached_lower(workdir, reader.frozen) if reader else {}
         for split in ("test", "small-test"):
             rows = sentence_rows(splits[split], scorer)
-            printed[split] = metrics(rows, scorer, readings(rows, reader, lower) if reader else None)
+            printed[split] = metrics(rows, scorer, readings(rows, reader, lower, scorer) if reader else None)
     print(json.dumps(printed, indent=1))
     if report:
         report.write_text(json.dumps(printed, indent=1) + "\n", encoding="utf-8")
