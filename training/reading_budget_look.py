@@ -11,8 +11,8 @@ way, the share of answerable questions whose chosen sentence holds the answer pe
 (:func:`training.thresholds.choose_reader_weight`, the trainer's rule), and the tokens read per question. Only the
 sentence choice is looked at, not abstention (the no-answer margin over fewer tokens would need its gate chosen
 again). What it found on 2026-12-04: the first passage whole, the others cut to 128 tokens, chose as well
-(:data:`assistant.answer.reader.READ_AROUND`, ``--first-whole``; not used by ``ask()`` yet: README, The reader,
-"Reading less of the other passages").
+(:data:`assistant.answer.reader.READ_AROUND`, ``--first-whole``; what ``ask()`` runs since 2026-12-04: README, The reader,
+"Reading less of the other passages, and the reader's weight").
 """
 
 from __future__ import annotations

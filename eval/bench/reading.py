@@ -6,8 +6,8 @@ question, against every passage read whole.
 SciFact abstracts (one .txt each, as ``run.py`` ingests them) go into a temporary store; for each claim, the three
 passages ``ask()`` would read are the pairs read. Timed: the encoder's pass over those question-passage windows
 (the bulk of reading), the first passage whole and the others :data:`assistant.answer.reader.READ_AROUND` tokens
-around the sentence the sentence model puts first in each (``extractive.reading_focus``; measured 2026-12-04, not
-used by ``ask()`` yet) against every passage whole (what ``ask()`` runs). Reported: p50 and mean per way, their ratio,
+around the sentence the sentence model puts first in each (``extractive.reading_focus``; what ``ask()`` runs since
+2026-12-04) against every passage whole (what it ran before). Reported: p50 and mean per way, their ratio,
 and the tokens read per question. Writes eval/results/reading-DATE.json. (Until 2026-12-04 it compared the threads
 sharing each layer with whole windows per thread: ``eval/results/reading-2026-12-02.json``.)
 """
@@ -30,7 +30,7 @@ from workers import ROOT, write_corpus
 from assistant import Assistant
 from assistant.answer.extractive import candidate_sentences, passages_to_read, reading_focus
 
-WAYS = ("first passage whole, the others around their best sentence", "every passage whole (ask() today)")
+WAYS = ("first passage whole, the others around their best sentence", "every passage whole (ask() until 2026-12-04)")
 
 
 def main() -> None:
