@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from assistant.answer.extractive import passages_to_read  # noqa: E402
+from assistant.answer.extractive import passages_to_read, reading_focus  # noqa: E402
 from assistant.answer.reader import Reader, Reading  # noqa: E402
 from assistant.answer.scorer import load_scorer  # noqa: E402
 from assistant.index.encoder import E5Encoder  # noqa: E402
@@ -71,12 +71,8 @@ def main() -> None:
     started = time.monotonic()
     for i, (e, retrieval, found, features, _) in enumerate(rows):
         chunks = passages_to_read(retrieval)
-        logits = scorer.sentence_logits(features, retrieval.vector)
-        focus: list[tuple[int, int] | None] = []
-        for chunk in chunks:
-            mine = [j for j, s in enumerate(found) if s.chunk_id == chunk.id]
-            best = max(mine, key=lambda j: logits[j]) if mine else None
-            focus.append(None if best is None else (found[best].start - chunk.start, found[best].end - chunk.start))
+        # every passage's best sentence, the first's too (reading_focus leaves only its first passage whole)
+        focus = reading_focus(found, scorer.sentence_logits(features, retrieval.vector), [chunks[0], *chunks])[1:]
         for budget in ways:  # interleaved, so that a noisy moment hits every way alike
             t = time.perf_counter()
             got, n = read(reader, e.question.text, chunks, focus, budget, args.first_whole)

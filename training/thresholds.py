@@ -160,8 +160,12 @@ def choose_reader_weight(rows: Sequence[Any], scorer: Scorer, read: Sequence[lis
     Returns the weight and, per candidate, that share (ties go to the earlier candidate: less reader, less risk).
     """
     share = {w: round(v, 4) for w, v in _shares(rows, scorer, read).items()}
-    best = max(READER_WEIGHTS, key=lambda w: (share[str(w)], -READER_WEIGHTS.index(w)))
-    return {"reader_weight": best, "answer_sentence_share": share}
+    return {"reader_weight": _best(share), "answer_sentence_share": share}
+
+
+def _best(share: dict[str, float]) -> float | None:
+    """The candidate with the highest share; ties go to the earlier one (less reader, less risk)."""
+    return max(READER_WEIGHTS, key=lambda w: (share[str(w)], -READER_WEIGHTS.index(w)))
 
 
 def _shares(rows: Sequence[Any], scorer: Scorer, read: Sequence[list[Reading] | None]) -> dict[str, float]:
@@ -198,6 +202,5 @@ def choose_reader_weight_in_both(same: tuple[Sequence[Any], Sequence[list[Readin
     """
     mine, theirs = _shares(same[0], scorer, same[1]), _shares(across[0], scorer, across[1])
     share = {w: round((mine[w] + theirs[w]) / 2, 4) for w in mine}
-    best = max(READER_WEIGHTS, key=lambda w: (share[str(w)], -READER_WEIGHTS.index(w)))
-    return {"reader_weight": best, "answer_sentence_share": share, "same_language": {w: round(v, 4) for w, v in mine.items()},
+    return {"reader_weight": _best(share), "answer_sentence_share": share, "same_language": {w: round(v, 4) for w, v in mine.items()},
             "across_languages": {w: round(v, 4) for w, v in theirs.items()}}
