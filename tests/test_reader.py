@@ -216,11 +216,25 @@ def test_the_reader_weight_sets_how_much_the_reader_counts_beside_the_sentence_m
         data = json.loads(resources.files("assistant").joinpath("weights", "answerer.json").read_text(encoding="utf-8"))
         data["thresholds"]["reader_margin"] = {"same": -1e9, "cross": -1e9}
         data["thresholds"]["reader_weight"] = weight
+        data["thresholds"].pop("reader_weight_across", None)  # one weight for every sentence
         (tmp_path / "w.json").write_text(json.dumps(data), encoding="utf-8")
         scorer = load_scorer(tmp_path / "w.json")
-        assert scorer.reader_weight == weight
+        assert scorer.reader_weight == weight and scorer.reader_weight_across is None
         chosen[weight] = decide(found, features, retrieval, scorer, None, [reading]).best  # type: ignore[arg-type]
     assert chosen == {None: 1, 0.0: 0, 100.0: 1}
+
+
+def test_sentences_in_another_language_take_the_readers_across_language_weight() -> None:
+    found, features, retrieval = _sentences()
+    reading = Reading("c1", Span(61, 72, 2.5, 0.0), np.array([2.0, 2.5]), np.array([[4, 10], [61, 72]]))  # the reader leans to the second
+    gates = {"same": -1e9, "cross": -1e9}
+    chosen = {}
+    for same in (True, False):
+        sentences = [replace(s, same_language=same) for s in found]
+        for across in (None, 0.0):
+            scorer = replace(load_scorer(), reader_weight=100.0, reader_weight_across=across, reader_margin=gates)
+            chosen[same, across] = decide(sentences, features, retrieval, scorer, None, [reading]).best  # type: ignore[arg-type]
+    assert chosen == {(True, None): 1, (True, 0.0): 1, (False, None): 1, (False, 0.0): 0}
 
 
 def test_the_shipped_weights_read_with_the_shipped_reader_and_weights_without_one_do_not(tmp_path: Path) -> None:
@@ -232,10 +246,11 @@ def test_the_shipped_weights_read_with_the_shipped_reader_and_weights_without_on
     from assistant.errors import ConfigError
 
     assert load_scorer().reader_margin is not None, "the shipped answer weights were fitted with the reader (README, The reader)"
+    assert load_scorer().reader_weight_across is not None, "and chose its weight across languages apart"
     with Assistant(store=str(tmp_path / "store")) as bot:
         assert bot.reader is not None and bot.reader.frozen + len(bot.reader.layers) == 12
     data = json.loads(resources.files("assistant").joinpath("weights", "answerer.json").read_text(encoding="utf-8"))
-    for key in ("reader_margin", "reader_weight"):
+    for key in ("reader_margin", "reader_weight", "reader_weight_across"):
         data["thresholds"].pop(key)
     (tmp_path / "plain.json").write_text(json.dumps(data), encoding="utf-8")
     with Assistant(store=str(tmp_path / "store2"), answer_weights=str(tmp_path / "plain.json")) as bot:

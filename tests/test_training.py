@@ -26,10 +26,11 @@ def test_training_reproduces_the_shipped_weights() -> None:
     # reads the development questions' passages with the reader, in the full store and in the small ones: ~20 more,
     # and those of their machine translations, to choose the reader's weight: ~6 more)
     weights, splits = train(ROOT / ".cache" / "answerer", reader)
-    if reader is not None:  # the weight of the reader's score: each candidate's share of answer sentences, within noise
+    if reader is not None:  # the weights of the reader's score: each candidate's share of answer sentences, within noise
         again, before = weights["header"]["reader_weight_choice"], shipped["header"]["reader_weight_choice"]
-        for weight, share in before["answer_sentence_share"].items():
-            assert again["answer_sentence_share"][weight] == pytest.approx(share, abs=0.02), weight
+        for case in ("same_language", "across_languages"):  # in the question's language, then across languages
+            for weight, share in before[case].items():
+                assert again[case][weight] == pytest.approx(share, abs=0.02), f"{case} {weight}"
     assert weights["header"]["data"] == shipped["header"]["data"], "the shipped weights came from other data files"
     assert weights["header"]["examples"] == shipped["header"]["examples"]
     assert {e.split for e in splits["dev"]} == {"dev"} and not {e.question_id for e in splits["dev"]} & {e.question_id for e in splits["train"]}

@@ -163,44 +163,55 @@ def choose_reader_weight(rows: Sequence[Any], scorer: Scorer, read: Sequence[lis
     return {"reader_weight": _best(share), "answer_sentence_share": share}
 
 
-def _best(share: dict[str, float]) -> float | None:
+def _best(share: dict[str, float], candidates: Sequence[float | None] = READER_WEIGHTS) -> float | None:
     """The candidate with the highest share; ties go to the earlier one (less reader, less risk)."""
-    return max(READER_WEIGHTS, key=lambda w: (share[str(w)], -READER_WEIGHTS.index(w)))
+    return max(candidates, key=lambda w: (share[str(w)], -list(candidates).index(w)))
 
 
-def _shares(rows: Sequence[Any], scorer: Scorer, read: Sequence[list[Reading] | None]) -> dict[str, float]:
-    hits: dict[str, list[float]] = {str(w): [] for w in READER_WEIGHTS}
+def _shares(rows: Sequence[Any], scorer: Scorer, read: Sequence[list[Reading] | None], across: float | None = None,
+            candidates: Sequence[float | None] = READER_WEIGHTS) -> dict[str, float]:
+    """Per candidate weight, the share of answerable rows whose chosen sentence holds the answer; with ``across``,
+    the candidate weighs sentences in another language than the question's and ``across`` those in its own."""
+    hits: dict[str, list[float]] = {str(w): [] for w in candidates}
     for (e, retrieval, found, features, labels), readings in zip(rows, read, strict=True):
         if not found or readings is None or e.kind != "answerable":
             continue
         logits = scorer.sentence_logits(features, retrieval.vector)
         scores = sentence_reads(found, readings)
-        for w in READER_WEIGHTS:
-            hits[str(w)].append(float(labels[reader_choice(logits, scores, w, int(np.argmax(logits)))]))
+        same = np.array([s.same_language for s in found])
+        for w in candidates:
+            weight = w if across is None or w is None else np.where(same, across, w)
+            hits[str(w)].append(float(labels[reader_choice(logits, scores, weight, int(np.argmax(logits)))]))
     return {w: float(np.mean(v)) for w, v in hits.items()}
 
 
-def choose_reader_weight_in_both(same: tuple[Sequence[Any], Sequence[list[Reading] | None]],
-                                 across: tuple[Sequence[Any], Sequence[list[Reading] | None]], scorer: Scorer) -> dict[str, Any]:
-    """The weight of :data:`READER_WEIGHTS` whose chosen sentence holds the answer most often, the share averaged over
-    answerable dev questions asked in their passages' language (``same``: rows and readings) and the same questions
-    machine-translated (``across``, :mod:`training.translated`): the product's two cases count alike.
+def choose_reader_weights(same: tuple[Sequence[Any], Sequence[list[Reading] | None]],
+                          across: tuple[Sequence[Any], Sequence[list[Reading] | None]], scorer: Scorer) -> dict[str, Any]:
+    """Two weights of the reader's sentence score: for sentences in the question's language, chosen as
+    :func:`choose_reader_weight` does on answerable dev questions asked in their passages' language (``same``: rows
+    and readings); then, that one fixed, for sentences in another language, chosen the same way on those questions
+    machine-translated (``across``, :mod:`training.translated`; the reader alone is no candidate there).
 
-    Chosen on the first alone until 2026-12-04, 0.5 and 1.0 sat one question of 1,436 apart, so any refit could flip
-    it, while across languages the smaller weight chose better by 0.03 (README, The reader, "Reading less of the other passages, and the reader's weight").
+    One weight for both was chosen on the first alone until 2026-12-04, then on the mean of the two shares; but
+    they want different weights (0.5-1 in one language, 0.25 across: the reader never learnt from a pair in two
+    languages), so one weight cost one case what it gave the other (README, The reader, "Reading less of the other
+    passages, and the reader's weight").
 
     >>> from types import SimpleNamespace as N
     >>> class Flat:  # the sentence model prefers the first sentence by 1; the reader the second by 1.5
     ...     def sentence_logits(self, features, vector): return np.array([1.0, 0.0])
-    >>> def row(answer):
-    ...     found = [N(chunk_id="c", position=i, header=None) for i in (0, 1)]
+    >>> def row(answer, same):
+    ...     found = [N(chunk_id="c", position=i, header=None, same_language=same) for i in (0, 1)]
     ...     return N(kind="answerable"), N(vector=None), found, None, np.arange(2) == answer
     >>> read = [N(chunk_id="c", sentence_scores=np.array([0.0, 1.5]))]
-    >>> out = choose_reader_weight_in_both(([row(1)], [read]), ([row(0), row(0), row(1)], [read] * 3), Flat())
-    >>> out["reader_weight"], out["answer_sentence_share"]["0.5"], out["answer_sentence_share"]["1.0"]
-    (1.0, 0.3333, 0.6667)
+    >>> out = choose_reader_weights(([row(1, True)], [read]), ([row(0, False), row(0, False), row(1, False)], [read] * 3), Flat())
+    >>> out["reader_weight"], out["reader_weight_across"], out["across_languages"]["0.5"], out["across_languages"]["1.0"]
+    (1.0, 0.0, 0.6667, 0.3333)
     """
-    mine, theirs = _shares(same[0], scorer, same[1]), _shares(across[0], scorer, across[1])
-    share = {w: round((mine[w] + theirs[w]) / 2, 4) for w in mine}
-    return {"reader_weight": _best(share), "answer_sentence_share": share, "same_language": {w: round(v, 4) for w, v in mine.items()},
-            "across_languages": {w: round(v, 4) for w, v in theirs.items()}}
+    mine = choose_reader_weight(same[0], scorer, same[1])
+    first = mine["reader_weight"]
+    numeric = [w for w in READER_WEIGHTS if w is not None]
+    theirs = {w: round(v, 4) for w, v in _shares(across[0], scorer, across[1], first, numeric).items()}
+    other = None if first is None else _best(theirs, numeric)
+    return {"reader_weight": first, "reader_weight_across": other, "same_language": mine["answer_sentence_share"],
+            "across_languages": theirs}

@@ -61,7 +61,7 @@ from training.answerer_data import Example, build, header  # noqa: E402
 from training.answerer_metrics import metrics  # noqa: E402
 from training.reader_data import cached_lower  # noqa: E402
 from training.reader_rows import readings  # noqa: E402
-from training.thresholds import answerable_rows, choose_reader_thresholds, choose_reader_weight_in_both, choose_thresholds, lowered  # noqa: E402
+from training.thresholds import answerable_rows, choose_reader_thresholds, choose_reader_weights, choose_thresholds, lowered  # noqa: E402
 from training.translated import translated_examples  # noqa: E402
 
 PASSAGES_CONSIDERED = 3
@@ -178,9 +178,9 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
 
     The passage and sentence models are fitted on the full store's rows; the abstention model on the full store's
     and the small stores' together, and its thresholds are the highest that keep false abstention within 5% in each
-    (:mod:`training.answerer_data`). With ``reader``, the weight of its sentence score is chosen on the development
-    questions and their machine translations alike (:func:`training.thresholds.choose_reader_weight_in_both`), the
-    same-language abstention threshold and the reader's margin gate together on dev
+    (:mod:`training.answerer_data`). With ``reader``, the weights of its sentence score are chosen on the development
+    questions (for sentences in the question's language) and their machine translations (for the others;
+    :func:`training.thresholds.choose_reader_weights`), the same-language abstention threshold and the reader's margin gate together on dev
     (:func:`training.thresholds.choose_reader_thresholds`), and the development metrics are the reader's answers.
     The splits returned hold the full store's examples, then ``small-dev``/``small-test``.
     """
@@ -214,8 +214,8 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
         lower, scorer = cached_lower(workdir, reader.frozen), make_scorer(parts, base)
         read, read_small = readings(dev_rows, reader, lower, scorer), readings(small_rows, reader, lower, scorer)
         translated_rows = [r for r in across[0] if r[0].kind == "answerable"]  # ~10 more minutes of reading
-        weighing = choose_reader_weight_in_both((dev_rows, read), (translated_rows, readings(translated_rows, reader, {}, scorer)), scorer)
-        parts["thresholds"]["reader_weight"] = weighing["reader_weight"]
+        weighing = choose_reader_weights((dev_rows, read), (translated_rows, readings(translated_rows, reader, {}, scorer)), scorer)
+        parts["thresholds"] |= {"reader_weight": weighing["reader_weight"], "reader_weight_across": weighing["reader_weight_across"]}
         base = base | {"reader_weight_choice": weighing}
         chosen = choose_reader_thresholds([(dev_rows, read), (small_rows, read_small)], make_scorer(parts, base))
         parts["thresholds"]["abstain_below"]["same"] = chosen["same_threshold"]

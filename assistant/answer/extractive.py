@@ -126,7 +126,8 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     if not readings:
         return Decision(best, scorer.answerable(row, same), threshold, probabilities)
     if found[best].header is None:  # a table row the sentence model put first stays: the reader never saw a table
-        best = reader_choice(logits, sentence_reads(found, readings), scorer.reader_weight, best)
+        weights = scorer.reader_weights(np.array([s.same_language for s in found]))
+        best = reader_choice(logits, sentence_reads(found, readings), weights, best)
     own = {c.chunk.id for c in retrieval.ranked if c.same_language}
     mine = [r for r in readings if r.chunk_id in own]  # its margin means something in one language only
     margin = max(r.span.score for r in mine or readings) - max(r.span.null for r in mine or readings)
@@ -184,15 +185,17 @@ def sentence_reads(found: list[Sentence], readings: Sequence[Reading]) -> np.nda
                      for s in found])
 
 
-def reader_choice(logits: np.ndarray, read: np.ndarray, weight: float | None, fallback: int) -> int:
+def reader_choice(logits: np.ndarray, read: np.ndarray, weight: float | np.ndarray | None, fallback: int) -> int:
     """The sentence to quote given the sentence model's logits and the reader's scores (``-inf``: not read).
 
-    ``weight`` ``None``: the reader's best; else the best of ``logits + weight x read``, sentences not read scored
-    as the least of those read.
+    ``weight`` ``None``: the reader's best; else the best of ``logits + weight x read`` (one weight, or one per
+    sentence), sentences not read scored as the least of those read.
 
     >>> logits, read = np.array([2.0, 0.0, 1.0]), np.array([1.0, 3.0, -np.inf])
     >>> reader_choice(logits, read, None, 0), reader_choice(logits, read, 0.5, 0), reader_choice(logits, read, 2.0, 0)
     (1, 0, 1)
+    >>> reader_choice(logits, read, np.array([0.5, 2.0, 0.5]), 0)
+    1
     """
     seen = np.isfinite(read)
     if not seen.any():

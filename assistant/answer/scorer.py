@@ -81,6 +81,16 @@ class Scorer:
     reader_weight: float | None = None
     """How much the reader's sentence score counts beside the sentence model's logit when choosing the sentence
     (chosen on dev); ``None``: the reader's score alone."""
+    reader_weight_across: float | None = None
+    """The same for sentences in another language than the question's (chosen on dev questions machine-translated);
+    ``None``: ``reader_weight`` for every sentence."""
+
+    def reader_weights(self, same: np.ndarray) -> float | np.ndarray | None:
+        """The reader's weight per candidate sentence (``same``: which share the question's language), for
+        :func:`assistant.answer.extractive.reader_choice`; the reader alone stays alone."""
+        if self.reader_weight is None or self.reader_weight_across is None:
+            return self.reader_weight
+        return np.where(same, self.reader_weight, self.reader_weight_across)
 
     def shift(self, question: Question, passage_language: str) -> float:
         """How much to raise the cosine of ``question`` with a passage in another language (0 in the same language).
@@ -163,6 +173,7 @@ def parse_weights(data: dict[str, Any]) -> Scorer:
         header,
         {k: float(v) for k, v in thresholds["reader_margin"].items()} if "reader_margin" in thresholds else None,
         float(thresholds["reader_weight"]) if thresholds.get("reader_weight") is not None else None,
+        float(thresholds["reader_weight_across"]) if thresholds.get("reader_weight_across") is not None else None,
     )
     sizes = {"sentence": (scorer.sentence, len(SENTENCE_FEATURES) + len(ANSWER_SHAPES)), "passage": (scorer.same_language, len(PASSAGE_FEATURES)),
              "answerable": (scorer.answerable_same, len(ANSWERABLE_FEATURES))}
