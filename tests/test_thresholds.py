@@ -6,7 +6,7 @@ import numpy as np
 
 from training.answerer_data import Article
 from training.small_stores import LARGEST, PIECE, SMALLEST, pack
-from training.thresholds import FALSE_ABSTENTION, gate_and_threshold
+from training.thresholds import FALSE_ABSTENTION, gate_and_threshold, reader_groups
 
 
 def _group(rng: np.random.Generator, answerable_mean: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -26,6 +26,31 @@ def test_false_abstention_stays_within_five_percent_in_every_group() -> None:
     alone_gate, alone = gate_and_threshold([big])  # chosen on the big store alone, the small one abstains far more
     margins, p, yes = small
     assert (yes & ((margins < alone_gate) | (p < alone))).sum() / yes.sum() > 2 * FALSE_ABSTENTION
+
+
+def test_every_answerable_question_counts_in_the_budget_whichever_model_judges_it() -> None:
+    """The same-language threshold and the reader's gate share the 5% budget with the questions they do not judge:
+    a quote in another language (no gate) and a question the cross-language model judges (its threshold already
+    chosen). Until 2026-12-04 only questions quoting a sentence in their own language were counted, so the others'
+    abstentions came on top (development false abstention 0.0501 with two reader weights)."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from assistant.answer.reader import Reading, Span
+    from assistant.answer.scorer import load_scorer
+    from tests.test_reader import _sentences
+
+    found, features, retrieval = _sentences()
+    question = SimpleNamespace(kind="answerable")
+    reading = Reading("c1", Span(61, 72, 8.0, 1.0), np.array([2.0, 8.0]), np.array([[4, 10], [61, 72]]))
+    quoted_across = [found[0], replace(found[1], same_language=False)]  # the reader quotes the second, in another language
+    all_across = [replace(s, same_language=False) for s in found]
+    rows = [(question, retrieval, f, features, None) for f in (found, quoted_across, all_across)]
+    for cross, judged in ((0.0, np.inf), (1.0, -np.inf)):
+        scorer = replace(load_scorer(), reader_weight=None, abstain_below={"same": 0.5, "cross": cross})
+        [(margins, p, yes)] = reader_groups([(rows, [[reading]] * 3)], scorer)
+        assert list(yes) == [True] * 3 and margins[0] == 7.0 and list(margins[1:]) == [np.inf, np.inf]
+        assert np.isfinite(p[:2]).all() and p[2] == judged, "a question the cross model judges: abstained or not"
 
 
 def test_small_stores_hold_every_paragraph_once_in_30_to_60() -> None:

@@ -6,6 +6,7 @@ Nothing here is fitted: each function picks a number from development questions 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -108,18 +109,28 @@ def choose_reader_thresholds(groups: Sequence[tuple[Sequence[Any], Sequence[list
 
 
 def reader_groups(groups: Sequence[tuple[Sequence[Any], Sequence[list[Reading] | None]]], scorer: Scorer) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per group of ``(rows, readings)``, the same-language questions' reader margins, probabilities and labels."""
+    """Per group of ``(rows, readings)``, every read question's reader margin, probability and label, as the
+    same-language gate and threshold meet them at run time (:func:`assistant.answer.extractive.decide`).
+
+    A question the gate does not apply to (its quoted sentence in another language, or no passage read in the
+    question's language) has margin ``inf``; one the cross-language model judges (the sentence model's best sentence
+    in another language) has probability ``-inf`` if its own threshold, already chosen, abstains on it and ``inf``
+    if not. So every answerable question counts in the 5% budget; until 2026-12-04 only those whose quoted sentence
+    shared the question's language did, and the others' abstentions came on top (README, The reader, "Then two
+    weights").
+    """
+    probe = replace(scorer, reader_margin={"same": 0.0})  # a finite gate shows where decide() applies one
     seen: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for rows, read in groups:
         margins, probabilities, answerable = [], [], []
         for (e, retrieval, found, features, *_), readings in zip(rows, read, strict=True):
             if not found or readings is None:
                 continue
-            d = decide(found, features, retrieval, scorer, None, readings)
-            if not found[d.best].same_language:
-                continue
-            margins.append(d.margin)
-            probabilities.append(d.answerable)
+            d = decide(found, features, retrieval, probe, None, readings)
+            gated = np.isfinite(d.margin_threshold)
+            judged_same = found[int(np.argmax(d.probabilities))].same_language
+            margins.append(d.margin if gated else np.inf)
+            probabilities.append(d.answerable if judged_same else (np.inf if d.answerable >= d.threshold else -np.inf))
             answerable.append(e.kind == "answerable")
         seen.append((np.array(margins), np.array(probabilities), np.array(answerable, dtype=bool)))
     return seen
@@ -133,20 +144,26 @@ def gate_and_threshold(groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray
     abstained on at most 5% of the time, gate included. A fixed split, not the pair abstaining on the most other
     questions: on development data that count is flat across splits (within 2 of 999 from 1% to 3% of the budget
     to the gate), so its argmax moved with noise as small as packing the reader int8 (gate -10.0 -> -8.5, threshold
-    0.39 -> 0.32; README, The reader).
+    0.39 -> 0.32; README, The reader). Infinite entries (:func:`reader_groups`) are questions the gate or the
+    threshold does not judge: they count in the budget, and a ``-inf`` probability spends it; the threshold stays
+    within [0, 1] (0: none left to spend).
 
     >>> yes = np.array([True] * 20 + [False] * 20)
     >>> big = (np.zeros(40), np.r_[np.linspace(0.5, 1, 20), np.linspace(0, 0.6, 20)], yes)
     >>> small = (np.zeros(40), np.r_[np.linspace(0.3, 1, 20), np.linspace(0, 0.6, 20)], yes)
     >>> [round(t, 3) for _, t in (gate_and_threshold([big]), gate_and_threshold([big, small]))]
     [0.526, 0.337]
+    >>> cross = (np.zeros(40), np.r_[-np.inf, np.linspace(0.5, 1, 19), np.linspace(0, 0.6, 20)], yes)  # one abstained
+    >>> spent = (np.zeros(40), np.r_[-np.inf, -np.inf, np.linspace(0.5, 1, 18), np.linspace(0, 0.6, 20)], yes)  # two
+    >>> [round(gate_and_threshold([g])[1], 3) for g in (big, cross, spent)]
+    [0.526, 0.5, 0.0]
     """
     gate = min(float(np.quantile(m[yes], share, method="lower")) for m, _, yes in groups) if share > 0 else -np.inf
     thresholds = []
     for m, p, yes in groups:
         left = int(np.floor(FALSE_ABSTENTION * yes.sum())) - int((yes & (m < gate)).sum())
         order = np.sort(p[yes & (m >= gate)])
-        thresholds.append(float(order[left]) if left < len(order) else 1.0)
+        thresholds.append(float(np.clip(order[left], 0.0, 1.0)) if 0 <= left < len(order) else float(left >= len(order)))
     return gate, min(thresholds)
 
 
