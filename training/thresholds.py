@@ -185,10 +185,10 @@ def _best(share: dict[str, float], candidates: Sequence[float | None] = READER_W
     return max(candidates, key=lambda w: (share[str(w)], -list(candidates).index(w)))
 
 
-def _shares(rows: Sequence[Any], scorer: Scorer, read: Sequence[list[Reading] | None], across: float | None = None,
+def _shares(rows: Sequence[Any], scorer: Scorer, read: Sequence[list[Reading] | None], own: float | None = None,
             candidates: Sequence[float | None] = READER_WEIGHTS) -> dict[str, float]:
-    """Per candidate weight, the share of answerable rows whose chosen sentence holds the answer; with ``across``,
-    the candidate weighs sentences in another language than the question's and ``across`` those in its own."""
+    """Per candidate weight, the share of answerable rows whose chosen sentence holds the answer; with ``own``, the
+    candidate weighs sentences in another language than the question's and ``own`` those in its own."""
     hits: dict[str, list[float]] = {str(w): [] for w in candidates}
     for (e, retrieval, found, features, labels), readings in zip(rows, read, strict=True):
         if not found or readings is None or e.kind != "answerable":
@@ -197,7 +197,7 @@ def _shares(rows: Sequence[Any], scorer: Scorer, read: Sequence[list[Reading] | 
         scores = sentence_reads(found, readings)
         same = np.array([s.same_language for s in found])
         for w in candidates:
-            weight = w if across is None or w is None else np.where(same, across, w)
+            weight = w if own is None or w is None else np.where(same, own, w)
             hits[str(w)].append(float(labels[reader_choice(logits, scores, weight, int(np.argmax(logits)))]))
     return {w: float(np.mean(v)) for w, v in hits.items()}
 
