@@ -74,6 +74,37 @@ def test_a_one_shot_ask_builds_no_onnxruntime_session_unless_told_to(seeded_stor
     assert ("onnxruntime" in imported) is onnx_built, "auto: one question is embedded by the numpy pass the reader maps anyway"
 
 
+UNCHECKED = """
+import sys
+{setup}
+from overrides import override
+
+class Base:
+    def size(self, n: int) -> int:
+        return n
+
+class Wrong(Base):  # an override whose signature does not match its base's
+    @override
+    def size(self, n: str, extra: bytes) -> str:
+        return n
+
+import chromadb
+print(type(chromadb.PersistentClient).__name__, Wrong.size.__override__)
+"""
+
+
+@pytest.mark.parametrize(("setup", "checked"), [("from assistant.__main__ import unchecked_overrides; unchecked_overrides()", False),
+                                                ("import assistant.api", True)])
+def test_only_the_command_line_skips_the_override_checks_chroma_runs_at_import(setup: str, checked: bool) -> None:
+    """The command line (assistant/__main__.py) marks overrides unchecked (0.15 s of a one-shot ask); the API does not."""
+    result = subprocess.run([sys.executable, "-c", UNCHECKED.format(setup=setup)], capture_output=True, text=True, timeout=120)
+    if checked:
+        assert result.returncode != 0 and "TypeError" in result.stderr, result.stdout
+    else:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == ["function", "True"], "Chroma still imports, and the mark is kept"
+
+
 def test_status_json_follows_the_schema_exactly(seeded_store: Path) -> None:
     result = run("status", "--json", "--store", str(seeded_store))
     assert result.returncode == 0, result.stderr
