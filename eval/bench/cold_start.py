@@ -94,7 +94,8 @@ def main() -> None:
     for _ in range(args.repeat):  # interleaved, so that a noisy moment hits every row alike
         for name, command in commands.items():
             rows[name].append(wall(command, envs[name]))
-        measured = json.loads(subprocess.run([sys.executable, "-c", PARTS, str(store), QUESTION, str(ROOT / "assistant" / "__main__.py")], check=True, capture_output=True,
+        starter = str(ROOT / "assistant" / "__main__.py")
+        measured = json.loads(subprocess.run([sys.executable, "-c", PARTS, str(store), QUESTION, starter], check=True, capture_output=True,
                                              text=True, env=env).stdout)
         for name, seconds in measured.items():
             parts.setdefault(name, []).append(seconds)
