@@ -86,8 +86,8 @@ def main() -> None:
         baseline = {**env, "PYTHONPATH": str(args.baseline.resolve())}  # ahead of the editable install's finder
         for name in ("assistant ask", "assistant ask (same language: the reader reads)"):
             commands[f"{name}, baseline"], envs[f"{name}, baseline"] = commands[name], baseline
-            # This checkout's asks find it the same way: through the editable install's finder instead, they ran
-            # 2-7% faster than the same commit as a baseline (2026-12-04, the commit before against itself).
+            # This checkout's asks find it the same way, not through the editable install's finder (the commit
+            # before against itself gave 0.977x and 0.926x that way, 7 runs; 0.968x and 1.034x this way, 9 runs).
             envs[name] = {**env, "PYTHONPATH": str(ROOT)}
     rows: dict[str, list[float]] = {name: [] for name in commands}
     parts: dict[str, list[float]] = {}
