@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from training.answerer_data import Article
 from training.small_stores import LARGEST, PIECE, SMALLEST, pack
@@ -90,3 +93,19 @@ def test_questions_are_translated_line_for_line_through_each_apertium_mode() -> 
     english = translate(asked, ROUTES["piaf"]["en"])
     assert "July" in english[0] and "2003" in english[2]
     assert "ministerio" not in english[1]
+
+
+
+def test_the_trainer_stops_before_building_its_rows_when_apertium_cannot_translate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import training.train_answerer as trainer
+    import training.translated as translated
+
+    def build(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the rows were being built before Apertium was checked (about 40 minutes from nothing)")
+
+    monkeypatch.setattr(translated.shutil, "which", lambda name: None)
+    monkeypatch.setattr(trainer, "build", build)
+    with pytest.raises(SystemExit, match="apt-get install apertium"):
+        trainer.train(tmp_path)
+    (tmp_path / "translated-dev.pkl").write_bytes(b"")  # translations cached: Apertium is not needed
+    translated.check_apertium(tmp_path, "dev")

@@ -62,7 +62,7 @@ from training.answerer_metrics import metrics  # noqa: E402
 from training.reader_data import cached_lower  # noqa: E402
 from training.reader_rows import readings  # noqa: E402
 from training.thresholds import answerable_rows, choose_reader_thresholds, choose_reader_weights, choose_thresholds, lowered  # noqa: E402
-from training.translated import translated_examples  # noqa: E402
+from training.translated import check_apertium, translated_examples  # noqa: E402
 
 PASSAGES_CONSIDERED = 3
 C = 1.0
@@ -184,6 +184,7 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
     (:func:`training.thresholds.choose_reader_thresholds`), and the development metrics are the reader's answers.
     The splits returned hold the full store's examples, then ``small-dev``/``small-test``.
     """
+    check_apertium(workdir, "dev")  # before the rows are built, not after
     splits: dict[str, list[Example]] = defaultdict(list)
     for e in build(workdir):
         splits[e.group].append(e)

@@ -41,11 +41,21 @@ ROUTES = {"piaf": {"es": ("fr-es",), "en": ("fr-es", "spa-eng")}, "squad2": {"es
 """Per fitting set, the target languages and the Apertium modes that lead there."""
 
 
+NO_APERTIUM = "apertium not found: apt-get install apertium apertium-fr-es apertium-eng-spa (training time only)"
+
+
+def check_apertium(workdir: Path, split: str) -> None:
+    """Stop at once (``SystemExit``) if ``split``'s translated questions are not cached in ``workdir`` and Apertium
+    cannot make them: the trainer calls this before building its rows (about 40 minutes from nothing), not after."""
+    if not (workdir / f"translated-{split}.pkl").exists() and shutil.which("apertium") is None:
+        raise SystemExit(NO_APERTIUM)
+
+
 def translate(texts: list[str], modes: tuple[str, ...]) -> list[str]:
     """``texts`` through each Apertium mode in turn, one line each (unknown words kept as they are, unmarked):
     "Qui est mort en juillet ?" gives "Que está muerto en julio ?" through ``fr-es``."""
     if shutil.which("apertium") is None:
-        raise SystemExit("apertium not found: apt-get install apertium apertium-fr-es apertium-eng-spa (training time only)")
+        raise SystemExit(NO_APERTIUM)
     lines = [" ".join(t.split()) for t in texts]
     for mode in modes:
         done = subprocess.run(["apertium", "-u", mode], input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
