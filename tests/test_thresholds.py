@@ -95,7 +95,6 @@ def test_questions_are_translated_line_for_line_through_each_apertium_mode() -> 
     assert "ministerio" not in english[1]
 
 
-
 def test_the_trainer_stops_before_building_its_rows_when_apertium_cannot_translate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import training.train_answerer as trainer
     import training.translated as translated

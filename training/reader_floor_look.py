@@ -36,6 +36,7 @@ from assistant.answer.reader import Reader, Reading  # noqa: E402
 from assistant.answer.scorer import load_scorer  # noqa: E402
 from assistant.index.encoder import E5Encoder  # noqa: E402
 from training.cross_language_look import READER, read_across  # noqa: E402
+from training.thresholds import choose_reader_weight  # noqa: E402
 from training.train_answerer import sentence_rows, shifted  # noqa: E402
 from training.translated import translated_examples  # noqa: E402
 
@@ -70,14 +71,8 @@ def shares(rows: Sequence[Any], read: Sequence[list[Reading] | None], scorer: An
             for w in WEIGHTS:
                 hits[str(f)][str(w)].append(float(labels[reader_choice(logits, scores, np.where(same, own, w), int(np.argmax(logits)))]))
     out: dict[str, Any] = {f: {w: round(float(np.mean(v)), 4) for w, v in row.items()} for f, row in hits.items()}
-    return out | {"questions": len(hits["None"][str(WEIGHTS[0])]), "sentence_model_alone": _alone(rows, read, scorer)}
-
-
-def _alone(rows: Sequence[Any], read: Sequence[list[Reading] | None], scorer: Any) -> float:
-    """The same share with the sentence model's own choice (no reader)."""
-    picked = [float(labels[int(np.argmax(scorer.sentence_logits(features, retrieval.vector)))])
-              for (e, retrieval, found, features, labels), r in zip(rows, read, strict=True) if found and r and e.kind == "answerable"]
-    return round(float(np.mean(picked)), 4)
+    alone = choose_reader_weight(rows, scorer, read)["answer_sentence_share"]["0.0"]  # weight 0: the sentence model's choice
+    return out | {"questions": len(hits["None"][str(WEIGHTS[0])]), "sentence_model_alone": alone}
 
 
 def main() -> None:

@@ -44,10 +44,14 @@ ROUTES = {"piaf": {"es": ("fr-es",), "en": ("fr-es", "spa-eng")}, "squad2": {"es
 NO_APERTIUM = "apertium not found: apt-get install apertium apertium-fr-es apertium-eng-spa (training time only)"
 
 
+def _cache(workdir: Path, split: str) -> Path:
+    return workdir / f"translated-{split}.pkl"
+
+
 def check_apertium(workdir: Path, split: str) -> None:
     """Stop at once (``SystemExit``) if ``split``'s translated questions are not cached in ``workdir`` and Apertium
     cannot make them: the trainer calls this before building its rows (about 40 minutes from nothing), not after."""
-    if not (workdir / f"translated-{split}.pkl").exists() and shutil.which("apertium") is None:
+    if not _cache(workdir, split).exists() and shutil.which("apertium") is None:
         raise SystemExit(NO_APERTIUM)
 
 
@@ -70,7 +74,7 @@ def translated_examples(workdir: Path, split: str, log: bool = True) -> list[Exa
     """The translated questions of ``split``'s articles over the builder's stores (cached in ``workdir``)."""
     articles = [a for a in load_articles() if a.split == split]
     digest = hashlib.sha256(f"{_data_digest()}:{sorted(ROUTES.items())}:{Path(__file__).read_bytes().hex()}".encode()).hexdigest()
-    cached = workdir / f"translated-{split}.pkl"
+    cached = _cache(workdir, split)
     if (rows := load_rows(cached, digest)) is not None:
         return rows
     texts: dict[str, dict[str, str]] = {}
