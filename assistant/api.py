@@ -156,7 +156,8 @@ class Assistant:
                 from assistant.answer.reader import Reader
 
                 # one per assistant, like its embedder: a process-wide cache kept every encoder (and its mapped weights file) alive
-                self._reader = Reader(own(), Path(self.settings.reader_weights) if self.settings.reader_weights else None)
+                paths = (Path(p) if p else None for p in (self.settings.reader_weights, self.settings.reader_across_weights))
+                self._reader = Reader(own(), *paths)
         return self._reader
 
     @property

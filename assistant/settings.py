@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     reader_weights: str | None = Field(
         None, description="Reader weights file (unset: assistant/weights/reader.npz; made by python -m training.train_reader)."
     )
+    reader_across_weights: str | None = Field(
+        None, description="Second reader for passages in another language than the question's, a delta of reader_weights "
+        "(unset: assistant/weights/reader-across.npz when reader_weights is unset, else none; made by "
+        "python -m training.train_reader --across).",
+    )
     answer_weights: str | None = Field(
         None,
         description="Answer scorer weights file (unset: the one shipped for the embedder, see assistant/tuning.py; "

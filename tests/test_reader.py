@@ -11,17 +11,9 @@ import pytest
 
 from assistant.answer.extractive import Sentence, choose, decide
 from assistant.answer.features import Question, SentenceInput, sentence_features
-from assistant.answer.reader import (
-    MAX_ANSWER_TOKENS,
-    ReaderInput,
-    Reading,
-    Span,
-    Window,
-    best_span,
-    pair_windows,
-    trim,
-)
+from assistant.answer.reader import ReaderInput, Reading, Window, best_span, pair_windows
 from assistant.answer.scorer import load_scorer
+from assistant.answer.spans import MAX_ANSWER_TOKENS, Span, trim
 from assistant.index.e5_tokenizer import Tokenizer
 from assistant.index.e5_weights import WeightsFile
 
@@ -295,11 +287,14 @@ def test_ask_reads_the_first_passage_whole_and_the_others_around_their_best_sent
     from tests.conftest import ROOT
 
     asked: list[tuple[list[object], list[tuple[int, int] | None]]] = []
+    languages: list[list[bool] | None] = []
     read = Reader.read
 
-    def spy(self: Reader, question: str, chunks: list[object], focus: list[tuple[int, int] | None] | None = None) -> list[Reading]:
+    def spy(self: Reader, question: str, chunks: list[object], focus: list[tuple[int, int] | None] | None = None,
+            same: list[bool] | None = None) -> list[Reading]:
         asked.append((list(chunks), list(focus or [None] * len(chunks))))
-        return read(self, question, chunks, focus)  # type: ignore[arg-type]
+        languages.append(same)
+        return read(self, question, chunks, focus, same)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Reader, "read", spy)
     with Assistant(store=str(tmp_path / "store")) as bot:
@@ -307,6 +302,7 @@ def test_ask_reads_the_first_passage_whole_and_the_others_around_their_best_sent
         answer = bot.ask("Combien de temps a duré la réunion ?")
     assert answer.answer_span is not None and len(asked) == 1
     chunks, focus = asked[0]
+    assert languages[0] == [True] * len(chunks), "a French question over a French article: each passage in its language"
     assert len(chunks) >= 2 and focus[0] is None, "the first passage is read whole"
     for chunk, at in zip(chunks[1:], focus[1:], strict=True):
         assert at is not None, "the others around a sentence"

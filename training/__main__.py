@@ -6,16 +6,20 @@
 2. the scorer without the reader, whose passage ranking picks the passages the reader learns from;
 3. the reader's pairs and their lower-layer states (:mod:`training.reader_data`; cached shard by shard);
 4. the reader (:mod:`training.train_reader`; checkpointed, resumed on a re-run) -> ``assistant/weights/reader.npz``;
+   then the across-language reader, trained one epoch further from it with half the questions asked in an Apertium
+   translation (``--across``; pair states again, for the translated questions) -> ``assistant/weights/reader-across.npz``,
+   stored as a delta of the first;
 5. the scorer again, its abstention thresholds chosen with the reader on development data, across languages on
    the development questions machine-translated by Apertium (:mod:`training.translated`, about 2 minutes;
    :mod:`training.train_answerer`);
 6. the answer weights written (``assistant/weights/answerer.json``): the ones fitted with the reader if its answers
    hold the answer more often on development questions (at the same 5% false abstention), else the plain ones
-   (and the reader file is removed: nothing would read it).
+   (and the reader files are removed: nothing would read them).
 
 Every step reuses what an interrupted run left, so running it again after a stop picks up where it was (estimated
 from its parts, on 2 cores from nothing: rows 15 minutes, pair states after layer 6 18, three epochs ~90 (2,022
-steps of 2.6-3.0 s with six layers trained), fitting 20: about 2 h 20 min).
+steps of 2.6-3.0 s with six layers trained), the across-language reader ~70 (pair states 22, 677 steps of ~4 s),
+fitting 30: about 3 h 45 min).
 ``--test`` also prints the test split (reporting only).
 """
 
@@ -26,9 +30,9 @@ import json
 import time
 from pathlib import Path
 
-from assistant.answer.reader import FROZEN
+from assistant.answer.reader import ACROSS, FROZEN
 from training.train_answerer import DEFAULT_OUT, ROOT, main_report, train
-from training.train_reader import fit_reader
+from training.train_reader import ACROSS_RECIPE, fit_reader, pack_across
 
 
 def main() -> None:
@@ -50,13 +54,19 @@ def main() -> None:
     plain, splits = train(args.workdir, None)
     fit_reader(args.workdir, args.reader_out, args.epochs, args.lr, parse_weights(plain), frozen=args.frozen,
                translated=args.translated)
-    reader = Reader(E5Encoder(), args.reader_out)
+    across = args.reader_out.with_name(ACROSS)
+    trained = args.workdir / "reader-across-full.npz"
+    fit_reader(args.workdir, trained, int(ACROSS_RECIPE["epochs"]), ACROSS_RECIPE["lr"], frozen=args.frozen, init=args.reader_out,
+               translated=ACROSS_RECIPE["translated"])
+    pack_across(trained, args.reader_out, across)
+    reader = Reader(E5Encoder(), args.reader_out, across)
     read, _ = train(args.workdir, reader)
     contained = {name: w["header"]["development"]["all/answerable"]["contained"] for name, w in (("plain", plain), ("reader", read))}
     better = contained["reader"] > contained["plain"]
     print(json.dumps({"development contained": contained, "shipping": "reader" if better else "plain"}))
     if not better:  # a reader file the answer weights do not use would only weigh on the install
         args.reader_out.unlink()
+        across.unlink()
     main_report(read if better else plain, splits, args.out, args.test, None, reader if better else None, args.workdir)
     print(json.dumps({"minutes": round((time.time() - began) / 60, 1)}))
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer.extractive import passages_to_read, reading_focus
+from assistant.answer.extractive import passages_to_read, reading_focus, same_language
 from assistant.answer.reader import Reader, Reading
 from assistant.answer.scorer import Scorer
 from training.reader_data import Key
@@ -45,5 +45,5 @@ def readings(rows: Sequence[Any], reader: Reader, lower: dict[Key, np.ndarray], 
             ran = reader.encoder.hidden([windows[i][1].ids for i in missing], reader.encoder.layers[: reader.frozen])
             for i, x in zip(missing, ran, strict=True):
                 states[i] = x
-        out.append(reader.read_from(chunks, windows, [x for x in states if x is not None]))
+        out.append(reader.read_from(chunks, windows, [x for x in states if x is not None], same_language(retrieval, chunks)))
     return out

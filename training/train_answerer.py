@@ -27,6 +27,7 @@ Evaluation-only sets (XQuAD, SciFact validation) are never read here.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -222,6 +223,8 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
         parts["thresholds"]["abstain_below"]["same"] = chosen["same_threshold"]
         parts["thresholds"]["reader_margin"] = chosen["reader_margin"]
         base = base | {"reader": reader.header.get("summary", {})}
+        if reader.across_path is not None:  # which across-language reader the weights across languages were chosen with
+            base = base | {"reader_across_sha256": hashlib.sha256(reader.across_path.read_bytes()).hexdigest()}
     dev = metrics(dev_rows, make_scorer(parts, base), read)
     small = metrics(small_rows, make_scorer(parts, base), read_small)
     examples = {split: len(items) for split, items in sorted(splits.items())} | {"translated-dev": len(translated)}
@@ -237,8 +240,9 @@ def main() -> None:
     parser.add_argument("--test", action="store_true", help="also report the test split (reporting only)")
     parser.add_argument("--report", type=Path, help="write the printed metrics to this JSON file too")
     parser.add_argument("--reader", type=Path, help="a reader weights file: choose the abstention thresholds with it (python -m training)")
+    parser.add_argument("--across", type=Path, help="with --reader: the across-language reader made from it (python -m training.train_reader --across)")
     args = parser.parse_args()
-    reader = Reader(E5Encoder(), args.reader) if args.reader else None
+    reader = Reader(E5Encoder(), args.reader, args.across) if args.reader else None
     weights, splits = train(args.workdir, reader)
     main_report(weights, splits, args.out, args.test, args.report, reader, args.workdir)
 

@@ -157,6 +157,12 @@ def passages_to_read(retrieval: Retrieval) -> list[Chunk]:
     return [c.chunk for c in retrieval.ranked[:PASSAGES_READ]]
 
 
+def same_language(retrieval: Retrieval, passages: Sequence[Chunk]) -> list[bool]:
+    """Per passage read, whether it is in the question's language (the others go to the across-language reader)."""
+    same = {c.chunk.id: c.same_language for c in retrieval.ranked}
+    return [same.get(c.id, True) for c in passages]
+
+
 def reading_focus(found: list[Sentence], logits: np.ndarray, passages: Sequence[Chunk]) -> list[tuple[int, int] | None]:
     """Where the reader would read each passage (:meth:`Reader.windows`): the first whole (``None``), each other one
     around the sentence the sentence model scores best in it (characters of the chunk text; its start when it has
@@ -221,7 +227,8 @@ def answer_extractive(
     loaded = reader() if reader is not None and scorer.reader_margin is not None and found and passages else None
     if loaded is not None:
         started = time.perf_counter()
-        readings = loaded.read(retrieval.question.text, passages, reading_focus(found, scorer.sentence_logits(features, retrieval.vector), passages))
+        focus = reading_focus(found, scorer.sentence_logits(features, retrieval.vector), passages)
+        readings = loaded.read(retrieval.question.text, passages, focus, same_language(retrieval, passages))
         retrieval.timings["read_ms"] = (time.perf_counter() - started) * 1000
     decision = decide(found, features, retrieval, scorer, min_confidence, readings)
     chosen = choose(found, decision, scorer.second_from)

