@@ -123,3 +123,29 @@ def test_the_training_probe_is_deterministic(encoder: E5Encoder) -> None:
     assert train_reader.probe(encoder, shipped["frozen"]) == pytest.approx(shipped["probe"], rel=1e-3), (
         "the shipped reader's header records the probe this code gives at its depth"
     )
+
+
+def test_the_across_language_reader_ships_as_a_delta_of_the_shipped_reader(encoder: E5Encoder, tmp_path: Path) -> None:
+    """``train_reader --across`` writes what it trained as int8 deltas of the reader it started from; the shipped
+    pair is such a pair, made by the recipe the header records."""
+    from assistant.answer.reader_file import load_stack, sha256
+
+    first = train_reader.build_model(encoder.layers)
+    further = train_reader.build_model(encoder.layers)
+    with torch.no_grad():
+        for p in further.parameters():
+            p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(5)) * 1e-3)
+    base, trained = tmp_path / "reader.npz", tmp_path / "full.npz"
+    train_reader.export(first, base, {"frozen": FROZEN})
+    train_reader.export(further, trained, {"frozen": FROZEN})
+    train_reader.pack_across(trained, base, tmp_path / "reader-across.npz")
+    assert (tmp_path / "reader-across.npz").stat().st_size < 0.5 * trained.stat().st_size
+    packed, whole = load_stack(tmp_path / "reader-across.npz", base), load_stack(trained)
+    assert all(np.array_equal(a.up, b.up) for a, b in zip(packed.layers, whole.layers, strict=True))
+
+    shipped = Reader(encoder)
+    assert shipped.across_path is not None and shipped.across is not None
+    header = shipped.across.header
+    assert header["base_sha256"] == sha256(Path(str(shipped.across_path)).with_name("reader.npz"))
+    assert header["init"] == shipped.header["commit"] and header["frozen"] == shipped.frozen
+    assert {k: header[k] for k in train_reader.ACROSS_RECIPE} == train_reader.ACROSS_RECIPE
