@@ -32,7 +32,7 @@ from pathlib import Path
 
 from assistant.answer.reader import ACROSS, FROZEN
 from training.train_answerer import DEFAULT_OUT, ROOT, main_report, train
-from training.train_reader import ACROSS_RECIPE, fit_reader, pack_across
+from training.train_reader import fit_across, fit_reader
 
 
 def main() -> None:
@@ -55,10 +55,7 @@ def main() -> None:
     fit_reader(args.workdir, args.reader_out, args.epochs, args.lr, parse_weights(plain), frozen=args.frozen,
                translated=args.translated)
     across = args.reader_out.with_name(ACROSS)
-    trained = args.workdir / "reader-across-full.npz"
-    fit_reader(args.workdir, trained, int(ACROSS_RECIPE["epochs"]), ACROSS_RECIPE["lr"], frozen=args.frozen, init=args.reader_out,
-               translated=ACROSS_RECIPE["translated"])
-    pack_across(trained, args.reader_out, across)
+    fit_across(args.workdir, args.reader_out, across, args.frozen)
     reader = Reader(E5Encoder(), args.reader_out, across)
     read, _ = train(args.workdir, reader)
     contained = {name: w["header"]["development"]["all/answerable"]["contained"] for name, w in (("plain", plain), ("reader", read))}

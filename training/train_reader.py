@@ -243,6 +243,18 @@ def pack_across(trained: Path, base: Path, out: Path) -> None:
         raise AssertionError(f"{out} does not read back as {trained}")
 
 
+def fit_across(workdir: Path, base: Path, out: Path, frozen: int = FROZEN, epochs: int | None = None, lr: float | None = None,
+               translated: float | None = None, log: bool = True) -> None:
+    """The across-language reader: ``base`` trained further by :data:`ACROSS_RECIPE` (or the values given), written
+    to ``out`` as a delta of ``base``."""
+    trained = workdir / "reader-across-full.npz"
+    fit_reader(workdir, trained, int(ACROSS_RECIPE["epochs"] if epochs is None else epochs), ACROSS_RECIPE["lr"] if lr is None else lr,
+               log=log, frozen=frozen, init=base, translated=ACROSS_RECIPE["translated"] if translated is None else translated)
+    pack_across(trained, base, out)
+    if log:
+        print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, a delta of {base})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=ROOT / ".cache" / "answerer")
@@ -258,16 +270,13 @@ def main() -> None:
                         "trained further with translated questions, written as a delta of it")
     args = parser.parse_args()
     weights = ROOT / "assistant" / "weights"
-    recipe = ACROSS_RECIPE if args.across else {"epochs": 3, "lr": 3e-4, "translated": 0.0}
-    epochs, lr, translated = (recipe[k] if getattr(args, k) is None else getattr(args, k) for k in ("epochs", "lr", "translated"))
-    init = args.init or (weights / "reader.npz" if args.across else None)
-    out = args.out or weights / ("reader-across.npz" if args.across else "reader.npz")
-    trained = args.workdir / "reader-across-full.npz" if args.across else out
-    fit_reader(args.workdir, trained, int(epochs), float(lr), frozen=args.frozen, init=init, sentence_weight=args.sentence_weight,
-               translated=float(translated), beside=args.beside)
-    if args.across and init is not None:
-        pack_across(trained, init, out)
-        print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, a delta of {init})")
+    if args.across:
+        fit_across(args.workdir, args.init or weights / "reader.npz", args.out or weights / "reader-across.npz", args.frozen,
+                   args.epochs, args.lr, args.translated)
+        return
+    fit_reader(args.workdir, args.out or weights / "reader.npz", args.epochs or 3, args.lr or 3e-4, frozen=args.frozen, init=args.init,
+               sentence_weight=args.sentence_weight, translated=args.translated or 0.0, beside=args.beside)
+
 
 if __name__ == "__main__":
     main()
