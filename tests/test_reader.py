@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from assistant.answer.extractive import Sentence, choose, decide
+from assistant.answer.extractive import Sentence, choose, combined_score, decide
 from assistant.answer.features import Question, SentenceInput, sentence_features
 from assistant.answer.reader import ReaderInput, Reading, Window, best_span, pair_windows
 from assistant.answer.scorer import load_scorer
@@ -135,7 +135,7 @@ def test_the_phrase_is_the_readers_best_inside_the_quoted_sentence() -> None:
 
 
 def test_a_low_reader_margin_abstains_unless_the_user_sets_a_confidence() -> None:
-    scorer = replace(load_scorer(), reader_margin={"same": 2.0, "cross": 1.0})
+    scorer = replace(load_scorer(), reader_margin={"same": 2.0, "cross": 1.0}, read_abstain=None)  # two thresholds
     found, features, retrieval = _sentences()
     reading = Reading("c1", Span(61, 72, 1.5, 0.0), np.array([0.0, 1.5]), np.array([[4, 10], [61, 72]]))
     decision = decide(found, features, retrieval, scorer, None, [reading])  # type: ignore[arg-type]
@@ -145,13 +145,32 @@ def test_a_low_reader_margin_abstains_unless_the_user_sets_a_confidence() -> Non
     assert not decide(found, features, retrieval, scorer, None, [confident]).abstains  # type: ignore[arg-type]
 
 
+def test_where_the_model_and_the_margin_both_judge_one_score_decides() -> None:
+    """With ``read_abstain`` (since 2026-12-05) a sentence in the question's language, judged by the same-language
+    model, is abstained on by ``logit(P) + weight x margin`` against one threshold, not by either threshold alone:
+    a margin below the gate is outweighed by a confident model. A confidence the user sets replaces it."""
+    two = replace(load_scorer(), reader_margin={"same": 2.0}, read_abstain=None)
+    found, features, retrieval = _sentences()
+    reading = Reading("c1", Span(61, 72, 1.5, 0.0), np.array([0.0, 1.5]), np.array([[4, 10], [61, 72]]))  # margin 1.5 < 2
+    alone = decide(found, features, retrieval, two, None, [reading])  # type: ignore[arg-type]
+    assert alone.abstains and alone.combined is None and alone.answerable >= alone.threshold, "the gate alone abstains"
+    score = combined_score(alone.answerable, 1.5, 0.5)
+    for below, abstains in ((score - 0.01, False), (score + 0.01, True)):
+        one = replace(two, read_abstain=(0.5, below))
+        decision = decide(found, features, retrieval, one, None, [reading])  # type: ignore[arg-type]
+        assert decision.combined == (0.5, below) and decision.abstains is abstains
+        assert (choose(found, decision, 1.01) == []) is abstains
+    user = decide(found, features, retrieval, replace(two, read_abstain=(0.5, score + 0.01)), 0.0, [reading])  # type: ignore[arg-type]
+    assert user.combined is None and not user.abstains
+
+
 def test_passages_in_another_language_are_read_and_only_the_questions_own_gate_its_sentences() -> None:
     """Since 2026-12-02 the reader reads the top passages in any language (it chose the answer sentence more often on
     machine-translated development questions); its no-answer margin, meaningless across languages, comes from the
     passages in the question's language and gates only their sentences."""
     from assistant.answer.extractive import passages_to_read
 
-    scorer = replace(load_scorer(), reader_weight=None, reader_margin={"same": 2.0})
+    scorer = replace(load_scorer(), reader_weight=None, reader_margin={"same": 2.0}, read_abstain=None)
     found, features, _ = _sentences()
     found[1] = replace(found[1], chunk_id="c2", same_language=False, position=0)  # "The meeting lasted ..." is in c2, French say
     french = SimpleNamespace(chunk=SimpleNamespace(id="c2", start=42), same_language=False)
@@ -166,6 +185,7 @@ def test_passages_in_another_language_are_read_and_only_the_questions_own_gate_i
     decision = decide(found, features, retrieval, scorer, None, [own, other])  # type: ignore[arg-type]
     assert decision.best == 1 and decision.span == (61, 72)  # the reader's pick across languages is quoted, phrase and all
     assert decision.margin_threshold == -np.inf, "a sentence in another language is not gated by the margin"
+    assert decide(found, features, retrieval, replace(scorer, read_abstain=(0.1, 0.0)), None, [own, other]).combined is None  # type: ignore[arg-type]
 
 
 def test_table_rows_are_left_to_the_sentence_model() -> None:
@@ -239,10 +259,11 @@ def test_the_shipped_weights_read_with_the_shipped_reader_and_weights_without_on
 
     assert load_scorer().reader_margin is not None, "the shipped answer weights were fitted with the reader (README, The reader)"
     assert load_scorer().reader_weight_across is not None, "and chose its weight across languages apart"
+    assert load_scorer().read_abstain is not None, "and one abstention score where the model and the margin both judge"
     with Assistant(store=str(tmp_path / "store")) as bot:
         assert bot.reader is not None and bot.reader.frozen + len(bot.reader.layers) == 12
     data = json.loads(resources.files("assistant").joinpath("weights", "answerer.json").read_text(encoding="utf-8"))
-    for key in ("reader_margin", "reader_weight", "reader_weight_across"):
+    for key in ("reader_margin", "reader_weight", "reader_weight_across", "read_abstain"):
         data["thresholds"].pop(key)
     (tmp_path / "plain.json").write_text(json.dumps(data), encoding="utf-8")
     with Assistant(store=str(tmp_path / "store2"), answer_weights=str(tmp_path / "plain.json")) as bot:

@@ -9,7 +9,7 @@ import pytest
 
 from training.answerer_data import Article
 from training.small_stores import LARGEST, PIECE, SMALLEST, pack
-from training.thresholds import FALSE_ABSTENTION, gate_and_threshold, reader_groups
+from training.thresholds import FALSE_ABSTENTION, choose_read_abstain_from, gate_and_threshold, reader_groups
 
 
 def _group(rng: np.random.Generator, answerable_mean: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -54,6 +54,24 @@ def test_every_answerable_question_counts_in_the_budget_whichever_model_judges_i
         [(margins, p, yes)] = reader_groups([(rows, [[reading]] * 3)], scorer)
         assert list(yes) == [True] * 3 and margins[0] == 7.0 and list(margins[1:]) == [np.inf, np.inf]
         assert np.isfinite(p[:2]).all() and p[2] == judged, "a question the cross model judges: abstained or not"
+
+
+def test_one_score_spends_only_what_the_questions_it_does_not_judge_left_of_the_budget() -> None:
+    """``choose_read_abstain``: answerable questions the one score does not judge (a quote in another language, no
+    passage read in the question's language) spend the 5% first; the score's threshold gets the rest, in every group."""
+    def group(spent: int) -> list[tuple[str, bool, bool, float, float]]:
+        judged = [("answerable", False, True, 0.9, float(m)) for m in np.linspace(-4.0, 0.0, 40 - spent)]
+        return judged + [("answerable", True, False, 0.2, np.inf)] * spent + [("absent", False, True, 0.9, -10.0)] * 10
+
+    rng = np.random.default_rng(0)
+    for spent in (0, 1, 2):
+        items = group(spent)
+        out = choose_read_abstain_from([list(rng.permutation(np.array(items, dtype=object)))])  # order does not matter
+        shares = out["per_weight"][str(out["weight"])]["groups"][0]
+        assert shares["answerable"] == FALSE_ABSTENTION and out["weight"] > 0, (spent, out)
+        assert shares["absent"] == 1.0 and out["unanswerable_abstained"]["0.0"] == 0, "P alone answers every absent one"
+    out = choose_read_abstain_from([group(3), group(0)])  # the first group's budget is spent: its score abstains on none
+    assert out["below"] == -np.inf and out["weight"] == 0.0 and set(out["unanswerable_abstained"].values()) == {0}
 
 
 def test_small_stores_hold_every_paragraph_once_in_30_to_60() -> None:

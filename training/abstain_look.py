@@ -14,7 +14,8 @@ were read, when the first reader's no-answer margin falls below its gate (half t
    sentence in that language), even when the reader's choice quoted one in another language.
 3. ``combined`` (same-language development questions, full store and small stores): one score instead of two
    thresholds where the gate applies, ``logit(P) + w x margin``, its threshold the highest keeping every group's
-   answerable questions abstained on at most 5% (the other questions decided as today), per weight ``w``.
+   answerable questions abstained on at most 5% (the other questions decided as today), per weight ``w``
+   (:func:`training.thresholds.choose_read_abstain`, which the trainer has used since; groups: full store, small).
 
     .venv/bin/python -m training.abstain_look [--workdir DIR] [--out eval/results/FILE.json]
 
@@ -47,7 +48,7 @@ from assistant.index.encoder import E5Encoder  # noqa: E402
 from training.answerer_data import build  # noqa: E402
 from training.reader_data import cached_lower  # noqa: E402
 from training.reader_rows import readings  # noqa: E402
-from training.thresholds import FALSE_ABSTENTION  # noqa: E402
+from training.thresholds import choose_read_abstain_from  # noqa: E402
 from training.train_answerer import sentence_rows, shifted  # noqa: E402
 from training.translated import translated_examples  # noqa: E402
 
@@ -123,27 +124,6 @@ def across_gate(group: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def combined(groups: list[list[dict[str, Any]]], weights: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0)) -> dict[str, Any]:
-    """Item 3 of the module's list: per weight, the threshold and what each group abstains on."""
-    def score(x: dict[str, Any], w: float) -> float:
-        return float(np.log(x["p"] / (1 - x["p"])) + w * x["margin"])
-
-    out: dict[str, Any] = {}
-    for w in weights:
-        limits = []
-        for group in groups:
-            answerable = [x for x in group if x["kind"] == "answerable"]
-            left = int(np.floor(FALSE_ABSTENTION * len(answerable))) - sum(x["abstained"] for x in answerable if not x["gated"])
-            scores = np.sort([score(x, w) for x in answerable if x["gated"]])
-            limits.append(float(scores[left]) if 0 <= left < len(scores) else -np.inf)
-        below = min(limits)
-        def abstains(x: dict[str, Any], w: float = w, t: float = below) -> bool:
-            return bool(x["abstained"]) if not x["gated"] else score(x, w) < t
-
-        out[str(w)] = {"threshold": round(below, 3)} | {group[0]["group"]: {k: share(group, k, abstains) for k in KINDS} for group in groups}
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="also write the report to this JSON file")
@@ -166,7 +146,7 @@ def main() -> None:
         "across_gate": {store: across_gate([x for x in across if x["store"] == store]) for store in ("full", "small")},
         "same_language": {g[0]["group"]: {"today": {k: share(g, k, lambda x: x["abstained"]) for k in KINDS},
                                           "either_rule": {k: share(g, k, lambda x: x["abstained"] or x["either"]) for k in KINDS}} for g in groups},
-        "combined": combined(groups),
+        "combined": choose_read_abstain_from([[(x["kind"], x["abstained"], x["gated"], x["p"], x["margin"]) for x in g] for g in groups]),
     }
     print(json.dumps(report, indent=1))
     if args.out is not None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.answer.extractive import decide, reader_choice, sentence_reads
+from assistant.answer.extractive import combined_score, decide, reader_choice, sentence_reads
 from assistant.answer.features import ANSWERABLE_FEATURES, answerable_features
 from assistant.answer.reader import Reading
 from assistant.answer.scorer import Scorer
@@ -232,3 +232,62 @@ def choose_reader_weights(same: tuple[Sequence[Any], Sequence[list[Reading] | No
     other = None if first is None else _best(theirs, numeric)
     return {"reader_weight": first, "reader_weight_across": other, "same_language": mine["answer_sentence_share"],
             "across_languages": theirs}
+
+
+READ_ABSTAIN_WEIGHTS: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0)
+"""Candidate weights of the reader's no-answer margin beside the calibrated model's logit (one abstention score)."""
+
+
+def choose_read_abstain(groups: Sequence[tuple[Sequence[Any], Sequence[list[Reading] | None]]], scorer: Scorer,
+                        weights: Sequence[float] = READ_ABSTAIN_WEIGHTS) -> dict[str, Any]:
+    """One score where both the calibrated model and the reader's gate judge (``logit(P) + w x margin``,
+    :func:`assistant.answer.extractive.combined_score`), chosen on each group of ``(rows, readings)`` (the full
+    store's and the small stores' development questions) with ``scorer``'s thresholds already chosen.
+
+    Per weight, the threshold is the highest keeping every group's answerable questions abstained on at most 5% (the
+    questions the score does not judge decided as before); the weight chosen abstains on the most unanswerable
+    questions (absent and impossible) in all, ties to the smaller. Measured first as a look (2026-12-05,
+    ``python -m training.abstain_look``): the gate's half of the budget bought impossible questions, one score
+    buys more absent articles.
+
+    >>> answerable = [("answerable", False, True, p, m) for p, m in ((0.9, 0.0), (0.8, -2.0), (0.7, -1.0))] * 7
+    >>> out = choose_read_abstain_from([answerable + [("absent", False, True, 0.9, -12.0)]])  # P alone answers it
+    >>> out["weight"], out["unanswerable_abstained"]["0.1"], out["unanswerable_abstained"]["0.2"]
+    (0.2, 0, 1)
+    """
+    probe = replace(scorer, read_abstain=(0.0, 0.0))  # decide() says where one score would judge
+    seen = []
+    for rows, read in groups:
+        items = []
+        for (e, retrieval, found, features, *_), readings in zip(rows, read, strict=True):
+            if found:
+                d = decide(found, features, retrieval, probe, None, readings)
+                items.append((e.kind, bool(d.abstains), d.combined is not None, d.answerable, d.margin))
+        seen.append(items)
+    return choose_read_abstain_from(seen, weights)
+
+
+def choose_read_abstain_from(groups: Sequence[Sequence[tuple[str, bool, bool, float, float]]],
+                             weights: Sequence[float] = READ_ABSTAIN_WEIGHTS) -> dict[str, Any]:
+    """:func:`choose_read_abstain` from each group's ``(kind, abstained, judged by the score, P, margin)``."""
+    out: dict[str, Any] = {"unanswerable_abstained": {}, "per_weight": {}}
+    best: tuple[int, float, float] | None = None
+    for w in weights:
+        limits = []
+        for items in groups:
+            answerable = [x for x in items if x[0] == "answerable"]
+            left = int(np.floor(FALSE_ABSTENTION * len(answerable))) - sum(x[1] for x in answerable if not x[2])
+            scores = np.sort([combined_score(p, m, w) for _, _, judged, p, m in answerable if judged])
+            limits.append(float(scores[left]) if 0 <= left < len(scores) else (-np.inf if left < 0 else np.inf))
+        below = min(limits)
+        shares = [{kind: round(float(np.mean([(combined_score(p, m, w) < below) if judged else abstained
+                                               for k, abstained, judged, p, m in items if k == kind])), 4)
+                   for kind in ("answerable", "absent", "impossible") if any(x[0] == kind for x in items)} for items in groups]
+        count = sum((combined_score(p, m, w) < below) if judged else abstained
+                    for items in groups for k, abstained, judged, p, m in items if k != "answerable")
+        out["unanswerable_abstained"][str(w)] = int(count)
+        out["per_weight"][str(w)] = {"below": round(below, 4), "groups": shares}
+        if best is None or count > best[0]:
+            best = (int(count), w, below)
+    assert best is not None
+    return out | {"weight": best[1], "below": best[2]}

@@ -62,7 +62,14 @@ from training.answerer_data import Example, build, header  # noqa: E402
 from training.answerer_metrics import metrics  # noqa: E402
 from training.reader_data import cached_lower  # noqa: E402
 from training.reader_rows import readings  # noqa: E402
-from training.thresholds import answerable_rows, choose_reader_thresholds, choose_reader_weights, choose_thresholds, lowered  # noqa: E402
+from training.thresholds import (  # noqa: E402
+    answerable_rows,
+    choose_read_abstain,
+    choose_reader_thresholds,
+    choose_reader_weights,
+    choose_thresholds,
+    lowered,
+)
 from training.translated import check_apertium, translated_examples  # noqa: E402
 
 PASSAGES_CONSIDERED = 3
@@ -182,7 +189,8 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
     (:mod:`training.answerer_data`). With ``reader``, the weights of its sentence score are chosen on the development
     questions (for sentences in the question's language) and their machine translations (for the others;
     :func:`training.thresholds.choose_reader_weights`), the same-language abstention threshold and the reader's margin gate together on dev
-    (:func:`training.thresholds.choose_reader_thresholds`), and the development metrics are the reader's answers.
+    (:func:`training.thresholds.choose_reader_thresholds`), then one score of both where both judge
+    (:func:`training.thresholds.choose_read_abstain`), and the development metrics are the reader's answers.
     The splits returned hold the full store's examples, then ``small-dev``/``small-test``.
     """
     check_apertium(workdir, "dev")  # before the rows are built, not after
@@ -222,6 +230,9 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
         chosen = choose_reader_thresholds([(dev_rows, read), (small_rows, read_small)], make_scorer(parts, base))
         parts["thresholds"]["abstain_below"]["same"] = chosen["same_threshold"]
         parts["thresholds"]["reader_margin"] = chosen["reader_margin"]
+        joint = choose_read_abstain([(dev_rows, read), (small_rows, read_small)], make_scorer(parts, base))
+        parts["thresholds"]["read_abstain"] = {"weight": joint["weight"], "below": joint["below"]}
+        base = base | {"read_abstain_choice": joint["unanswerable_abstained"]}
         base = base | {"reader": reader.header.get("summary", {})}
         if reader.across_path is not None:  # which across-language reader the weights across languages were chosen with
             base = base | {"reader_across_sha256": hashlib.sha256(reader.across_path.read_bytes()).hexdigest()}

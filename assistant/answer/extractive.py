@@ -96,10 +96,27 @@ class Decision:
     margin_threshold: float = -np.inf
     span: tuple[int, int] | None = None
     """The reader's answer phrase (document characters): its best span inside the best sentence."""
+    combined: tuple[float, float] | None = None
+    """``(weight, below)``: abstain on ``logit(answerable) + weight x margin < below`` instead of the two thresholds."""
 
     @property
     def abstains(self) -> bool:
-        return self.best < 0 or self.answerable < self.threshold or self.margin < self.margin_threshold
+        if self.best < 0:
+            return True
+        if self.combined is not None:
+            weight, below = self.combined
+            return combined_score(self.answerable, self.margin, weight) < below
+        return self.answerable < self.threshold or self.margin < self.margin_threshold
+
+
+def combined_score(answerable: float, margin: float, weight: float) -> float:
+    """``logit(answerable) + weight x margin``: the calibrated model and the reader's no-answer margin as one score.
+
+    >>> round(combined_score(0.5, -8.0, 0.1), 3), round(combined_score(0.9, -8.0, 0.1), 3)
+    (-0.8, 1.397)
+    """
+    p = min(max(answerable, 1e-9), 1 - 1e-9)
+    return float(np.log(p / (1 - p)) + weight * margin)
 
 
 def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, scorer: Scorer, min_confidence: float | None = None,
@@ -112,8 +129,9 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     abstained on when either the calibrated model or the reader's no-answer margin falls below its threshold (both
     chosen on development data). The margin is over the passages read in the question's language, and gates only
     a sentence in that language: across languages it hardly tells answerable questions from the others
-    (:mod:`training.cross_language_look`). ``min_confidence`` replaces both: a probability for the first, and no
-    reader gate.
+    (:mod:`training.cross_language_look`, :mod:`training.abstain_look`). Where both judge (that sentence, and the
+    same-language model), weights with ``read_abstain`` make them one score (:func:`combined_score`) with one
+    threshold. ``min_confidence`` replaces them all: a probability for the first, and no reader gate.
     """
     if not found:
         return Decision(-1, 0.0, 1.0, np.zeros(0))
@@ -133,7 +151,8 @@ def decide(found: list[Sentence], features: np.ndarray, retrieval: Retrieval, sc
     margin = max(r.span.score for r in mine or readings) - max(r.span.null for r in mine or readings)
     gates = scorer.reader_margin if scorer.reader_margin is not None and min_confidence is None else {}
     gate = gates.get("same", -np.inf) if found[best].same_language and mine else -np.inf
-    return Decision(best, scorer.answerable(row, same), threshold, probabilities, margin, gate, phrase_in(found[best], readings, retrieval))
+    combined = scorer.read_abstain if np.isfinite(gate) and same and min_confidence is None else None
+    return Decision(best, scorer.answerable(row, same), threshold, probabilities, margin, gate, phrase_in(found[best], readings, retrieval), combined)
 
 
 def phrase_in(sentence: Sentence, readings: Sequence[Reading], retrieval: Retrieval) -> tuple[int, int] | None:

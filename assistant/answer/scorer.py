@@ -84,6 +84,10 @@ class Scorer:
     reader_weight_across: float | None = None
     """The same for sentences in another language than the question's (chosen on dev questions machine-translated);
     ``None``: ``reader_weight`` for every sentence."""
+    read_abstain: tuple[float, float] | None = None
+    """``(weight, below)``: where the reader's gate applies (a sentence in the question's language, judged by the
+    same-language model), abstain when ``logit(P) + weight x margin < below`` instead of either falling below its own
+    threshold (chosen on dev, :func:`training.thresholds.choose_read_abstain`); ``None``: the two thresholds."""
 
     def reader_weights(self, same: np.ndarray) -> float | np.ndarray | None:
         """The reader's weight per candidate sentence (``same``: which share the question's language), for
@@ -174,6 +178,7 @@ def parse_weights(data: dict[str, Any]) -> Scorer:
         {k: float(v) for k, v in thresholds["reader_margin"].items()} if "reader_margin" in thresholds else None,
         float(thresholds["reader_weight"]) if thresholds.get("reader_weight") is not None else None,
         float(thresholds["reader_weight_across"]) if thresholds.get("reader_weight_across") is not None else None,
+        (float(thresholds["read_abstain"]["weight"]), float(thresholds["read_abstain"]["below"])) if "read_abstain" in thresholds else None,
     )
     sizes = {"sentence": (scorer.sentence, len(SENTENCE_FEATURES) + len(ANSWER_SHAPES)), "passage": (scorer.same_language, len(PASSAGE_FEATURES)),
              "answerable": (scorer.answerable_same, len(ANSWERABLE_FEATURES))}
