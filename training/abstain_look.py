@@ -3,7 +3,9 @@
 Today (:func:`assistant.answer.extractive.decide`) a question is abstained on when the calibrated model's probability
 falls below its threshold, or, when the quoted sentence is in the question's language and passages in that language
 were read, when the first reader's no-answer margin falls below its gate (half the 5% false-abstention budget each,
-:func:`training.thresholds.gate_and_threshold`). With the shipped scorer and both shipped readers:
+:func:`training.thresholds.gate_and_threshold`; so until the one score of item 3 shipped on 2026-12-05, which
+``eval/results/abstain-look-2026-12-05-dev.json`` predates: re-run with later weights, "today" is theirs). With the
+shipped scorer and both shipped readers:
 
 1. ``across_gate`` (machine-translated development questions, :mod:`training.translated`; full and small stores):
    a gate on the second reader's margin for a quoted sentence in another language than the question's, at the 1%,
