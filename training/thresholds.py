@@ -280,11 +280,10 @@ def choose_read_abstain_from(groups: Sequence[Sequence[tuple[str, bool, bool, fl
             scores = np.sort([combined_score(p, m, w) for _, _, judged, p, m in answerable if judged])
             limits.append(float(scores[left]) if 0 <= left < len(scores) else (-np.inf if left < 0 else np.inf))
         below = min(limits)
-        shares = [{kind: round(float(np.mean([(combined_score(p, m, w) < below) if judged else abstained
-                                               for k, abstained, judged, p, m in items if k == kind])), 4)
-                   for kind in ("answerable", "absent", "impossible") if any(x[0] == kind for x in items)} for items in groups]
-        count = sum((combined_score(p, m, w) < below) if judged else abstained
-                    for items in groups for k, abstained, judged, p, m in items if k != "answerable")
+        decided = [[(k, bool(combined_score(p, m, w) < below) if judged else abstained) for k, abstained, judged, p, m in items] for items in groups]
+        shares = [{kind: round(float(np.mean([a for k, a in items if k == kind])), 4)
+                   for kind in ("answerable", "absent", "impossible") if any(k == kind for k, _ in items)} for items in decided]
+        count = sum(a for items in decided for k, a in items if k != "answerable")
         out["unanswerable_abstained"][str(w)] = int(count)
         out["per_weight"][str(w)] = {"below": round(below, 4), "groups": shares}
         if best is None or count > best[0]:
