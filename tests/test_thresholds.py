@@ -9,7 +9,7 @@ import pytest
 
 from training.answerer_data import Article
 from training.small_stores import LARGEST, PIECE, SMALLEST, pack
-from training.thresholds import FALSE_ABSTENTION, choose_read_abstain_from, gate_and_threshold, reader_groups
+from training.thresholds import FALSE_ABSTENTION, choose_read_abstain_from, gate_and_threshold, per_dataset, reader_groups
 
 
 def _group(rng: np.random.Generator, answerable_mean: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -29,6 +29,26 @@ def test_false_abstention_stays_within_five_percent_in_every_group() -> None:
     alone_gate, alone = gate_and_threshold([big])  # chosen on the big store alone, the small one abstains far more
     margins, p, yes = small
     assert (yes & ((margins < alone_gate) | (p < alone))).sum() / yes.sum() > 2 * FALSE_ABSTENTION
+
+
+def test_each_fitting_set_keeps_its_own_budget_not_only_their_mix() -> None:
+    """Pooled, the English questions' room pays for French abstentions: French answerable questions, less sure,
+    are abstained on more than 5% of the time though the mix stays within it. Apart, each set keeps within it."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(1)
+    french, english = _group(rng, 0.6), _group(rng, 0.85)
+    pooled = tuple(np.r_[a, b] for a, b in zip(english, french, strict=True))  # in the rows' order, English first
+    rows = [(SimpleNamespace(dataset=name), k) for k, name in enumerate(["squad2"] * 800 + ["piaf"] * 800)]
+    gate, threshold = gate_and_threshold([pooled])  # type: ignore[list-item]
+    margins, p, yes = french
+    assert (yes & ((margins < gate) | (p < threshold))).sum() / yes.sum() > FALSE_ABSTENTION
+    groups = per_dataset(rows)
+    assert [g[0][0].dataset for g, _ in groups] == ["piaf", "squad2"] and [len(g) for g, _ in groups] == [800, 800]
+    apart = [tuple(x[[k for _, k in g]] for x in pooled) for g, _ in groups]
+    gate, threshold = gate_and_threshold(apart)  # type: ignore[arg-type]
+    for margins, p, yes in apart:
+        assert (yes & ((margins < gate) | (p < threshold))).sum() / yes.sum() <= FALSE_ABSTENTION
 
 
 def test_every_answerable_question_counts_in_the_budget_whichever_model_judges_it() -> None:

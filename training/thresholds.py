@@ -52,9 +52,26 @@ def lowered(features: np.ndarray, shift: float, seed: int) -> np.ndarray:
     return out
 
 
-def choose_thresholds(groups: Sequence[list[Row]], scorer: Scorer, across: Sequence[list[Row]]) -> dict[str, Any]:
+def per_dataset(rows: Sequence[Any], read: Sequence[Any] | None = None) -> list[tuple[list[Any], Any]]:
+    """``rows`` (``(example, ...)``; with ``read``, their readings alongside) apart per fitting set, in name order.
+
+    Every threshold keeps each set's answerable questions within the budget, not only their mix: pooled, English
+    questions' room paid for French abstentions (development, 2026-12-05: PIAF 0.050 and 0.054 in small stores).
+
+    >>> from types import SimpleNamespace as N
+    >>> rows = [(N(dataset=d), i) for i, d in enumerate("bab")]
+    >>> [([i for _, i in g], r) for g, r in per_dataset(rows, "xyz")]
+    [([1], ['y']), ([0, 2], ['x', 'z'])]
+    """
+    names = sorted({r[0].dataset for r in rows})
+    keep = [[i for i, r in enumerate(rows) if r[0].dataset == name] for name in names]
+    return [([rows[i] for i in k], None if read is None else [read[i] for i in k]) for k in keep]
+
+
+def choose_thresholds(groups: Sequence[list[Row]], scorer: Scorer, across: Sequence[list[Row]], second: list[Row]) -> dict[str, Any]:
     """``abstain_below`` per model for at most 5% false abstentions in each group of rows (the full store's and the
-    small stores' development questions); ``second_from`` where second sentences are right half the time (first group).
+    small stores' development questions, each fitting set apart); ``second_from`` where second sentences are right
+    half the time (``second``: the full store's).
 
     The cross-language threshold is the lowest of ``across``'s groups' own 5% quantiles of the answerable questions'
     probability, over those whose best sentence is in another language than the question (``across``: the
@@ -78,16 +95,15 @@ def choose_thresholds(groups: Sequence[list[Row]], scorer: Scorer, across: Seque
         candidates = np.sort(p_same)
         same_thresholds.append(float(candidates[max(0, allowed)]) if allowed >= 0 else float(candidates[0]))
     abstain_below = {"same": min(same_thresholds), "cross": cross}
-    rows = groups[0]
-    second: list[tuple[float, bool]] = []
-    for e, _, found, sentence_features, labels_ in rows:
+    seconds: list[tuple[float, bool]] = []
+    for e, _, found, sentence_features, labels_ in second:
         if e.kind == "answerable" and len(found) >= 2:
             p = 1.0 / (1.0 + np.exp(-scorer.sentence_logits(sentence_features, e.question.vector)))  # type: ignore[attr-defined]
             order = np.argsort(-p, kind="stable")
-            second.append((float(p[order[1]]), bool(labels_[order[1]])))
+            seconds.append((float(p[order[1]]), bool(labels_[order[1]])))
     second_from = 1.0
     for candidate in np.round(np.arange(0.99, 0.0, -0.01), 2):
-        picked = [right for p, right in second if p >= candidate]
+        picked = [right for p, right in seconds if p >= candidate]
         if len(picked) >= 20 and sum(picked) / len(picked) < 0.5:
             break
         if picked:

@@ -14,7 +14,8 @@
    positives = sentences holding the answer start, every sentence of an
    impossible or absent question negative.
 4. Thresholds on the development split: ``abstain_below`` leaves at most 5% of
-   answerable questions unanswered (across languages: of the development questions machine-translated into
+   answerable questions unanswered, in each fitting set (French, English) and store size apart (across
+   languages: of the development questions machine-translated into
    another language, :mod:`training.translated`); ``second_from`` is the lowest probability at
    which a second quoted sentence holds the answer at least half the time.
 
@@ -69,6 +70,7 @@ from training.thresholds import (  # noqa: E402
     choose_reader_weights,
     choose_thresholds,
     lowered,
+    per_dataset,
 )
 from training.translated import check_apertium, translated_examples  # noqa: E402
 
@@ -185,9 +187,10 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
     """Fit every part on the training split, choose thresholds on dev; the weights file's content and the splits.
 
     The passage and sentence models are fitted on the full store's rows; the abstention model on the full store's
-    and the small stores' together, and its thresholds are the highest that keep false abstention within 5% in each
-    (:mod:`training.answerer_data`). With ``reader``, the weights of its sentence score are chosen on the development
-    questions (for sentences in the question's language) and their machine translations (for the others;
+    and the small stores' together, and its thresholds are the highest that keep false abstention within 5% in each,
+    for each fitting set apart (:mod:`training.answerer_data`, :func:`training.thresholds.per_dataset`). With
+    ``reader``, the weights of its sentence score are chosen on the development questions (for sentences in the
+    question's language) and their machine translations (for the others;
     :func:`training.thresholds.choose_reader_weights`), the same-language abstention threshold and the reader's margin gate together on dev
     (:func:`training.thresholds.choose_reader_thresholds`), then one score of both where both judge
     (:func:`training.thresholds.choose_read_abstain`), and the development metrics are the reader's answers.
@@ -218,7 +221,8 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
     dev_rows = sentence_rows(splits["dev"], make_scorer(parts, base))
     small_rows = sentence_rows(splits["small-dev"], make_scorer(parts, base))
     across = [sentence_rows([e for e in translated if e.store == store], make_scorer(parts, base)) for store in ("full", "small")]
-    parts["thresholds"] = choose_thresholds([dev_rows, small_rows], make_scorer(parts, base), across)
+    apart = [g for rows in (dev_rows, small_rows) for g, _ in per_dataset(rows)]  # each store's, each fitting set apart
+    parts["thresholds"] = choose_thresholds(apart, make_scorer(parts, base), [g for rows in across for g, _ in per_dataset(rows)], dev_rows)
     read = read_small = None
     if reader is not None:
         lower, scorer = cached_lower(workdir, reader.frozen), make_scorer(parts, base)
@@ -227,10 +231,11 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
         weighing = choose_reader_weights((dev_rows, read), (translated_rows, readings(translated_rows, reader, {}, scorer)), scorer)
         parts["thresholds"] |= {"reader_weight": weighing["reader_weight"], "reader_weight_across": weighing["reader_weight_across"]}
         base = base | {"reader_weight_choice": weighing}
-        chosen = choose_reader_thresholds([(dev_rows, read), (small_rows, read_small)], make_scorer(parts, base))
+        groups = [g for rows, r in ((dev_rows, read), (small_rows, read_small)) for g in per_dataset(rows, r)]
+        chosen = choose_reader_thresholds(groups, make_scorer(parts, base))
         parts["thresholds"]["abstain_below"]["same"] = chosen["same_threshold"]
         parts["thresholds"]["reader_margin"] = chosen["reader_margin"]
-        joint = choose_read_abstain([(dev_rows, read), (small_rows, read_small)], make_scorer(parts, base))
+        joint = choose_read_abstain(groups, make_scorer(parts, base))
         parts["thresholds"]["read_abstain"] = {"weight": joint["weight"], "below": joint["below"]}
         base = base | {"read_abstain_choice": joint["unanswerable_abstained"]}
         base = base | {"reader": reader.header.get("summary", {})}
