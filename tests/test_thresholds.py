@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.answerer_data import Article
+from training.answerer_data import Article, per_dataset
 from training.small_stores import LARGEST, PIECE, SMALLEST, pack
-from training.thresholds import FALSE_ABSTENTION, choose_read_abstain_from, gate_and_threshold, per_dataset, reader_groups
+from training.thresholds import FALSE_ABSTENTION, choose_read_abstain_from, gate_and_threshold, reader_groups
 
 
 def _group(rng: np.random.Generator, answerable_mean: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

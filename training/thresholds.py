@@ -52,22 +52,6 @@ def lowered(features: np.ndarray, shift: float, seed: int) -> np.ndarray:
     return out
 
 
-def per_dataset(rows: Sequence[Any], read: Sequence[Any] | None = None) -> list[tuple[list[Any], Any]]:
-    """``rows`` (``(example, ...)``; with ``read``, their readings alongside) apart per fitting set, in name order.
-
-    Every threshold keeps each set's answerable questions within the budget, not only their mix: pooled, English
-    questions' room paid for French abstentions (development, 2026-12-05: PIAF 0.050 and 0.054 in small stores).
-
-    >>> from types import SimpleNamespace as N
-    >>> rows = [(N(dataset=d), i) for i, d in enumerate("bab")]
-    >>> [([i for _, i in g], r) for g, r in per_dataset(rows, "xyz")]
-    [([1], ['y']), ([0, 2], ['x', 'z'])]
-    """
-    names = sorted({r[0].dataset for r in rows})
-    keep = [[i for i, r in enumerate(rows) if r[0].dataset == name] for name in names]
-    return [([rows[i] for i in k], None if read is None else [read[i] for i in k]) for k in keep]
-
-
 def choose_thresholds(groups: Sequence[list[Row]], scorer: Scorer, across: Sequence[list[Row]], second: list[Row]) -> dict[str, Any]:
     """``abstain_below`` per model for at most 5% false abstentions in each group of rows (the full store's and the
     small stores' development questions, each fitting set apart); ``second_from`` where second sentences are right

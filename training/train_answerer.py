@@ -59,7 +59,7 @@ from assistant.index.encoder import E5Encoder  # noqa: E402
 from assistant.index.store import Store  # noqa: E402
 from assistant.settings import load_settings  # noqa: E402
 from assistant.text.language import passage_language  # noqa: E402
-from training.answerer_data import Example, build, header  # noqa: E402
+from training.answerer_data import Example, build, header, per_dataset  # noqa: E402
 from training.answerer_metrics import metrics  # noqa: E402
 from training.reader_data import cached_lower  # noqa: E402
 from training.reader_rows import readings  # noqa: E402
@@ -70,7 +70,6 @@ from training.thresholds import (  # noqa: E402
     choose_reader_weights,
     choose_thresholds,
     lowered,
-    per_dataset,
 )
 from training.translated import check_apertium, translated_examples  # noqa: E402
 
@@ -188,7 +187,7 @@ def train(workdir: Path, reader: Reader | None = None) -> tuple[dict[str, Any], 
 
     The passage and sentence models are fitted on the full store's rows; the abstention model on the full store's
     and the small stores' together, and its thresholds are the highest that keep false abstention within 5% in each,
-    for each fitting set apart (:mod:`training.answerer_data`, :func:`training.thresholds.per_dataset`). With
+    for each fitting set apart (:mod:`training.answerer_data`, :func:`training.answerer_data.per_dataset`). With
     ``reader``, the weights of its sentence score are chosen on the development questions (for sentences in the
     question's language) and their machine translations (for the others;
     :func:`training.thresholds.choose_reader_weights`), the same-language abstention threshold and the reader's margin gate together on dev
