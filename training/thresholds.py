@@ -97,7 +97,7 @@ def choose_thresholds(groups: Sequence[list[Row]], scorer: Scorer, across: Seque
 
 def choose_reader_thresholds(groups: Sequence[tuple[Sequence[Any], Sequence[list[Reading] | None]]], scorer: Scorer) -> dict[str, Any]:
     """``abstain_below`` (same language) and ``reader_margin`` together: at most 5% of answerable questions abstained
-    on in each group of ``(rows, readings)`` (the full store's and the small stores' development questions).
+    on in each group of ``(rows, readings)`` (the full store's and the small stores' development questions, each fitting set apart).
 
     Each gets half of the false-abstention budget (:func:`gate_and_threshold`). There is no cross-language margin:
     across languages the reader's no-answer margin hardly separates answerable questions from the others (machine-
@@ -242,7 +242,7 @@ def choose_read_abstain(groups: Sequence[tuple[Sequence[Any], Sequence[list[Read
                         weights: Sequence[float] = READ_ABSTAIN_WEIGHTS) -> dict[str, Any]:
     """One score where both the calibrated model and the reader's gate judge (``logit(P) + w x margin``,
     :func:`assistant.answer.extractive.combined_score`), chosen on each group of ``(rows, readings)`` (the full
-    store's and the small stores' development questions) with ``scorer``'s thresholds already chosen.
+    store's and the small stores' development questions, each fitting set apart) with ``scorer``'s thresholds already chosen.
 
     Per weight, the threshold is the highest keeping every group's answerable questions abstained on at most 5% (the
     questions the score does not judge decided as before); the weight chosen abstains on the most unanswerable
