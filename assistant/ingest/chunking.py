@@ -4,14 +4,15 @@ llama-index's ``SentenceSplitter`` decides where chunks break (sentences first,
 token budget counted with tiktoken ``cl100k_base``). It may trim whitespace, so
 each chunk is then located in the source text and its text *re-cut from the
 source*: ``text[start:end] == chunk.text`` holds by construction. Sentence spans
-inside each chunk come from NLTK's Punkt (bundled with llama-index-core), split
-again at line breaks so headings and list items stand alone.
+inside each chunk come from NLTK's Punkt (bundled with llama-index-core), with the
+trained model of the chunk's language where llama-index-core bundles one (German,
+Spanish, ...; English and French keep the untrained one the answer weights were
+fitted on: :data:`assistant.llama.PUNKT_MODELS`), split again at line breaks so
+headings and list items stand alone.
 
 Very long texts are processed in windows cut at paragraph breaks, so memory
 stays bounded whatever the file size.
 
-Left out: language-specific sentence models (Punkt's English model handles
-French punctuation well enough for citing).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from assistant.ingest.loaders.document import Document, inside_pipes
 from assistant.llama import sentence_bounds, sentence_splitter
 from assistant.settings import prepare_offline
+from assistant.text.language import passage_language
 from assistant.types import Chunk, Span
 
 WINDOW_CHARS = 200_000
@@ -56,8 +58,9 @@ _MARKER = re.compile(r"(?:[-*+•▪◦‣]|#{1,6}|>)[ \t]+")
 """List bullets, Markdown heading marks and quote marks that open a line."""
 
 
-def sentence_spans(text: str, offset: int = 0) -> list[Span]:
-    """Sentence spans of ``text`` (shifted by ``offset``), whitespace trimmed, lines kept apart, list bullets left out.
+def sentence_spans(text: str, offset: int = 0, language: str | None = None) -> list[Span]:
+    """Sentence spans of ``text`` (shifted by ``offset``), whitespace trimmed, lines kept apart, list bullets left out;
+    cut by the Punkt model of ``language`` where one is bundled (:func:`assistant.llama.sentence_bounds`).
 
     >>> sentence_spans("One. Two!\\nThree")
     [Span(start=0, end=4), Span(start=5, end=9), Span(start=10, end=15)]
@@ -67,7 +70,7 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
     [Span(start=2, end=13)]
     """
     spans: list[Span] = []
-    for start, end in sentence_bounds(text):
+    for start, end in sentence_bounds(text, language):
         for line in re.finditer(r"[^\n]+", text[start:end]):
             s, e = start + line.start(), start + line.end()
             while s < e and text[s].isspace():
@@ -87,7 +90,7 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
 def iter_chunks(source: str, document: Document | str, content_hash: str, chunk_size: int, chunk_overlap: int) -> Iterator[Chunk]:
     """Chunks of the document's text in order, one window at a time; ``text[c.start:c.end] == c.text`` for each.
 
-    Each chunk carries the page marks and the section title of where it lies.
+    Each chunk carries the page marks and the section title of where it lies, and its language.
     """
     if isinstance(document, str):
         document = Document(document)
@@ -101,9 +104,10 @@ def iter_chunks(source: str, document: Document | str, content_hash: str, chunk_
             line += text.count("\n", counted_to, a)
             counted_to = a
             chunk_id = _chunk_id(source, content_hash, a, b)
-            sentences = tuple(sentence_spans(text[a:b], a))
+            language = passage_language(text[a:b])
+            sentences = tuple(sentence_spans(text[a:b], a, language))
             yield Chunk(chunk_id, source, a, b, text[a:b], sentences, line, document.page_marks(a, b), document.section_at(a),
-                        table_rows=document.rows_in(a, b))
+                        language=language, table_rows=document.rows_in(a, b))
 
 
 def chunk_text(source: str, text: Document | str, content_hash: str, chunk_size: int, chunk_overlap: int) -> list[Chunk]:

@@ -145,7 +145,7 @@ def _update(
             loaded = load_document(file, data)
             del data
             chunks = (
-                replace(c, language=passage_language(c.text), anchors=anchors(c.text))
+                replace(c, language=c.language or passage_language(c.text), anchors=anchors(c.text))
                 for c in iter_chunks(source, loaded, digest, settings.chunk_size, settings.chunk_overlap)
             )
             first = list(itertools.islice(chunks, BATCH_CHUNKS + 1))
