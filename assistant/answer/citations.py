@@ -109,9 +109,10 @@ def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
     A marker that opens a sentence ("Paris. [1] It is...") belongs to the one before.
     """
     from assistant.ingest.chunking import sentence_spans
+    from assistant.text.language import language
 
     out: list[tuple[str, list[int]]] = []
-    for span in sentence_spans(text):
+    for span in sentence_spans(text, 0, language(text)):  # cut as the passages it cites were
         sentence = text[span.start : span.end]
         leading = re.match(r"^(\s*\[[^\]]*\])+", sentence)
         if leading and out:

@@ -5,10 +5,9 @@ token budget counted with tiktoken ``cl100k_base``). It may trim whitespace, so
 each chunk is then located in the source text and its text *re-cut from the
 source*: ``text[start:end] == chunk.text`` holds by construction. Sentence spans
 inside each chunk come from NLTK's Punkt (bundled with llama-index-core), with the
-trained model of the chunk's language where llama-index-core bundles one (German,
-Spanish, ...; English and French keep the untrained one the answer weights were
-fitted on: :data:`assistant.llama.PUNKT_MODELS`), split again at line breaks so
-headings and list items stand alone.
+trained model of the chunk's language where llama-index-core bundles one (English,
+French, German, Spanish and fourteen more: :data:`assistant.llama.PUNKT_MODELS`),
+split again at line breaks so headings and list items stand alone.
 
 Very long texts are processed in windows cut at paragraph breaks, so memory
 stays bounded whatever the file size.
