@@ -45,6 +45,18 @@ def test_reingest_unchanged_files_embeds_nothing(bot: Assistant, docs: Path, fak
     assert len(report.unchanged) == 3
 
 
+def test_documents_cut_into_sentences_another_way_are_read_again(bot: Assistant, docs: Path) -> None:
+    bot.ingest([docs])
+    store = bot.store
+    store.manifest.set_meta("sentence_cutting", "untrained-punkt")  # as a store ingested before 2026-12-06
+    kept = {c.id: c.text for s in store.documents() for c in store.chunks_of(s)}
+    report = bot.ingest([docs])
+    assert len(report.updated) == 3 and not report.unchanged  # unchanged files, cut anew
+    assert {c.id: c.text for s in store.documents() for c in store.chunks_of(s)} == kept  # nothing lost
+    assert store.collection.count() == store.chunk_count()
+    assert len(bot.ingest([docs]).unchanged) == 3  # once only
+
+
 def test_changed_file_replaces_its_chunks(bot: Assistant, docs: Path) -> None:
     bot.ingest([docs])
     cats = docs / "cats.txt"

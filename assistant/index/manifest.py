@@ -124,6 +124,14 @@ class Manifest:
         rows = self.db.execute("SELECT source, content_hash, size, mtime_ns FROM documents")
         return {row[0]: StoredDocument(*row) for row in rows}
 
+    def recut_unless(self, cutting: str) -> None:
+        """Unless the documents were cut into sentences by ``cutting``, forget their sizes and hashes so that the next
+        ingest reads them again (as :meth:`_migrate_from_1` does for PDFs); nothing stored is lost until then."""
+        if self.meta("sentence_cutting") != cutting:
+            with self.transaction():
+                self.db.execute("UPDATE documents SET size = -1, content_hash = ''")
+                self.set_meta("sentence_cutting", cutting)
+
     def listing(self) -> list[StoredFile]:
         rows = self.db.execute("SELECT source, chunks, size, ingested_at FROM documents ORDER BY source")
         return [StoredFile(source, int(chunks), int(size), float(added)) for source, chunks, size, added in rows]

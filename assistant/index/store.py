@@ -109,7 +109,10 @@ class Store:
             self._lock = None
 
     # ---- reading --------------------------------------------------------------------------
-    def documents(self) -> dict[str, StoredDocument]:
+    def documents(self, cutting: str | None = None) -> dict[str, StoredDocument]:
+        """The stored documents; with ``cutting`` (ingest's sentence cutting), those cut another way as changed."""
+        if cutting is not None:
+            self.manifest.recut_unless(cutting)
         return self.manifest.documents()
 
     def listing(self) -> list[StoredFile]:

@@ -57,6 +57,11 @@ _MARKER = re.compile(r"(?:[-*+•▪◦‣]|#{1,6}|>)[ \t]+")
 """List bullets, Markdown heading marks and quote marks that open a line."""
 
 
+SENTENCE_CUTTING = "punkt-of-the-chunk-language"
+"""How sentences are cut, recorded in each store: documents cut another way are read again at the next ingest
+(until 2026-12-06 every language went through the untrained Punkt)."""
+
+
 def sentence_spans(text: str, offset: int = 0, language: str | None = None) -> list[Span]:
     """Sentence spans of ``text`` (shifted by ``offset``), whitespace trimmed, lines kept apart, list bullets left out;
     cut by the Punkt model of ``language`` where one is bundled (:func:`assistant.llama.sentence_bounds`).

@@ -24,7 +24,7 @@ import numpy as np
 from assistant.errors import IngestInterrupted
 from assistant.index.embed import Embedder
 from assistant.index.store import Store, StoredDocument
-from assistant.ingest.chunking import iter_chunks
+from assistant.ingest.chunking import SENTENCE_CUTTING, iter_chunks
 from assistant.ingest.discover import discover, under
 from assistant.ingest.embedding import SLICE_CHARS, embed_chunks
 from assistant.ingest.loaders import UnreadableFile, load_document, read_bytes
@@ -121,7 +121,7 @@ def _update(
 ) -> None:
     store.check_embedder(embedder.name)
     files = discover(paths, report, exclude=store.path.resolve())
-    known = store.documents()
+    known = store.documents(SENTENCE_CUTTING)  # documents cut into sentences another way are read again
     meter = _Meter(progress, files)
     writer = _Writer(store, embedder, report, settings.sentence_vectors, meter)
     store.mark_dirty()
