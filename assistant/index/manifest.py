@@ -125,11 +125,12 @@ class Manifest:
         return {row[0]: StoredDocument(*row) for row in rows}
 
     def recut_unless(self, cutting: str) -> None:
-        """Unless the documents were cut into sentences by ``cutting``, forget their sizes and hashes so that the next
-        ingest reads them again (as :meth:`_migrate_from_1` does for PDFs); nothing stored is lost until then."""
+        """Unless the documents were cut into sentences by ``cutting``, forget their times and hashes so that the next
+        ingest reads them again (as :meth:`_migrate_from_1` does for PDFs; sizes kept for listings); nothing stored is
+        lost until then."""
         if self.meta("sentence_cutting") != cutting:
             with self.transaction():
-                self.db.execute("UPDATE documents SET size = -1, content_hash = ''")
+                self.db.execute("UPDATE documents SET mtime_ns = -1, content_hash = ''")
                 self.set_meta("sentence_cutting", cutting)
 
     def listing(self) -> list[StoredFile]:

@@ -11,7 +11,6 @@ split again at line breaks so headings and list items stand alone.
 
 Very long texts are processed in windows cut at paragraph breaks, so memory
 stays bounded whatever the file size.
-
 """
 
 from __future__ import annotations
