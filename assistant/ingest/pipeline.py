@@ -29,7 +29,7 @@ from assistant.ingest.discover import discover, under
 from assistant.ingest.embedding import SLICE_CHARS, embed_chunks
 from assistant.ingest.loaders import UnreadableFile, load_document, read_bytes
 from assistant.settings import Settings
-from assistant.text.language import anchors, passage_language
+from assistant.text.language import anchors
 from assistant.types import Chunk, IngestReport, Skipped
 
 BATCH_CHUNKS = 64
@@ -145,7 +145,7 @@ def _update(
             loaded = load_document(file, data)
             del data
             chunks = (
-                replace(c, language=c.language or passage_language(c.text), anchors=anchors(c.text))
+                replace(c, anchors=anchors(c.text))  # iter_chunks found its language
                 for c in iter_chunks(source, loaded, digest, settings.chunk_size, settings.chunk_overlap)
             )
             first = list(itertools.islice(chunks, BATCH_CHUNKS + 1))
