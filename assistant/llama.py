@@ -28,7 +28,8 @@ PUNKT_MODELS = {"cs": "czech", "da": "danish", "de": "german", "el": "greek", "e
                 "pl": "polish", "pt": "portuguese", "ru": "russian", "sl": "slovene", "sv": "swedish", "tr": "turkish"}
 """Languages cut by their own trained Punkt model (llama-index-core bundles them): it knows that German's "am 7.
 Januar" or "im 19. Jahrhundert" goes on, and English's "St. John's" or "the U.S. market", which the untrained
-Punkt cut (in 48 of XQuAD's 240 German paragraphs, 77 of SQuAD's 694, 10 of PIAF's 761). Other languages keep it."""
+Punkt cut (in 48 of XQuAD's 240 German paragraphs, 77 of SQuAD's 694, 10 of PIAF's 761). Other languages are cut by
+sentencex (:func:`assistant.text.sentences.sentence_bounds`)."""
 
 
 @lru_cache(maxsize=32)
@@ -48,12 +49,12 @@ def _punkt(model: str | None = None) -> Any:
         return untrained
 
 
-def sentence_bounds(text: str, language: str | None = None) -> list[tuple[int, int]]:
+def punkt_bounds(text: str, language: str | None = None) -> list[tuple[int, int]]:
     """(start, end) of each sentence Punkt finds in ``text``, with the trained model of ``language`` (ISO 639-1)
     when :data:`PUNKT_MODELS` names one.
 
     >>> text = "Tesla starb am 7. Januar 1943. Er war 86."
-    >>> [text[a:b] for a, b in sentence_bounds(text, "de")], len(sentence_bounds(text))
+    >>> [text[a:b] for a, b in punkt_bounds(text, "de")], len(punkt_bounds(text))
     (['Tesla starb am 7. Januar 1943.', 'Er war 86.'], 3)
     """
     return [(int(start), int(end)) for start, end in _punkt(PUNKT_MODELS.get(language or "")).span_tokenize(text)]

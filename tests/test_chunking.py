@@ -62,6 +62,21 @@ def test_an_english_abbreviation_does_not_end_its_sentence() -> None:
     assert len(sentence_spans(text)) == 3  # the untrained Punkt, which no chunk's language gets now, cut after "St."
 
 
+def test_sentences_end_at_the_full_stops_of_languages_punkt_does_not_know() -> None:
+    # Chinese and Japanese write "。" with no space after it, Hindi "।": the untrained Punkt cut none of them
+    cases = {
+        "zh": ["员工出差前必须通过内部系统提交申请，并获得部门经理的批准。", "国内出差的每日餐费补贴为一百元，国际出差为五十美元。",
+               "所有报销必须在出差结束后三十天内提交！"],
+        "ja": ["社員食堂は平日の午前十一時半から午後二時まで営業しています。", "土曜日と日曜日は休業です。", "定食の価格は一食四百五十円です。"],
+        "hi": ["भारत की राजधानी नई दिल्ली है।", "यह देश का दूसरा सबसे बड़ा शहर है।", "यहाँ संसद भवन स्थित है।"],
+    }
+    for expected_language, sentences in cases.items():
+        text = (" " if expected_language == "hi" else "").join(sentences)
+        [chunk] = chunk_text("policy.txt", text, "h", 256, 32)
+        assert chunk.language == expected_language
+        assert [text[s.start : s.end] for s in chunk.sentences] == sentences, expected_language
+
+
 def test_long_text_is_windowed_without_losing_spans() -> None:
     from assistant.ingest import chunking
 

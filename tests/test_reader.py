@@ -68,6 +68,18 @@ def test_passages_after_the_first_are_read_only_around_the_sentence_the_sentence
     assert read[1] == set(range(min(read[1]), max(read[1]) + 1)) & read[0], "one contiguous stretch"
 
 
+def test_a_span_cut_inside_a_word_is_widened_to_the_word(tokenizer: Tokenizer) -> None:
+    # "لمدة يومين" (for two days) is read as " لمدة", " يوم", "ين": a span on the last piece alone is no answer
+    text = "يحق لكل موظف العمل من المنزل لمدة يومين في الأسبوع."
+    passage = tokenizer.tokenize(text, "passage")
+    pieces = [(int(a), int(b)) for a, b in zip(passage.starts, passage.ends, strict=True) if a >= 0]
+    inside = next((a, b) for a, b in pieces if text[a:b] == "ين")
+    assert text[slice(*trim(text, *inside))] == "يومين"
+    assert text[slice(*trim(text, 21, 33))] == "المنزل لمدة", "whole words stay as they are"
+    chinese = "国内出差的每日餐费补贴为一百元，国际出差为五十美元。"
+    assert chinese[slice(*trim(chinese, 12, 15))] == "一百元", "a script without spaces has no word edges to find"
+
+
 def test_best_span_never_takes_the_prefix_or_too_long_spans() -> None:
     window = Window(np.zeros(8, np.int64), 3, np.array([-1, 0, 5, 10, 15]), np.array([-1, 4, 9, 14, 19]))
     start = np.array([9.0, 0, 0, 50.0, 1.0, 0, 3.0, 0, 0, 0])  # <s> 0, question 1-2, passage: prefix 3, tokens 4-7

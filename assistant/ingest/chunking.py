@@ -4,10 +4,9 @@ llama-index's ``SentenceSplitter`` decides where chunks break (sentences first,
 token budget counted with tiktoken ``cl100k_base``). It may trim whitespace, so
 each chunk is then located in the source text and its text *re-cut from the
 source*: ``text[start:end] == chunk.text`` holds by construction. Sentence spans
-inside each chunk come from NLTK's Punkt (bundled with llama-index-core), with the
-trained model of the chunk's language where llama-index-core bundles one (English,
-French, German, Spanish and fourteen more: :data:`assistant.llama.PUNKT_MODELS`),
-split again at line breaks so headings and list items stand alone.
+inside each chunk are cut as the chunk's language is (:mod:`assistant.text.sentences`:
+NLTK's trained Punkt for English, French, German and fifteen more, sentencex for the
+others), then split again at line breaks so headings and list items stand alone.
 
 Very long texts are processed in windows cut at paragraph breaks, so memory
 stays bounded whatever the file size.
@@ -23,9 +22,10 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.ingest.loaders.document import Document, inside_pipes
-from assistant.llama import sentence_bounds, sentence_splitter
+from assistant.llama import sentence_splitter
 from assistant.settings import prepare_offline
 from assistant.text.language import passage_language
+from assistant.text.sentences import sentence_bounds
 from assistant.types import Chunk, Span
 
 WINDOW_CHARS = 200_000
@@ -56,14 +56,15 @@ _MARKER = re.compile(r"(?:[-*+•▪◦‣]|#{1,6}|>)[ \t]+")
 """List bullets, Markdown heading marks and quote marks that open a line."""
 
 
-SENTENCE_CUTTING = "punkt-of-the-chunk-language"
+SENTENCE_CUTTING = "punkt-or-sentencex-of-the-chunk-language"
 """How sentences are cut, recorded in each store: documents cut another way are read again at the next ingest
-(until 2026-12-06 every language went through the untrained Punkt)."""
+(until 2026-12-06 every language went through the untrained Punkt; that day, ``"punkt-of-the-chunk-language"``:
+languages without a trained Punkt model still did)."""
 
 
 def sentence_spans(text: str, offset: int = 0, language: str | None = None) -> list[Span]:
     """Sentence spans of ``text`` (shifted by ``offset``), whitespace trimmed, lines kept apart, list bullets left out;
-    cut by the Punkt model of ``language`` where one is bundled (:func:`assistant.llama.sentence_bounds`).
+    cut as ``language`` is (:func:`assistant.text.sentences.sentence_bounds`).
 
     >>> sentence_spans("One. Two!\\nThree")
     [Span(start=0, end=4), Span(start=5, end=9), Span(start=10, end=15)]
@@ -80,6 +81,8 @@ def sentence_spans(text: str, offset: int = 0, language: str | None = None) -> l
                 s += 1
             while e > s and text[e - 1].isspace():
                 e -= 1
+            if e == s:
+                continue
             marker = _MARKER.match(text, s, e)
             if marker and marker.end() < e:  # "- item", "# Heading", "> quote": the mark is layout, not the sentence
                 s = marker.end()

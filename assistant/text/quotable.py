@@ -40,6 +40,11 @@ def quotable(text: str, section: str | None = None) -> bool:
     return len(words) >= 3 and sum(len(w) for w in words) >= 8
 
 
+def spaceless(ch: str) -> bool:
+    """Whether a character belongs to a script written without spaces between words (:data:`_SPACELESS`)."""
+    return _SPACELESS.match(ch) is not None
+
+
 def quotable_row(text: str) -> bool:
     """Whether a table's body row (known as one from the document's structure) can be quoted: two cells or more, a word.
 
