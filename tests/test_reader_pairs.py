@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -54,6 +56,26 @@ def test_a_translated_training_question_keeps_its_passage_and_answer_tokens(enco
     assert [p.question_id for p in both] == ["q1", "q1@en", "q2"]
     assert [w.tolist() for w in both_ids] == [plain_ids[0].tolist(), ids[0].tolist(), plain_ids[1].tolist()]
     assert (both[0].start, both[0].end) == (plain[0].start, plain[0].end)
+
+
+def test_a_training_passage_is_also_read_without_its_answer_sentence_as_no_answer(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.types import Span
+
+    sentences = tuple(Span(m.start(), m.end()) for m in re.finditer(r"[^ .][^.]*\.", PASSAGE))
+    rows = [_row("train", "q1", "Où le traité fut-il signé ?"), _row("dev", "q2", "Où le traité fut-il signé ?")]
+    for row in rows:
+        row.candidates = [replace(c, chunk=replace(c.chunk, sentences=sentences)) for c in row.candidates]
+    article = Article("piaf", "a", [PASSAGE], [QA(q, "", 0, ((ANSWER, PASSAGE.index(ANSWER)),)) for q in ("q1", "q2")])
+    monkeypatch.setattr(reader_data, "load_articles", lambda: [article])
+    plain, _ = reader_data.pairs(rows, encoder)
+    found, ids = reader_data.pairs(rows, encoder, cut=1.0)
+
+    assert found[:1] + found[2:] == plain, "the pairs as before, development's untouched"
+    cut = found[1]
+    assert (cut.question_id, cut.kind, cut.chunk_id, cut.start, cut.end) == ("q1", "cut", "c-q1#cut", 0, 0)
+    left = encoder.tokenizer.tokenize("Il mit fin à la guerre. La Société des Nations naquit la même année.", "passage")
+    assert ids[1][cut.passage_at - 1 :].tolist() == left.ids.tolist()
+    assert reader_data.pairs(rows, encoder, cut=0.0)[0] == plain
 
 
 def test_a_second_cache_copies_the_pairs_an_earlier_one_holds(tmp_path: Path, encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch) -> None:

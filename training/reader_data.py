@@ -107,10 +107,36 @@ def translated_asking(rows: Sequence[Example], share: float) -> dict[str, tuple[
     return out
 
 
+def without_answer(chunk: Chunk, answer: tuple[int, int], texts: Sequence[str]) -> str | None:
+    """The chunk's text with the sentences holding ``answer`` (chunk characters) taken out, or ``None`` when an answer
+    text is still in what is left (it would not be a passage without the answer).
+
+    >>> from assistant.types import Span as Range
+    >>> c = Chunk("c", "d", 10, 40, "It rained. Paris won. Then.", (Range(10, 20), Range(21, 31), Range(32, 37)))
+    >>> without_answer(c, (11, 16), ["Paris"]), without_answer(c, (11, 16), ["rained"])
+    ('It rained. Then.', None)
+    """
+    begin, finish = answer
+    holding = [(x.start - chunk.start, x.end - chunk.start) for x in chunk.sentences
+               if x.start - chunk.start < finish and x.end - chunk.start > begin]
+    if not holding:
+        return None
+    cut_from, cut_to = holding[0][0], holding[-1][1]
+    while cut_to < len(chunk.text) and chunk.text[cut_to].isspace():
+        cut_to += 1
+    left = chunk.text[:cut_from] + chunk.text[cut_to:]
+    return None if not left.strip() or any(t.casefold() in left.casefold() for t in texts) else left
+
+
 def pairs(rows: list[Example], encoder: E5Encoder, asked: dict[str, tuple[str, str]] | None = None,
-          beside: bool = False) -> tuple[list[Pair], list[np.ndarray]]:
+          beside: bool = False, cut: float = 0.0) -> tuple[list[Pair], list[np.ndarray]]:
     """Every pair of every split with its content token ids (``<s>``/``</s>`` not included); ``asked``: the training
-    questions asked in a translation (:func:`translated_asking`), instead of in their own language or (``beside``) as well."""
+    questions asked in a translation (:func:`translated_asking`), instead of in their own language or (``beside``) as well.
+
+    ``cut``: for that share of the answerable training questions (picked by a hash of their id), the passage holding
+    the answer is also read with the answer's sentences taken out (:func:`without_answer`), labelled no answer
+    (kind ``cut``, chunk id ``ID#cut``): a passage on the question's subject that does not answer it, as SQuAD 2.0's
+    impossible questions are."""
     spans = {qa.id: qa.answers for article in load_articles() for qa in article.questions}
     asked = asked or {}
     out: list[Pair] = []
@@ -135,19 +161,27 @@ def pairs(rows: list[Example], encoder: E5Encoder, asked: dict[str, tuple[str, s
                     out.append(Pair(e.split, e.kind, e.dataset, pair_id, n, chunk.id, rank_, w, len(window.ids) + 2, window.passage_at,
                                     start, end))
                     ids.append(window.ids)
+                left = without_answer(chunk, answers[0], [t for t, _ in spans[e.question_id]]) if answers and cut else None
+                if e.split == "train" and left is not None and _hashed(f"cut:{e.question_id}") < cut:
+                    item = ReaderInput(question.ids, encoder.tokenizer.tokenize(left, "passage"))
+                    for w, window in enumerate(pair_windows(item, encoder.window, encoder.file.vocabulary)):
+                        out.append(Pair(e.split, "cut", e.dataset, pair_id, n, f"{chunk.id}#cut", rank_, w, len(window.ids) + 2,
+                                        window.passage_at, 0, 0))
+                        ids.append(window.ids)
     return out, ids
 
 
 def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True, frozen: int = FROZEN,
-          translated: float = 0.0, beside: bool = False) -> tuple[list[Example], list[Pair], Path]:
+          translated: float = 0.0, beside: bool = False, cut: float = 0.0) -> tuple[list[Example], list[Pair], Path]:
     """Build the pairs (``translated``: the share of training questions asked in a translation, ``beside`` their own
-    language or instead of it) and cache their states after ``frozen`` layers; the rows, the pairs and the shard folder.
+    language or instead of it; ``cut``: the share read without their answer sentence too) and cache their states after
+    ``frozen`` layers; the rows, the pairs and the shard folder.
 
     A pair some earlier cache at the same depth holds (same question id, passage, window and length) is copied from it,
     not run through the encoder again."""
     encoder = E5Encoder(threads=2)
     rows = examples(workdir, scorer)
-    found, ids = pairs(rows, encoder, translated_asking(rows, translated) if translated else None, beside)
+    found, ids = pairs(rows, encoder, translated_asking(rows, translated) if translated else None, beside, cut)
     digest = hashlib.sha256(json.dumps([asdict(p) for p in found]).encode()).hexdigest()[:16]
     folder = workdir / "reader" / f"frozen{frozen}-{digest}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -196,6 +230,8 @@ def windows_of(rows: list[Example], found: Sequence[Pair]) -> list[tuple[Chunk, 
     built: dict[tuple[int, str], list[Window]] = {}
     out = []
     for pair in found:
+        if pair.kind == "cut":
+            raise ValueError(f"{pair.question_id}: a passage read without its answer is not tokenised again here (build without --cut)")
         if "@" in pair.question_id:
             raise ValueError(f"{pair.question_id}: a pair asked in a translation is not tokenised again here (build without --translated)")
         row = rows[pair.example]
@@ -255,6 +291,7 @@ if __name__ == "__main__":
     parser.add_argument("--frozen", type=int, default=FROZEN, help="encoder layers run as they ship (the reader trains the rest)")
     parser.add_argument("--translated", type=float, default=0.0, help="share of training questions asked in an Apertium translation")
     parser.add_argument("--beside", action="store_true", help="ask them in their own language as well (default: instead)")
+    parser.add_argument("--cut", type=float, default=0.0, help="share of answerable training questions also read without their answer sentence")
     args = parser.parse_args()
-    _, built, where = cache(args.workdir, frozen=args.frozen, translated=args.translated, beside=args.beside)
+    _, built, where = cache(args.workdir, frozen=args.frozen, translated=args.translated, beside=args.beside, cut=args.cut)
     print(where, Counter((p.split, p.start > 0) for p in built), sum(p.length for p in built), "tokens")

@@ -168,11 +168,13 @@ def probe(encoder: Any, frozen: int = FROZEN) -> list[float]:
 
 
 def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = None, log: bool = True, frozen: int = FROZEN,
-               init: Path | None = None, sentence_weight: float = 0.0, translated: float = 0.0, beside: bool = False) -> dict[str, Any]:
+               init: Path | None = None, sentence_weight: float = 0.0, translated: float = 0.0, beside: bool = False,
+               cut: float = 0.0) -> dict[str, Any]:
     """Cache the pairs, train (resuming), score on development pairs, write ``out``; its header.
 
     ``translated``: the share of training questions asked in an Apertium translation, ``beside`` their own language or
-    instead of it (:mod:`training.reader_data`).
+    instead of it (:mod:`training.reader_data`); ``cut``: the share of answerable training questions whose passage is
+    also read without its answer sentence, labelled no answer.
 
     ``init``: a reader weights file to start from instead of the encoder's layers and a fresh head (further training).
     """
@@ -183,7 +185,7 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
     from training.reader_data import cache, load_states, sentence_numbers
     from training.reader_eval import development
 
-    rows, pairs, folder = cache(workdir, scorer, log=log, frozen=frozen, translated=translated, beside=beside)
+    rows, pairs, folder = cache(workdir, scorer, log=log, frozen=frozen, translated=translated, beside=beside, cut=cut)
     states = load_states(folder, pairs)
     train_index = [i for i, p in enumerate(pairs) if p.split == "train"]
     targets = np.array([[pairs[i].start, pairs[i].end] for i in train_index], dtype=np.int64)
@@ -200,6 +202,8 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
         further["translated"] = translated
     if beside:
         further["beside"] = True
+    if cut:
+        further["cut"] = cut
     run = folder / f"run-{settings_key(epochs=epochs, lr=lr, seed=SEED, **further)}"
     run.mkdir(exist_ok=True)
     began = time.time()
@@ -266,6 +270,7 @@ def main() -> None:
     parser.add_argument("--sentence-weight", type=float, default=0.0, help="weight of the sentence-level term of the loss")
     parser.add_argument("--translated", type=float, help="share of training questions asked in an Apertium translation (default 0; 0.5 with --across)")
     parser.add_argument("--beside", action="store_true", help="ask them in their own language as well (default: instead)")
+    parser.add_argument("--cut", type=float, default=0.0, help="share of answerable training questions also read without their answer sentence")
     parser.add_argument("--across", action="store_true", help="the across-language reader: --init (default: the shipped reader) "
                         "trained further with translated questions, written as a delta of it")
     args = parser.parse_args()
@@ -275,7 +280,7 @@ def main() -> None:
                    args.epochs, args.lr, args.translated)
         return
     fit_reader(args.workdir, args.out or weights / "reader.npz", args.epochs or 3, args.lr or 3e-4, frozen=args.frozen, init=args.init,
-               sentence_weight=args.sentence_weight, translated=args.translated or 0.0, beside=args.beside)
+               sentence_weight=args.sentence_weight, translated=args.translated or 0.0, beside=args.beside, cut=args.cut)
 
 
 if __name__ == "__main__":
