@@ -184,6 +184,9 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
     for planned in stores:
         files = [paths[a.name(i)] for a, i in planned.paragraphs]
         with Assistant(store=str(workdir / "stores" / planned.name), embedder=embedder) as bot:  # type: ignore[arg-type]
+            wanted = {str(f) for f in files}  # a moved work folder's stores keep its old paths, which prune leaves: forget them
+            if others := [d.source for d in bot.documents() if d.source not in wanted]:
+                bot.forget(others)
             report = bot.ingest(files, prune=True)
             if log:
                 print(f"store {planned.name}: {len(files)} paragraphs, {report.chunks_embedded} chunks embedded in {report.seconds:.0f} s", flush=True)
@@ -240,7 +243,7 @@ def _example(store: Store, embedder: CachingEmbedder, article: Article, qa: QA, 
 
 CODE = ("assistant/index/embed.py", "assistant/index/encoder.py", "assistant/answer/retrieve.py", "assistant/answer/features.py",
         "assistant/index/manifest.py", "assistant/index/lexical.py", "training/answerer_data.py", "training/small_stores.py",
-        "training/stores.py")
+        "training/stores.py", "assistant/ingest/chunking.py", "assistant/text/sentences.py", "assistant/llama.py")
 """The code that shapes the cached rows: a change to any of it rebuilds them."""
 
 
