@@ -5,7 +5,7 @@ token budget counted with tiktoken ``cl100k_base``). It may trim whitespace, so
 each chunk is then located in the source text and its text *re-cut from the
 source*: ``text[start:end] == chunk.text`` holds by construction. Sentence spans
 inside each chunk are cut as the chunk's language is (:mod:`assistant.text.sentences`:
-NLTK's trained Punkt for English, French, German and fifteen more, sentencex for the
+NLTK's trained Punkt for English, French, German and sixteen more, sentencex for the
 others), then split again at line breaks so headings and list items stand alone.
 
 Very long texts are processed in windows cut at paragraph breaks, so memory

@@ -1,7 +1,7 @@
 """Where sentences end, in any language.
 
 Languages with a trained Punkt model bundled by llama-index-core (:data:`assistant.llama.PUNKT_MODELS`: English,
-French, German and fifteen more) are cut by it: it learnt their abbreviations and ordinals from text. Every other
+French, German and sixteen more) are cut by it: it learnt their abbreviations and ordinals from text. Every other
 language is cut by sentencex (Wikimedia, MIT), whose rules know the full stops Punkt does not: Chinese and Japanese
 ``。！？`` with no space after them, Hindi and Bengali ``।``, Arabic ``؟``, Urdu ``۔``, Amharic ``።``, and the
 abbreviations of about 300 languages. Until 2026-12-06 these went through the untrained Punkt, which ends a sentence
