@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.conftest import SHARED_DATASETS
+from tests.conftest import SHARED_DATASETS, FakeEmbedder
 
 
 def _asked(stores: list) -> set[tuple[str, str, str]]:
@@ -30,3 +32,22 @@ def test_a_splits_plan_asks_what_the_whole_plan_asks_of_that_split() -> None:
             inside = {(article.title, qa.paragraph) in held[s.name] for qa in questions}
             assert inside <= ({False} if kind == "absent" else {True}), (s.name, article.title, kind)
     assert {s.name for s in whole} >= {"full", "minus-0", "minus-3", "small-train-0", "small-dev-0", "small-test-0"}
+
+
+def test_a_fitting_store_in_a_moved_work_folder_holds_each_paragraph_once(tmp_path: Path, fake_embedder: FakeEmbedder) -> None:
+    from assistant import Assistant
+    from training.stores import fill
+
+    before = tmp_path / "work-before" / "docs"
+    before.mkdir(parents=True)
+    for n, text in enumerate(["The treaty was signed at Versailles in 1919.", "Le traité fut signé à Versailles."]):
+        (before / f"p{n}.txt").write_text(text, encoding="utf-8")
+    store = tmp_path / "store"
+    with Assistant(store=str(store), embedder=fake_embedder) as bot:  # type: ignore[arg-type]
+        fill(bot, sorted(before.iterdir()))
+    after = before.parent.rename(tmp_path / "work-after") / "docs"  # the work folder renamed, its store kept
+    files = sorted(after.iterdir())
+    with Assistant(store=str(store), embedder=fake_embedder) as bot:  # type: ignore[arg-type]
+        fill(bot, files)
+        assert sorted(d.source for d in bot.documents()) == [str(f) for f in files]
+        assert bot.status().chunks == 2

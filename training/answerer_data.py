@@ -170,7 +170,7 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
     """All examples (cached in ``workdir/examples.pkl`` next to the stores and the embedding cache)."""
     from assistant import Assistant
     from assistant.settings import load_settings
-    from training.stores import plan
+    from training.stores import fill, plan
 
     articles = load_articles()
     digest = _data_digest()
@@ -184,10 +184,7 @@ def build(workdir: Path, log: bool = True) -> list[Example]:
     for planned in stores:
         files = [paths[a.name(i)] for a, i in planned.paragraphs]
         with Assistant(store=str(workdir / "stores" / planned.name), embedder=embedder) as bot:  # type: ignore[arg-type]
-            wanted = {str(f) for f in files}  # a moved work folder's stores keep its old paths, which prune leaves: forget them
-            if others := [d.source for d in bot.documents() if d.source not in wanted]:
-                bot.forget(others)
-            report = bot.ingest(files, prune=True)
+            report = fill(bot, files)
             if log:
                 print(f"store {planned.name}: {len(files)} paragraphs, {report.chunks_embedded} chunks embedded in {report.seconds:.0f} s", flush=True)
         embedder.save()

@@ -19,7 +19,10 @@ over the same stores:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from training.answerer_data import FOLDS, QA, Article
 from training.small_stores import SEED, pack
@@ -54,3 +57,14 @@ def plan(articles: list[Article]) -> list[PlannedStore]:
 
 def _whole(articles: list[Article]) -> list[tuple[Article, int]]:
     return [(a, i) for a in articles for i in range(len(a.paragraphs))]
+
+
+def fill(bot: Any, files: Sequence[Path]) -> Any:
+    """Ingest ``files`` into a fitting store (an open :class:`assistant.Assistant`), which then holds them and nothing
+    else; the ingest report. Documents stored under other paths are forgotten first: a work folder moved or renamed
+    keeps its stores' old paths, which ``prune`` (only under the paths ingested) leaves, and rows built there would
+    meet every paragraph twice (2026-12-06)."""
+    wanted = {str(f) for f in files}
+    if others := [d.source for d in bot.documents() if d.source not in wanted]:
+        bot.forget(others)
+    return bot.ingest(files, prune=True)
