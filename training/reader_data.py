@@ -153,20 +153,18 @@ def pairs(rows: list[Example], encoder: E5Encoder, asked: dict[str, tuple[str, s
             pair_id = f"{e.question_id}@{language}" if language else e.question_id
             for rank_, candidate in [*enumerate(read), *((-1, c) for c in extra)]:
                 chunk = candidate.chunk
-                passage = encoder.tokenizer.tokenize(chunk.text, "passage")
                 answers = [(s - chunk.start, s - chunk.start + len(t)) for t, s in spans[e.question_id]
                            if e.kind == "answerable" and chunk.source == e.gold_source and chunk.start <= s and s + len(t) <= chunk.end]
-                for w, window in enumerate(pair_windows(ReaderInput(question.ids, passage), encoder.window, encoder.file.vocabulary)):
-                    start, end = window.label(answers[0]) if answers else (0, 0)
-                    out.append(Pair(e.split, e.kind, e.dataset, pair_id, n, chunk.id, rank_, w, len(window.ids) + 2, window.passage_at,
-                                    start, end))
-                    ids.append(window.ids)
-                left = without_answer(chunk, answers[0], [t for t, _ in spans[e.question_id]]) if answers and cut else None
-                if e.split == "train" and left is not None and _hashed(f"cut:{e.question_id}") < cut:
-                    item = ReaderInput(question.ids, encoder.tokenizer.tokenize(left, "passage"))
+                readings = [(e.kind, chunk.id, chunk.text, answers[0] if answers else None)]
+                if cut and answers and e.split == "train" and _hashed(f"cut:{e.question_id}") < cut:
+                    if (left := without_answer(chunk, answers[0], [t for t, _ in spans[e.question_id]])) is not None:
+                        readings.append(("cut", f"{chunk.id}#cut", left, None))
+                for kind, chunk_id, passage_text, answer in readings:
+                    item = ReaderInput(question.ids, encoder.tokenizer.tokenize(passage_text, "passage"))
                     for w, window in enumerate(pair_windows(item, encoder.window, encoder.file.vocabulary)):
-                        out.append(Pair(e.split, "cut", e.dataset, pair_id, n, f"{chunk.id}#cut", rank_, w, len(window.ids) + 2,
-                                        window.passage_at, 0, 0))
+                        start, end = window.label(answer) if answer else (0, 0)
+                        out.append(Pair(e.split, kind, e.dataset, pair_id, n, chunk_id, rank_, w, len(window.ids) + 2, window.passage_at,
+                                        start, end))
                         ids.append(window.ids)
     return out, ids
 
