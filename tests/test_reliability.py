@@ -14,6 +14,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import StoreError
+from assistant.index.manifest import register
 from assistant.index.store import Store
 from assistant.settings import load_settings
 from tests.conftest import ROOT, HashEmbedder
@@ -53,6 +54,7 @@ def answers(out: str) -> list[list[str]]:
 def check_consistent(store_path: Path) -> tuple[int, int]:
     """Every document fully present (its chunk count matches), the BM25 index agrees with the chunks."""
     db = sqlite3.connect(store_path / "manifest.sqlite3")
+    register(db)  # the function the BM25 index reads chunks through
     for source, expected in db.execute("SELECT source, chunks FROM documents"):
         assert db.execute("SELECT count(*) FROM chunks WHERE source = ?", (source,)).fetchone()[0] == expected, source
     orphan_rows = db.execute("SELECT count(*) FROM chunks WHERE source NOT IN (SELECT source FROM documents)").fetchone()[0]

@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import StoreError
+from assistant.text.lexicon import index_text
 from assistant.types import Chunk, Span, StoredFile
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 MANIFEST = "manifest.sqlite3"
 
 _SCHEMA = """
@@ -35,14 +36,24 @@ CREATE TABLE IF NOT EXISTS chunks (
     sentences TEXT NOT NULL, sentence_vectors BLOB, pages TEXT, section TEXT, language TEXT, anchors TEXT,
     table_rows TEXT);
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source, ord);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    text, content='chunks', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row');
-CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
-    INSERT INTO fts(rowid, text) VALUES (new.rowid, new.text); END;
-CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
-    INSERT INTO fts(fts, rowid, text) VALUES ('delete', old.rowid, old.text); END;
 """
+_INDEX = (
+    "CREATE VIEW IF NOT EXISTS chunk_terms AS SELECT rowid AS rid, lexical_text(text) AS text FROM chunks",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(text, content='chunk_terms', content_rowid='rid',"
+    " tokenize='unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row')",
+    "CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN"
+    " INSERT INTO fts(rowid, text) VALUES (new.rowid, lexical_text(new.text)); END",
+    "CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN"
+    " INSERT INTO fts(fts, rowid, text) VALUES ('delete', old.rowid, lexical_text(old.text)); END",
+)
+"""The BM25 index: FTS5 over the chunks as :func:`assistant.text.lexicon.index_text` writes them (folded as questions
+are; Chinese, Japanese, Thai, ... cut into pairs of characters), kept in step by triggers."""
+LEXICAL_TEXT = "lexical_text"
+"""The SQL function the BM25 index reads chunks through (:func:`assistant.text.lexicon.index_text`): a connection
+that writes chunks, or checks the index, registers it (:func:`register`)."""
+_OLD_INDEX = ("DROP TRIGGER IF EXISTS chunks_ai", "DROP TRIGGER IF EXISTS chunks_ad", "DROP TABLE IF EXISTS fts_vocab",
+              "DROP TABLE IF EXISTS fts")
 
 _CHUNK_COLUMNS = "id, source, start, end, text, sentences, line, pages, section, language, anchors, table_rows"
 _REEXTRACT = ("pdf",)
@@ -67,14 +78,17 @@ class Manifest:
             raise StoreError(damaged("its manifest is empty"))
         try:
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            register(self.db)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
+            self.db.executescript(_SCHEMA + ";\n".join(_INDEX) + ";")
             version = self.meta("schema_version")
             if version is None:
                 self.set_meta("schema_version", SCHEMA_VERSION)
             elif version == "1":
                 self._migrate_from_1()
+            elif version == "2":
+                self._migrate_from_2()
             elif version == SCHEMA_VERSION:
                 self._add_columns()
             else:
@@ -95,7 +109,24 @@ class Manifest:
             self._add_columns()
             for suffix in _REEXTRACT:
                 self.db.execute("UPDATE documents SET size = -1, content_hash = '' WHERE lower(source) LIKE ?", (f"%.{suffix}",))
-            self.set_meta("schema_version", SCHEMA_VERSION)
+            self._reindex()
+
+    def _migrate_from_2(self) -> None:
+        """Schema 2 -> 3: the BM25 index reads chunks through :func:`assistant.text.lexicon.index_text` (folded as
+        questions are; Chinese, Japanese, Thai, ... cut into pairs of characters). It is built again from the stored
+        chunks, in one transaction; nothing else changes."""
+        with self.transaction():
+            if self.meta("schema_version") != "2":  # another process migrated first
+                return
+            self._add_columns()
+            self._reindex()
+
+    def _reindex(self) -> None:
+        """In a transaction: the BM25 index as this schema defines it, built from the chunks; the schema version set."""
+        for statement in (*_OLD_INDEX, *_INDEX):
+            self.db.execute(statement)
+        self.db.execute("INSERT INTO fts(fts) VALUES ('rebuild')")
+        self.set_meta("schema_version", SCHEMA_VERSION)
 
     def _add_columns(self) -> None:
         """Columns added to schema 2 after it first shipped (nullable: readers fill the gaps)."""
@@ -247,8 +278,9 @@ def _create(path: Path) -> None:
     db = sqlite3.connect(aside, isolation_level=None)
     try:
         os.chmod(aside, 0o600)
+        register(db)
         db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(_SCHEMA)
+        db.executescript(_SCHEMA + ";\n".join(_INDEX) + ";")
         db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
     finally:
         db.close()
@@ -260,6 +292,11 @@ def _create(path: Path) -> None:
         os.replace(aside, path)
         return
     aside.unlink()
+
+
+def register(db: sqlite3.Connection) -> None:
+    """Give a connection to a manifest the function its BM25 index reads chunks through (:data:`LEXICAL_TEXT`)."""
+    db.create_function(LEXICAL_TEXT, 1, index_text, deterministic=True)
 
 
 def _stored_chunk(row: tuple[Any, ...]) -> Chunk:

@@ -7,8 +7,9 @@ import re
 _LETTER_WORD = re.compile(r"[^\W\d_]+")
 _SEPARATORS = re.compile(r"[|•]")
 """Menu and breadcrumb separators (not « », used as quotes in French, nor ·, a letter joiner in Catalan)."""
-_SPACELESS = re.compile(r"[\u0e00-\u109f\u1780-\u17ff\u2e80-\u9fff\uf900-\ufaff]")
-"""Thai, Lao, Khmer, Myanmar, CJK and kana: scripts written without spaces between words."""
+SPACELESS_CHARACTERS = "\u0e00-\u109f\u1780-\u17ff\u2e80-\u9fff\uf900-\ufaff"
+"""Thai, Lao, Khmer, Myanmar, CJK and kana: scripts written without spaces between words (a regular expression's class)."""
+_SPACELESS = re.compile(f"[{SPACELESS_CHARACTERS}]")
 
 
 def quotable(text: str, section: str | None = None) -> bool:
