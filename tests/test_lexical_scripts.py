@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.index.manifest import register
+from assistant.index.fts import register
 from assistant.text.lexicon import search_terms, words
 from tests.conftest import FakeEmbedder
 

@@ -14,7 +14,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.errors import StoreError
-from assistant.index.manifest import register
+from assistant.index.fts import register
 from assistant.index.store import Store
 from assistant.settings import load_settings
 from tests.conftest import ROOT, HashEmbedder

@@ -239,7 +239,7 @@ def _example(store: Store, embedder: CachingEmbedder, article: Article, qa: QA, 
 
 
 CODE = ("assistant/index/embed.py", "assistant/index/encoder.py", "assistant/answer/retrieve.py", "assistant/answer/features.py",
-        "assistant/index/manifest.py", "assistant/index/lexical.py", "training/answerer_data.py", "training/small_stores.py",
+        "assistant/index/manifest.py", "assistant/index/lexical.py", "assistant/index/fts.py", "training/answerer_data.py", "training/small_stores.py",
         "training/stores.py", "assistant/ingest/chunking.py", "assistant/text/sentences.py", "assistant/llama.py",
         "assistant/text/lexicon.py", "assistant/text/quotable.py")
 """The code that shapes the cached rows: a change to any of it rebuilds them."""

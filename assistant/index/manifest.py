@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from assistant.errors import StoreError
-from assistant.text.lexicon import index_text
+from assistant.index.fts import INDEX, OLD_INDEX, register
 from assistant.types import Chunk, Span, StoredFile
 
 SCHEMA_VERSION = "3"
@@ -37,24 +37,6 @@ CREATE TABLE IF NOT EXISTS chunks (
     table_rows TEXT);
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source, ord);
 """
-_INDEX = (
-    "CREATE VIEW IF NOT EXISTS chunk_terms AS SELECT rowid AS rid, lexical_text(text) AS text FROM chunks",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(text, content='chunk_terms', content_rowid='rid',"
-    " tokenize='unicode61 remove_diacritics 2')",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS fts_vocab USING fts5vocab(fts, 'row')",
-    "CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN"
-    " INSERT INTO fts(rowid, text) VALUES (new.rowid, lexical_text(new.text)); END",
-    "CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN"
-    " INSERT INTO fts(fts, rowid, text) VALUES ('delete', old.rowid, lexical_text(old.text)); END",
-)
-"""The BM25 index: FTS5 over the chunks as :func:`assistant.text.lexicon.index_text` writes them (folded as questions
-are; Chinese, Japanese, Thai, ... cut into pairs of characters), kept in step by triggers."""
-LEXICAL_TEXT = "lexical_text"
-"""The SQL function the BM25 index reads chunks through (:func:`assistant.text.lexicon.index_text`): a connection
-that writes chunks, or checks the index, registers it (:func:`register`)."""
-_OLD_INDEX = ("DROP TRIGGER IF EXISTS chunks_ai", "DROP TRIGGER IF EXISTS chunks_ad", "DROP TABLE IF EXISTS fts_vocab",
-              "DROP TABLE IF EXISTS fts")
-
 _CHUNK_COLUMNS = "id, source, start, end, text, sentences, line, pages, section, language, anchors, table_rows"
 _REEXTRACT = ("pdf",)
 """Formats whose extraction gained pages in schema 2: their documents are read again at the next ingest."""
@@ -81,7 +63,7 @@ class Manifest:
             register(self.db)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA + ";\n".join(_INDEX) + ";")
+            self.db.executescript(_SCHEMA + ";\n".join(INDEX) + ";")
             version = self.meta("schema_version")
             if version is None:
                 self.set_meta("schema_version", SCHEMA_VERSION)
@@ -123,7 +105,7 @@ class Manifest:
 
     def _reindex(self) -> None:
         """In a transaction: the BM25 index as this schema defines it, built from the chunks; the schema version set."""
-        for statement in (*_OLD_INDEX, *_INDEX):
+        for statement in (*OLD_INDEX, *INDEX):
             self.db.execute(statement)
         self.db.execute("INSERT INTO fts(fts) VALUES ('rebuild')")
         self.set_meta("schema_version", SCHEMA_VERSION)
@@ -280,7 +262,7 @@ def _create(path: Path) -> None:
         os.chmod(aside, 0o600)
         register(db)
         db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(_SCHEMA + ";\n".join(_INDEX) + ";")
+        db.executescript(_SCHEMA + ";\n".join(INDEX) + ";")
         db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
     finally:
         db.close()
@@ -292,11 +274,6 @@ def _create(path: Path) -> None:
         os.replace(aside, path)
         return
     aside.unlink()
-
-
-def register(db: sqlite3.Connection) -> None:
-    """Give a connection to a manifest the function its BM25 index reads chunks through (:data:`LEXICAL_TEXT`)."""
-    db.create_function(LEXICAL_TEXT, 1, index_text, deterministic=True)
 
 
 def _stored_chunk(row: tuple[Any, ...]) -> Chunk:
