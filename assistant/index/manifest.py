@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS chunks (
     table_rows TEXT);
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source, ord);
 """
+_SCHEMA_AND_INDEX = _SCHEMA + ";\n".join(INDEX) + ";"
+"""What a new manifest is created with, and what opening one makes sure of (every statement ``IF NOT EXISTS``)."""
+
 _CHUNK_COLUMNS = "id, source, start, end, text, sentences, line, pages, section, language, anchors, table_rows"
 _REEXTRACT = ("pdf",)
 """Formats whose extraction gained pages in schema 2: their documents are read again at the next ingest."""
@@ -63,7 +66,7 @@ class Manifest:
             register(self.db)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA + ";\n".join(INDEX) + ";")
+            self.db.executescript(_SCHEMA_AND_INDEX)
             version = self.meta("schema_version")
             if version is None:
                 self.set_meta("schema_version", SCHEMA_VERSION)
@@ -262,7 +265,7 @@ def _create(path: Path) -> None:
         os.chmod(aside, 0o600)
         register(db)
         db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(_SCHEMA + ";\n".join(INDEX) + ";")
+        db.executescript(_SCHEMA_AND_INDEX)
         db.execute("INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
     finally:
         db.close()
