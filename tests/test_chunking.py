@@ -77,6 +77,33 @@ def test_sentences_end_at_the_full_stops_of_languages_punkt_does_not_know() -> N
         assert [text[s.start : s.end] for s in chunk.sentences] == sentences, expected_language
 
 
+def test_sentences_sentencex_cut_wrong_are_mended() -> None:
+    # Thai and Lao end sentences with a space, Khmer with "។"; an abbreviation or an ordinal date sentencex does not
+    # know ended its sentence (the code before cut "डॉ.", "د.", "GS." and "1873." off, and Thai inside "พ.ศ.")
+    cases = {
+        "th": ["กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย", "มีประชากรประมาณสิบล้านคน", "เมืองนี้ก่อตั้งขึ้นในปี พ.ศ. 2325",
+               "แม่น้ำเจ้าพระยาไหลผ่านใจกลางเมือง"],
+        "km": ["ខ្ញុំស្រឡាញ់ភាសាខ្មែរណាស់។", "វាជាភាសាដ៏ស្រស់ស្អាតរបស់ប្រទេសកម្ពុជា។"],
+        "hi": ["डॉ. शर्मा ने कहा कि बैठक सोमवार को होगी।", "उन्होंने बताया कि बजट पचास करोड़ रुपये है।"],
+        "ar": ["قال د. أحمد إن الاجتماع سيعقد يوم الاثنين المقبل في القاهرة.", "وأضاف أن الميزانية كبيرة جدا هذا العام."],
+        "vi": ["GS. Nguyễn Văn An đã giảng dạy tại trường đại học này.", "Sau đó ông chuyển đến Hà Nội."],
+        "hu": ["Budapest 1873. november 17-én jött létre három város egyesítésével.", "Ez Magyarország fővárosa."],
+    }
+    for expected_language, sentences in cases.items():
+        text = " ".join(sentences)
+        [chunk] = chunk_text("note.txt", text, "h", 256, 32)
+        assert chunk.language == expected_language
+        assert [text[s.start : s.end] for s in chunk.sentences] == sentences, expected_language
+
+
+def test_a_cut_after_a_short_word_stays_where_it_ends_a_sentence() -> None:
+    from assistant.text.sentences import sentence_bounds
+
+    cases = {"vi": "Sau đó ông đi. Ông ở đó.", "ko": "그는 어제 서울에 갔다. 날씨가 좋았다.", "th": "ใช้ภาษา Python ได้ไหม? ได้ครับผม"}
+    for language, text in cases.items():
+        assert len(sentence_bounds(text, language)) == 2, language
+
+
 def test_long_text_is_windowed_without_losing_spans() -> None:
     from assistant.ingest import chunking
 

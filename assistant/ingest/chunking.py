@@ -56,10 +56,11 @@ _MARKER = re.compile(r"(?:[-*+•▪◦‣]|#{1,6}|>)[ \t]+")
 """List bullets, Markdown heading marks and quote marks that open a line."""
 
 
-SENTENCE_CUTTING = "punkt-or-sentencex-of-the-chunk-language"
+SENTENCE_CUTTING = "punkt-or-mended-sentencex-of-the-chunk-language"
 """How sentences are cut, recorded in each store: documents cut another way are read again at the next ingest
 (until 2026-12-06 every language went through the untrained Punkt; that day, ``"punkt-of-the-chunk-language"``:
-languages without a trained Punkt model still did)."""
+languages without a trained Punkt model still did, then ``"punkt-or-sentencex-of-the-chunk-language"``; since
+2026-12-06 (twenty-fifth session) sentencex's cuts are mended in Thai, Lao, Khmer and after abbreviations it does not know)."""
 
 
 def sentence_spans(text: str, offset: int = 0, language: str | None = None) -> list[Span]:
