@@ -109,6 +109,23 @@ def test_training_resumes_from_its_checkpoint_after_a_stop(encoder: E5Encoder, t
         assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
 
 
+def test_bfloat16_training_follows_the_float32_run(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``--bf16`` runs the forward pass in bfloat16 (where autocast allows) and keeps the weights float32: the same
+    steps, losses within bfloat16's precision of float32's, weights of the same dtype, and different numbers (it ran)."""
+    states = _states(encoder, 6)
+    targets = np.array([[5, 7], [6, 8], [0, 0], [5, 9], [4, 4], [0, 0]], dtype=np.int64)
+    monkeypatch.setattr(train_reader, "BATCH_TOKENS", 70)
+    runs = {}
+    for bf16 in (False, True):
+        model = train_reader.build_model(encoder.layers)
+        losses = train_reader.train(model, states, targets, tmp_path / f"{bf16}.pt", 2, 1e-3, log=False, checkpoints=False, bf16=bf16)
+        runs[bf16] = (losses, model.state_dict())
+    assert len(runs[True][0]) == len(runs[False][0]) >= 4
+    assert runs[True][0] == pytest.approx(runs[False][0], rel=0.05)
+    assert runs[True][0] != runs[False][0], "the bfloat16 pass rounds differently"
+    assert all(value.dtype == torch.float32 for value in runs[True][1].values())
+
+
 @pytest.mark.integration
 def test_the_training_probe_is_deterministic(encoder: E5Encoder) -> None:
     """The short piece of training a weights header records (``probe``) gives the same losses on every run."""

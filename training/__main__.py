@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--reader-out", type=Path, default=ROOT / "assistant" / "weights" / "reader.npz")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--test", action="store_true", help="also report the test split (reporting only)")
+    parser.add_argument("--bf16", action="store_true", help="train both readers with the forward pass in bfloat16")
     args = parser.parse_args()
     began = time.time()
     from assistant.answer.reader import Reader
@@ -53,9 +54,9 @@ def main() -> None:
 
     plain, splits = train(args.workdir, None)
     fit_reader(args.workdir, args.reader_out, args.epochs, args.lr, parse_weights(plain), frozen=args.frozen,
-               translated=args.translated)
+               translated=args.translated, bf16=args.bf16)
     across = args.reader_out.with_name(ACROSS)
-    fit_across(args.workdir, args.reader_out, across, args.frozen)
+    fit_across(args.workdir, args.reader_out, across, args.frozen, bf16=args.bf16)
     reader = Reader(E5Encoder(), args.reader_out, across)
     read, _ = train(args.workdir, reader)
     contained = {name: w["header"]["development"]["all/answerable"]["contained"] for name, w in (("plain", plain), ("reader", read))}

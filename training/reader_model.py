@@ -9,7 +9,6 @@ column, the rest float16).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -50,9 +49,9 @@ def build_model(encoder_layers: Sequence[Any], frozen: int = FROZEN) -> Any:
             heads = 12
             q, k, v = (x @ self.qkv + self.qkv_bias).split(h, dim=-1)
             shape = lambda z: z.view(b, t, heads, h // heads).transpose(1, 2)  # noqa: E731
-            scores = shape(q) @ shape(k).transpose(-1, -2) / math.sqrt(h // heads)
-            scores = scores.masked_fill(~mask[:, None, None, :], -1e9)
-            mixed = (scores.softmax(-1) @ shape(v)).transpose(1, 2).reshape(b, t, h)
+            # softmax(q·k/√d, padding masked) · v in one fused kernel: 1.5x faster a step than written out (README)
+            mixed = nn.functional.scaled_dot_product_attention(shape(q), shape(k), shape(v), attn_mask=mask[:, None, None, :])
+            mixed = mixed.transpose(1, 2).reshape(b, t, h)
             x = nn.functional.layer_norm(x + mixed @ self.out + self.out_bias, (h,), self.norm1_w, self.norm1_b, 1e-12)
             hidden = nn.functional.gelu(x @ self.up + self.up_bias, approximate="tanh")
             return nn.functional.layer_norm(x + hidden @ self.down + self.down_bias, (h,), self.norm2_w, self.norm2_b, 1e-12)

@@ -58,11 +58,13 @@ def batches(lengths: np.ndarray, order_seed: int, budget: int | None = None) -> 
 
 def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpoint: Path, epochs: int, lr: float,
           log: bool = True, steps: int | None = None, checkpoints: bool = True,
-          sentences: Sequence[np.ndarray] | None = None, sentence_weight: float = 0.0) -> list[float]:
+          sentences: Sequence[np.ndarray] | None = None, sentence_weight: float = 0.0, bf16: bool = False) -> list[float]:
     """Fit ``model`` (resuming from ``checkpoint`` when it holds a run with the same settings); the losses seen.
 
     ``sentences`` (per pair, each token's sentence number, ``-1`` outside the passage) with ``sentence_weight`` adds
     a sentence-level term: minus the log-probability that the answer starts in its own sentence, for pairs that hold one.
+    ``bf16``: the forward pass in bfloat16 where PyTorch's CPU autocast allows (matrix products), the weights, their
+    updates and the loss in float32 (1.4-1.9x faster a step on a CPU with AVX512-BF16; README, *The reader*).
     """
     torch = load_torch()
     lengths = np.array([len(s) for s in states])
@@ -90,7 +92,9 @@ def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpo
         if step < done:
             continue
         x, mask = padded(states, index)
-        start_logits, end_logits = model(x, mask)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            start_logits, end_logits = model(x, mask)
+        start_logits, end_logits = start_logits.float(), end_logits.float()
         target = torch.from_numpy(targets[index])
         loss = (torch.nn.functional.cross_entropy(start_logits, target[:, 0]) + torch.nn.functional.cross_entropy(end_logits, target[:, 1])) / 2
         if sentences is not None and sentence_weight:
@@ -169,12 +173,13 @@ def probe(encoder: Any, frozen: int = FROZEN) -> list[float]:
 
 def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = None, log: bool = True, frozen: int = FROZEN,
                init: Path | None = None, sentence_weight: float = 0.0, translated: float = 0.0, beside: bool = False,
-               cut: float = 0.0) -> dict[str, Any]:
+               cut: float = 0.0, bf16: bool = False) -> dict[str, Any]:
     """Cache the pairs, train (resuming), score on development pairs, write ``out``; its header.
 
     ``translated``: the share of training questions asked in an Apertium translation, ``beside`` their own language or
     instead of it (:mod:`training.reader_data`); ``cut``: the share of answerable training questions whose passage is
-    also read without its answer sentence, labelled no answer.
+    also read without its answer sentence, labelled no answer; ``bf16``: trained with the forward pass in bfloat16
+    (:func:`train`).
 
     ``init``: a reader weights file to start from instead of the encoder's layers and a fresh head (further training).
     """
@@ -204,12 +209,14 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
         further["beside"] = True
     if cut:
         further["cut"] = cut
+    if bf16:
+        further["precision"] = "bf16"
     run = folder / f"run-{settings_key(epochs=epochs, lr=lr, seed=SEED, **further)}"
     run.mkdir(exist_ok=True)
     began = time.time()
     sentences = sentence_numbers(rows, [pairs[i] for i in train_index]) if sentence_weight else None
     train(model, [states[i] for i in train_index], targets, run / "checkpoint.pt", epochs, lr, log=log,
-          sentences=sentences, sentence_weight=sentence_weight)
+          sentences=sentences, sentence_weight=sentence_weight, bf16=bf16)
     dev_index = [i for i, p in enumerate(pairs) if p.split == "dev"]
     dev = development([pairs[i] for i in dev_index], logits(model, [states[i] for i in dev_index]), rows)
     counts = {split: sum(p.split == split for p in pairs) for split in ("train", "dev", "test")}
@@ -248,12 +255,12 @@ def pack_across(trained: Path, base: Path, out: Path) -> None:
 
 
 def fit_across(workdir: Path, base: Path, out: Path, frozen: int = FROZEN, epochs: int | None = None, lr: float | None = None,
-               translated: float | None = None, log: bool = True) -> None:
+               translated: float | None = None, log: bool = True, bf16: bool = False) -> None:
     """The across-language reader: ``base`` trained further by :data:`ACROSS_RECIPE` (or the values given), written
     to ``out`` as a delta of ``base``."""
     trained = workdir / "reader-across-full.npz"
     fit_reader(workdir, trained, int(ACROSS_RECIPE["epochs"] if epochs is None else epochs), ACROSS_RECIPE["lr"] if lr is None else lr,
-               log=log, frozen=frozen, init=base, translated=ACROSS_RECIPE["translated"] if translated is None else translated)
+               log=log, frozen=frozen, init=base, translated=ACROSS_RECIPE["translated"] if translated is None else translated, bf16=bf16)
     pack_across(trained, base, out)
     if log:
         print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, a delta of {base})")
@@ -273,14 +280,16 @@ def main() -> None:
     parser.add_argument("--cut", type=float, default=0.0, help="share of answerable training questions also read without their answer sentence")
     parser.add_argument("--across", action="store_true", help="the across-language reader: --init (default: the shipped reader) "
                         "trained further with translated questions, written as a delta of it")
+    parser.add_argument("--bf16", action="store_true", help="the forward pass in bfloat16 (faster on CPUs with AVX512-BF16)")
     args = parser.parse_args()
     weights = ROOT / "assistant" / "weights"
     if args.across:
         fit_across(args.workdir, args.init or weights / "reader.npz", args.out or weights / "reader-across.npz", args.frozen,
-                   args.epochs, args.lr, args.translated)
+                   args.epochs, args.lr, args.translated, bf16=args.bf16)
         return
     fit_reader(args.workdir, args.out or weights / "reader.npz", args.epochs or 3, args.lr or 3e-4, frozen=args.frozen, init=args.init,
-               sentence_weight=args.sentence_weight, translated=args.translated or 0.0, beside=args.beside, cut=args.cut)
+               sentence_weight=args.sentence_weight, translated=args.translated or 0.0, beside=args.beside, cut=args.cut,
+               bf16=args.bf16)
 
 
 if __name__ == "__main__":
