@@ -1,6 +1,6 @@
 """Re-train everything the offline answer ships, from the public fitting data, in one command:
 
-    .venv/bin/python -m training [--workdir DIR] [--epochs N] [--lr LR] [--test]
+    .venv/bin/python -m training [--workdir DIR] [--epochs N] [--lr LR] [--bf16] [--test]
 
 1. the scorer's rows (:mod:`training.answerer_data`: stores, retrieval candidates; cached in ``--workdir``);
 2. the scorer without the reader, whose passage ranking picks the passages the reader learns from;
@@ -19,7 +19,8 @@
 Every step reuses what an interrupted run left, so running it again after a stop picks up where it was (estimated
 from its parts, on 2 cores from nothing: rows 15 minutes, pair states after layer 6 18, three epochs ~90 (2,022
 steps of 2.6-3.0 s with six layers trained), the across-language reader ~70 (pair states 22, 677 steps of ~4 s),
-fitting 30: about 3 h 45 min).
+fitting 30: about 3 h 45 min, measured before the trainer's fused attention, 1.2-1.5x faster a step, and without
+``--bf16``, which halves a step: ``eval/bench/train_step.py``).
 ``--test`` also prints the test split (reporting only).
 """
 
