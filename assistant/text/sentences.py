@@ -32,7 +32,6 @@ _SPACE_ENDS = {"th": "\u0e01-\u0e4f", "lo": "\u0e81-\u0ecf"}
 expression's class of the letters: "ปี 2325", the year 2325, goes on): Thai and Lao."""
 _STOPS = {"km": "។៕"}
 """Full stops sentencex does not know, per language."""
-_LAST_WORD = re.compile(r"(?:^|(?<=\s))(\S+)\s+(\S+)\.\s*$|(?:^|(?<=\s))(\S+)\.\s*$")
 
 
 def sentence_bounds(text: str, language: str | None = None) -> list[tuple[int, int]]:
@@ -105,15 +104,14 @@ def _ends_abbreviated(piece: str) -> bool:
     >>> [_ends_abbreviated(p) for p in ["قال د. ", "GS. ", "Sau đó ông đi. ", "그는 갔다. ", "ولد عام 1950 م. ", "Dr.\\n"]]
     [True, True, False, False, False, False]
     """
-    if "\n" in piece[len(piece.rstrip()) :] or not piece.rstrip().endswith(".") or piece.rstrip().endswith(".."):
+    text = piece.rstrip()
+    if "\n" in piece[len(text) :] or not text.endswith(".") or text.endswith(".."):
         return False
-    match = _LAST_WORD.search(piece)
-    if match is None:
-        return False
-    before, word = (match.group(1), match.group(2)) if match.group(2) else (None, match.group(3))
+    *before, last = text.split()
+    word = last[:-1]
     if not word or not all(c.isalpha() or unicodedata.category(c).startswith("M") for c in word):
         return False
-    if before is not None and any(c.isdigit() for c in before):
+    if before and any(c.isdigit() for c in before[-1]):
         return False
     if any(c.isupper() or c.islower() for c in word):  # a script with capitals: an initial or "GS", "TP"
         return word.isupper() and sum(c.isalpha() for c in word) <= 2
