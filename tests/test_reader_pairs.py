@@ -20,8 +20,8 @@ PASSAGE = "Le traité fut signé à Versailles en 1919. Il mit fin à la guerre.
 ANSWER = "Versailles"
 
 
-def _row(split: str, question_id: str, question: str) -> Example:
-    chunk = Chunk(f"c-{question_id}", "piaf/a/p000.txt", 0, len(PASSAGE), PASSAGE)
+def _row(split: str, question_id: str, question: str, passage: str = PASSAGE) -> Example:
+    chunk = Chunk(f"c-{question_id}", "piaf/a/p000.txt", 0, len(passage), passage)
     candidate = Candidate(chunk, 0.9, None, None, 1.0, 0, 0, True)
     return Example(split, "answerable", "piaf", question_id, (ANSWER,), [candidate], np.zeros((1, 1)),
                    gold_source=chunk.source, question=SimpleNamespace(text=question))
@@ -76,6 +76,29 @@ def test_a_training_passage_is_also_read_without_its_answer_sentence_as_no_answe
     left = encoder.tokenizer.tokenize("Il mit fin à la guerre. La Société des Nations naquit la même année.", "passage")
     assert ids[1][cut.passage_at - 1 :].tolist() == left.ids.tolist()
     assert reader_data.pairs(rows, encoder, cut=0.0)[0] == plain
+
+
+def test_a_training_question_is_also_asked_with_a_year_swapped_as_no_answer(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.types import Span
+
+    passage = "Le traité fut signé à Versailles en 1919. Il mit fin à la guerre. En 1920, la Société des Nations naquit à Genève."
+    sentences = tuple(Span(m.start(), m.end()) for m in re.finditer(r"[^ .][^.]*\.", passage))
+    rows = [_row(split, q, "Où le traité fut-il signé en 1919 ?", passage) for split, q in (("train", "q1"), ("dev", "q2"))]
+    for row in rows:
+        row.candidates = [replace(c, chunk=replace(c.chunk, sentences=sentences)) for c in row.candidates]
+    article = Article("piaf", "a", [passage], [QA(q, "", 0, ((ANSWER, passage.index(ANSWER)),)) for q in ("q1", "q2")])
+    monkeypatch.setattr(reader_data, "load_articles", lambda: [article])
+    plain, plain_ids = reader_data.pairs(rows, encoder)
+    found, ids = reader_data.pairs(rows, encoder, swap=1.0)
+
+    assert found[:1] + found[2:] == plain, "the pairs as before, development's untouched"
+    swapped = found[1]
+    assert (swapped.question_id, swapped.kind, swapped.chunk_id, swapped.start, swapped.end) == ("q1#swap", "swapped", "c-q1", 0, 0)
+    asked = encoder.tokenizer.tokenize("Où le traité fut-il signé en 1920 ?", "query").ids.tolist()
+    assert ids[1][: swapped.passage_at - 3].tolist() == asked, "the question with the year outside the answer's sentence"
+    assert ids[1][swapped.passage_at - 1 :].tolist() == plain_ids[0][plain[0].passage_at - 1 :].tolist(), "the same passage"
+    with pytest.raises(ValueError, match="q1#swap"):
+        reader_data.windows_of(rows, found)
 
 
 def test_a_second_cache_copies_the_pairs_an_earlier_one_holds(tmp_path: Path, encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,6 +42,7 @@ from assistant.answer.scorer import Scorer, load_scorer  # noqa: E402
 from assistant.index.encoder import E5Encoder  # noqa: E402
 from assistant.types import Chunk  # noqa: E402
 from training.answerer_data import Example, _hash, build, load_articles  # noqa: E402
+from training.no_answer import sentences_holding, swapped, without_answer  # noqa: E402
 
 SHARD = 512
 """Pairs per cached shard."""
@@ -107,36 +108,17 @@ def translated_asking(rows: Sequence[Example], share: float) -> dict[str, tuple[
     return out
 
 
-def without_answer(chunk: Chunk, answer: tuple[int, int], texts: Sequence[str]) -> str | None:
-    """The chunk's text with the sentences holding ``answer`` (chunk characters) taken out, or ``None`` when an answer
-    text is still in what is left (it would not be a passage without the answer).
-
-    >>> from assistant.types import Span as Range
-    >>> c = Chunk("c", "d", 10, 40, "It rained. Paris won. Then.", (Range(10, 20), Range(21, 31), Range(32, 37)))
-    >>> without_answer(c, (11, 16), ["Paris"]), without_answer(c, (11, 16), ["rained"])
-    ('It rained. Then.', None)
-    """
-    begin, finish = answer
-    holding = [(x.start - chunk.start, x.end - chunk.start) for x in chunk.sentences
-               if x.start - chunk.start < finish and x.end - chunk.start > begin]
-    if not holding:
-        return None
-    cut_from, cut_to = holding[0][0], holding[-1][1]
-    while cut_to < len(chunk.text) and chunk.text[cut_to].isspace():
-        cut_to += 1
-    left = chunk.text[:cut_from] + chunk.text[cut_to:]
-    return None if not left.strip() or any(t.casefold() in left.casefold() for t in texts) else left
-
-
 def pairs(rows: list[Example], encoder: E5Encoder, asked: dict[str, tuple[str, str]] | None = None,
-          beside: bool = False, cut: float = 0.0) -> tuple[list[Pair], list[np.ndarray]]:
+          beside: bool = False, cut: float = 0.0, swap: float = 0.0) -> tuple[list[Pair], list[np.ndarray]]:
     """Every pair of every split with its content token ids (``<s>``/``</s>`` not included); ``asked``: the training
     questions asked in a translation (:func:`translated_asking`), instead of in their own language or (``beside``) as well.
 
     ``cut``: for that share of the answerable training questions (picked by a hash of their id), the passage holding
     the answer is also read with the answer's sentences taken out (:func:`without_answer`), labelled no answer
     (kind ``cut``, chunk id ``ID#cut``): a passage on the question's subject that does not answer it, as SQuAD 2.0's
-    impossible questions are."""
+    impossible questions are. ``swap``: for that share, the question is also asked with a name or a number swapped
+    for another its passage holds outside the answer's sentences (:mod:`training.no_answer`) over that passage, labelled
+    no answer (kind ``swapped``, question id ``ID#swap``): the entity swaps SQuAD 2.0's impossible questions hold."""
     spans = {qa.id: qa.answers for article in load_articles() for qa in article.questions}
     asked = asked or {}
     out: list[Pair] = []
@@ -155,31 +137,35 @@ def pairs(rows: list[Example], encoder: E5Encoder, asked: dict[str, tuple[str, s
                 chunk = candidate.chunk
                 answers = [(s - chunk.start, s - chunk.start + len(t)) for t, s in spans[e.question_id]
                            if e.kind == "answerable" and chunk.source == e.gold_source and chunk.start <= s and s + len(t) <= chunk.end]
-                readings = [(e.kind, chunk.id, chunk.text, answers[0] if answers else None)]
+                readings = [(e.kind, pair_id, question, chunk.id, chunk.text, answers[0] if answers else None)]
                 if cut and answers and e.split == "train" and _hashed(f"cut:{e.question_id}") < cut:
                     if (left := without_answer(chunk, answers[0], [t for t, _ in spans[e.question_id]])) is not None:
-                        readings.append(("cut", f"{chunk.id}#cut", left, None))
-                for kind, chunk_id, passage_text, answer in readings:
-                    item = ReaderInput(question.ids, encoder.tokenizer.tokenize(passage_text, "passage"))
+                        readings.append(("cut", pair_id, question, f"{chunk.id}#cut", left, None))
+                if swap and answers and not language and e.split == "train" and _hashed(f"swap:{e.question_id}") < swap:
+                    if (other := swapped(text, chunk.text, sentences_holding(chunk, answers[0]), _hashed(f"which:{e.question_id}"))):
+                        readings.append(("swapped", f"{pair_id}#swap", encoder.tokenizer.tokenize(other, "query"), chunk.id, chunk.text, None))
+                for kind, asked_id, asking, chunk_id, passage_text, answer in readings:
+                    item = ReaderInput(asking.ids, encoder.tokenizer.tokenize(passage_text, "passage"))
                     for w, window in enumerate(pair_windows(item, encoder.window, encoder.file.vocabulary)):
                         start, end = window.label(answer) if answer else (0, 0)
-                        out.append(Pair(e.split, kind, e.dataset, pair_id, n, chunk_id, rank_, w, len(window.ids) + 2, window.passage_at,
+                        out.append(Pair(e.split, kind, e.dataset, asked_id, n, chunk_id, rank_, w, len(window.ids) + 2, window.passage_at,
                                         start, end))
                         ids.append(window.ids)
     return out, ids
 
 
 def cache(workdir: Path, scorer: Scorer | None = None, log: bool = True, frozen: int = FROZEN,
-          translated: float = 0.0, beside: bool = False, cut: float = 0.0) -> tuple[list[Example], list[Pair], Path]:
+          translated: float = 0.0, beside: bool = False, cut: float = 0.0, swap: float = 0.0) -> tuple[list[Example], list[Pair], Path]:
     """Build the pairs (``translated``: the share of training questions asked in a translation, ``beside`` their own
-    language or instead of it; ``cut``: the share read without their answer sentence too) and cache their states after
+    language or instead of it; ``cut``: the share read without their answer sentence too, ``swap``: with a name or number
+    swapped) and cache their states after
     ``frozen`` layers; the rows, the pairs and the shard folder.
 
     A pair some earlier cache at the same depth holds (same question id, passage, window and length) is copied from it,
     not run through the encoder again."""
     encoder = E5Encoder(threads=2)
     rows = examples(workdir, scorer)
-    found, ids = pairs(rows, encoder, translated_asking(rows, translated) if translated else None, beside, cut)
+    found, ids = pairs(rows, encoder, translated_asking(rows, translated) if translated else None, beside, cut, swap)
     digest = hashlib.sha256(json.dumps([asdict(p) for p in found]).encode()).hexdigest()[:16]
     folder = workdir / "reader" / f"frozen{frozen}-{digest}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -228,8 +214,8 @@ def windows_of(rows: list[Example], found: Sequence[Pair]) -> list[tuple[Chunk, 
     built: dict[tuple[int, str], list[Window]] = {}
     out = []
     for pair in found:
-        if pair.kind == "cut":
-            raise ValueError(f"{pair.question_id}: a passage read without its answer is not tokenised again here (build without --cut)")
+        if pair.kind in ("cut", "swapped"):
+            raise ValueError(f"{pair.question_id}: a {pair.kind} pair is not tokenised again here (build without --cut and --swap)")
         if "@" in pair.question_id:
             raise ValueError(f"{pair.question_id}: a pair asked in a translation is not tokenised again here (build without --translated)")
         row = rows[pair.example]
@@ -290,6 +276,7 @@ if __name__ == "__main__":
     parser.add_argument("--translated", type=float, default=0.0, help="share of training questions asked in an Apertium translation")
     parser.add_argument("--beside", action="store_true", help="ask them in their own language as well (default: instead)")
     parser.add_argument("--cut", type=float, default=0.0, help="share of answerable training questions also read without their answer sentence")
+    parser.add_argument("--swap", type=float, default=0.0, help="share of answerable training questions also asked with a name or number swapped")
     args = parser.parse_args()
-    _, built, where = cache(args.workdir, frozen=args.frozen, translated=args.translated, beside=args.beside, cut=args.cut)
+    _, built, where = cache(args.workdir, frozen=args.frozen, translated=args.translated, beside=args.beside, cut=args.cut, swap=args.swap)
     print(where, Counter((p.split, p.start > 0) for p in built), sum(p.length for p in built), "tokens")

@@ -173,12 +173,13 @@ def probe(encoder: Any, frozen: int = FROZEN) -> list[float]:
 
 def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = None, log: bool = True, frozen: int = FROZEN,
                init: Path | None = None, sentence_weight: float = 0.0, translated: float = 0.0, beside: bool = False,
-               cut: float = 0.0, bf16: bool = False) -> dict[str, Any]:
+               cut: float = 0.0, swap: float = 0.0, bf16: bool = False) -> dict[str, Any]:
     """Cache the pairs, train (resuming), score on development pairs, write ``out``; its header.
 
     ``translated``: the share of training questions asked in an Apertium translation, ``beside`` their own language or
     instead of it (:mod:`training.reader_data`); ``cut``: the share of answerable training questions whose passage is
-    also read without its answer sentence, labelled no answer; ``bf16``: trained with the forward pass in bfloat16
+    also read without its answer sentence, labelled no answer; ``swap``: the share also asked with a name or a number
+    swapped (:mod:`training.no_answer`), labelled no answer; ``bf16``: trained with the forward pass in bfloat16
     (:func:`train`).
 
     ``init``: a reader weights file to start from instead of the encoder's layers and a fresh head (further training).
@@ -190,7 +191,7 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
     from training.reader_data import cache, load_states, sentence_numbers
     from training.reader_eval import development
 
-    rows, pairs, folder = cache(workdir, scorer, log=log, frozen=frozen, translated=translated, beside=beside, cut=cut)
+    rows, pairs, folder = cache(workdir, scorer, log=log, frozen=frozen, translated=translated, beside=beside, cut=cut, swap=swap)
     states = load_states(folder, pairs)
     train_index = [i for i, p in enumerate(pairs) if p.split == "train"]
     targets = np.array([[pairs[i].start, pairs[i].end] for i in train_index], dtype=np.int64)
@@ -201,16 +202,8 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
         with np.load(init) as data:
             model.load_state_dict({k: torch.from_numpy(unpacked(data, k)) for k in model.state_dict()})
             further = {"init": json.loads(data["header"].tobytes().decode()).get("commit"), "init_file": init.name}
-    if sentence_weight:
-        further["sentence_weight"] = sentence_weight
-    if translated:
-        further["translated"] = translated
-    if beside:
-        further["beside"] = True
-    if cut:
-        further["cut"] = cut
-    if bf16:
-        further["precision"] = "bf16"
+    further |= {name: value for name, value in (("sentence_weight", sentence_weight), ("translated", translated), ("beside", beside),
+                                                ("cut", cut), ("swap", swap), ("precision", "bf16" if bf16 else "")) if value}
     run = folder / f"run-{settings_key(epochs=epochs, lr=lr, seed=SEED, **further)}"
     run.mkdir(exist_ok=True)
     began = time.time()
@@ -278,6 +271,7 @@ def main() -> None:
     parser.add_argument("--translated", type=float, help="share of training questions asked in an Apertium translation (default 0; 0.5 with --across)")
     parser.add_argument("--beside", action="store_true", help="ask them in their own language as well (default: instead)")
     parser.add_argument("--cut", type=float, default=0.0, help="share of answerable training questions also read without their answer sentence")
+    parser.add_argument("--swap", type=float, default=0.0, help="share of answerable training questions also asked with a name or number swapped")
     parser.add_argument("--across", action="store_true", help="the across-language reader: --init (default: the shipped reader) "
                         "trained further with translated questions, written as a delta of it")
     parser.add_argument("--bf16", action="store_true", help="the forward pass in bfloat16 (faster on CPUs with AVX512-BF16)")
@@ -289,7 +283,7 @@ def main() -> None:
         return
     fit_reader(args.workdir, args.out or weights / "reader.npz", args.epochs or 3, args.lr or 3e-4, frozen=args.frozen, init=args.init,
                sentence_weight=args.sentence_weight, translated=args.translated or 0.0, beside=args.beside, cut=args.cut,
-               bf16=args.bf16)
+               swap=args.swap, bf16=args.bf16)
 
 
 if __name__ == "__main__":
