@@ -58,15 +58,21 @@ def test_a_translated_training_question_keeps_its_passage_and_answer_tokens(enco
     assert (both[0].start, both[0].end) == (plain[0].start, plain[0].end)
 
 
-def test_a_training_passage_is_also_read_without_its_answer_sentence_as_no_answer(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+def _training_and_development_rows(monkeypatch: pytest.MonkeyPatch, question: str, passage: str) -> list[Example]:
+    """A training row and a development row asking ``question`` of ``passage`` (cut in sentences at each full stop)."""
     from assistant.types import Span
 
-    sentences = tuple(Span(m.start(), m.end()) for m in re.finditer(r"[^ .][^.]*\.", PASSAGE))
-    rows = [_row("train", "q1", "Où le traité fut-il signé ?"), _row("dev", "q2", "Où le traité fut-il signé ?")]
+    sentences = tuple(Span(m.start(), m.end()) for m in re.finditer(r"[^ .][^.]*\.", passage))
+    rows = [_row(split, q, question, passage) for split, q in (("train", "q1"), ("dev", "q2"))]
     for row in rows:
         row.candidates = [replace(c, chunk=replace(c.chunk, sentences=sentences)) for c in row.candidates]
-    article = Article("piaf", "a", [PASSAGE], [QA(q, "", 0, ((ANSWER, PASSAGE.index(ANSWER)),)) for q in ("q1", "q2")])
+    article = Article("piaf", "a", [passage], [QA(q, "", 0, ((ANSWER, passage.index(ANSWER)),)) for q in ("q1", "q2")])
     monkeypatch.setattr(reader_data, "load_articles", lambda: [article])
+    return rows
+
+
+def test_a_training_passage_is_also_read_without_its_answer_sentence_as_no_answer(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = _training_and_development_rows(monkeypatch, "Où le traité fut-il signé ?", PASSAGE)
     plain, _ = reader_data.pairs(rows, encoder)
     found, ids = reader_data.pairs(rows, encoder, cut=1.0)
 
@@ -79,15 +85,8 @@ def test_a_training_passage_is_also_read_without_its_answer_sentence_as_no_answe
 
 
 def test_a_training_question_is_also_asked_with_a_year_swapped_as_no_answer(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistant.types import Span
-
     passage = "Le traité fut signé à Versailles en 1919. Il mit fin à la guerre. En 1920, la Société des Nations naquit à Genève."
-    sentences = tuple(Span(m.start(), m.end()) for m in re.finditer(r"[^ .][^.]*\.", passage))
-    rows = [_row(split, q, "Où le traité fut-il signé en 1919 ?", passage) for split, q in (("train", "q1"), ("dev", "q2"))]
-    for row in rows:
-        row.candidates = [replace(c, chunk=replace(c.chunk, sentences=sentences)) for c in row.candidates]
-    article = Article("piaf", "a", [passage], [QA(q, "", 0, ((ANSWER, passage.index(ANSWER)),)) for q in ("q1", "q2")])
-    monkeypatch.setattr(reader_data, "load_articles", lambda: [article])
+    rows = _training_and_development_rows(monkeypatch, "Où le traité fut-il signé en 1919 ?", passage)
     plain, plain_ids = reader_data.pairs(rows, encoder)
     found, ids = reader_data.pairs(rows, encoder, swap=1.0)
 
