@@ -45,6 +45,22 @@ def test_markdown_headings_are_sections_and_bullets_are_not_quoted(tmp_path: Pat
     assert "The travel budget for 2026 is 40,000 euros." in quotable_ones
 
 
+def test_a_plain_text_title_names_its_section_and_is_never_quoted(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.txt"
+    policy.write_text("Politique de congés annuels\n\nLes employés ont droit à 25 jours de congé par an. "
+                      "Le report est limité à cinq jours.\n", encoding="utf-8")
+    document = load_document(policy)
+    assert document.sections == ((0, "Politique de congés annuels"),)
+    chunks = chunk_text(str(policy), document, "h", 256, 32)
+    sentences = {c.text[s.start - c.start : s.end - c.start]: c.section for c in chunks for s in c.sentences}
+    assert set(sentences.values()) == {"Politique de congés annuels"}, "the title is shown beside every quote under it"
+    assert [s for s, section in sentences.items() if quotable(s, section)] == [
+        "Les employés ont droit à 25 jours de congé par an.", "Le report est limité à cinq jours."]
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The meeting ended at noon.\n\nAll agreed.\n", encoding="utf-8")
+    assert load_document(notes).sections == (), "a first line that ends a sentence is no title"
+
+
 def test_html_citations_have_no_line_and_markdown_ones_the_files_line(tmp_path: Path) -> None:
     from assistant.types import Citation
 

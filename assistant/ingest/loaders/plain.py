@@ -14,7 +14,31 @@ from assistant.types import TableRow
 
 
 def load_plain(data: bytes) -> Document:
-    return Document(normalise_newlines(decode(data)))
+    """Plain text, kept as written; a first line that reads as a title names the document's section (:func:`title`)."""
+    text = normalise_newlines(decode(data))
+    return Document(text, sections=title(text))
+
+
+_TITLE = re.compile(r"\A[ \t]*([^\n]*[^\s.!?;:,…。！？।۔።])[ \t]*\n[ \t]*\n\s*\S")
+"""A first line that does not end a sentence, a blank line, then more text."""
+
+
+def title(text: str) -> tuple[tuple[int, str], ...]:
+    """The title of a plain-text document as its one section, or none: a first line of at most 80 characters and 12 words,
+    without a sentence's closing punctuation, with a blank line and more text after it.
+
+    Named as a section, it is shown beside the quotes under it and never quoted as an answer itself
+    (:func:`assistant.text.quotable.quotable`), as headings in other formats are.
+
+    >>> title("Politique de congés\\n\\nLes employés ont droit à 25 jours.")
+    ((0, 'Politique de congés'),)
+    >>> [title(t) for t in ["Le report est limité.\\n\\nSuite.", "Politique\\nLes employés.", "Politique de congés\\n\\n"]]
+    [(), (), ()]
+    """
+    found = _TITLE.match(text)
+    if found is None or len(found.group(1)) > 80 or len(found.group(1).split()) > 12:
+        return ()
+    return ((found.start(1), " ".join(found.group(1).split())),)
 
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
