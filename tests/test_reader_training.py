@@ -110,7 +110,7 @@ def test_training_resumes_from_its_checkpoint_after_a_stop(encoder: E5Encoder, t
 
 
 def test_bfloat16_training_follows_the_float32_run(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """``--bf16`` runs the forward pass in bfloat16 (where autocast allows) and keeps the weights float32: the same
+    """``--precision bf16`` runs the forward pass in bfloat16 (where autocast allows) and keeps the weights float32: the same
     steps, losses within bfloat16's precision of float32's, weights of the same dtype, and different numbers (it ran)."""
     states = _states(encoder, 6)
     targets = np.array([[5, 7], [6, 8], [0, 0], [5, 9], [4, 4], [0, 0]], dtype=np.int64)
@@ -124,6 +124,19 @@ def test_bfloat16_training_follows_the_float32_run(encoder: E5Encoder, monkeypat
     assert runs[True][0] == pytest.approx(runs[False][0], rel=0.05)
     assert runs[True][0] != runs[False][0], "the bfloat16 pass rounds differently"
     assert all(value.dtype == torch.float32 for value in runs[True][1].values())
+
+
+@pytest.mark.parametrize(("native", "wanted"), [((True, False), True), ((False, True), True), ((False, False), False)])
+def test_precision_auto_trains_in_bfloat16_only_where_the_cpu_multiplies_it(monkeypatch: pytest.MonkeyPatch,
+                                                                            native: tuple[bool, bool], wanted: bool) -> None:
+    """``--precision auto`` (the default) picks bfloat16 on a CPU with AVX512-BF16 or AMX, float32 elsewhere (where
+    bfloat16 is emulated and slower); the explicit choices override it, and a misspelt one is refused."""
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native[0], raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: native[1], raising=False)
+    assert reader_model.bf16_wanted("auto") is wanted
+    assert reader_model.bf16_wanted("bf16") and not reader_model.bf16_wanted("float32")
+    with pytest.raises(ValueError, match="use one of auto, bf16, float32"):
+        reader_model.bf16_wanted("fp16")
 
 
 @pytest.mark.integration

@@ -1,6 +1,6 @@
 """Re-train everything the offline answer ships, from the public fitting data, in one command:
 
-    .venv/bin/python -m training [--workdir DIR] [--epochs N] [--lr LR] [--bf16] [--test]
+    .venv/bin/python -m training [--workdir DIR] [--epochs N] [--lr LR] [--precision auto|bf16|float32] [--test]
 
 1. the scorer's rows (:mod:`training.answerer_data`: stores, retrieval candidates; cached in ``--workdir``);
 2. the scorer without the reader, whose passage ranking picks the passages the reader learns from;
@@ -17,10 +17,10 @@
    (and the reader files are removed: nothing would read them).
 
 Every step reuses what an interrupted run left, so running it again after a stop picks up where it was (estimated
-from its parts, on 2 cores from nothing: rows 15 minutes, pair states after layer 6 18, three epochs ~90 (2,022
-steps of 2.6-3.0 s with six layers trained), the across-language reader ~70 (pair states 22, 677 steps of ~4 s),
-fitting 30: about 3 h 45 min, measured before the trainer's fused attention, 1.2-1.5x faster a step, and without
-``--bf16``, which halves a step: ``eval/bench/train_step.py``).
+from its parts, on 2 cores from nothing: rows 15 minutes, pair states after layer 6 18, three epochs ~85 (2,022
+steps of 2.4-2.5 s with the forward pass in bfloat16, which ``--precision auto`` picks on a CPU with AVX512-BF16 or
+AMX; 3.0 s in float32), the across-language reader ~60 (pair states 22, 677 steps), fitting 30: about 3 h 30 min;
+the README's *One command, end to end* gives the measured run).
 ``--test`` also prints the test split (reporting only).
 """
 
@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from assistant.answer.reader import ACROSS, FROZEN
+from training.reader_model import PRECISIONS, bf16_wanted
 from training.train_answerer import DEFAULT_OUT, ROOT, main_report, train
 from training.train_reader import fit_across, fit_reader
 
@@ -46,8 +47,10 @@ def main() -> None:
     parser.add_argument("--reader-out", type=Path, default=ROOT / "assistant" / "weights" / "reader.npz")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--test", action="store_true", help="also report the test split (reporting only)")
-    parser.add_argument("--bf16", action="store_true", help="train both readers with the forward pass in bfloat16")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="both readers' forward pass (auto: bfloat16 where the CPU multiplies it natively, else float32)")
     args = parser.parse_args()
+    bf16 = bf16_wanted(args.precision)
     began = time.time()
     from assistant.answer.reader import Reader
     from assistant.answer.scorer import parse_weights
@@ -55,9 +58,9 @@ def main() -> None:
 
     plain, splits = train(args.workdir, None)
     fit_reader(args.workdir, args.reader_out, args.epochs, args.lr, parse_weights(plain), frozen=args.frozen,
-               translated=args.translated, bf16=args.bf16)
+               translated=args.translated, bf16=bf16)
     across = args.reader_out.with_name(ACROSS)
-    fit_across(args.workdir, args.reader_out, across, args.frozen, bf16=args.bf16)
+    fit_across(args.workdir, args.reader_out, across, args.frozen, bf16=bf16)
     reader = Reader(E5Encoder(), args.reader_out, across)
     read, _ = train(args.workdir, reader)
     contained = {name: w["header"]["development"]["all/answerable"]["contained"] for name, w in (("plain", plain), ("reader", read))}

@@ -27,6 +27,20 @@ def load_torch() -> Any:
     return torch
 
 
+PRECISIONS = ("auto", "bf16", "float32")
+
+
+def bf16_wanted(precision: str) -> bool:
+    """Whether to train with the forward pass in bfloat16: ``precision`` "bf16" or "float32", or "auto": bfloat16
+    where the CPU multiplies it natively (AVX512-BF16 or AMX; emulated elsewhere, and slower than float32)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision == "bf16"
+    cpu = load_torch().cpu
+    return any(getattr(cpu, name, lambda: False)() for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+
+
 def build_model(encoder_layers: Sequence[Any], frozen: int = FROZEN) -> Any:
     """The trainable part: the encoder's layers above ``frozen`` (copied as they are) and a fresh span head."""
     torch = load_torch()

@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from assistant.answer.reader import FROZEN  # noqa: E402
-from training.reader_model import SEED, build_model, export, load_torch, padded, sentence_loss, unpacked  # noqa: E402
+from training.reader_model import PRECISIONS, SEED, bf16_wanted, build_model, export, load_torch, padded, sentence_loss, unpacked  # noqa: E402
 
 CHECKPOINT_EVERY = 200
 BATCH_TOKENS = 6144
@@ -274,16 +274,17 @@ def main() -> None:
     parser.add_argument("--swap", type=float, default=0.0, help="share of answerable training questions also asked with a name or number swapped")
     parser.add_argument("--across", action="store_true", help="the across-language reader: --init (default: the shipped reader) "
                         "trained further with translated questions, written as a delta of it")
-    parser.add_argument("--bf16", action="store_true", help="the forward pass in bfloat16 (faster on CPUs with AVX512-BF16)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto", help="the forward pass's precision (auto: bf16 where the CPU has it)")
     args = parser.parse_args()
+    bf16 = bf16_wanted(args.precision)
     weights = ROOT / "assistant" / "weights"
     if args.across:
         fit_across(args.workdir, args.init or weights / "reader.npz", args.out or weights / "reader-across.npz", args.frozen,
-                   args.epochs, args.lr, args.translated, bf16=args.bf16)
+                   args.epochs, args.lr, args.translated, bf16=bf16)
         return
     fit_reader(args.workdir, args.out or weights / "reader.npz", args.epochs or 3, args.lr or 3e-4, frozen=args.frozen, init=args.init,
                sentence_weight=args.sentence_weight, translated=args.translated or 0.0, beside=args.beside, cut=args.cut,
-               swap=args.swap, bf16=args.bf16)
+               swap=args.swap, bf16=bf16)
 
 
 if __name__ == "__main__":
