@@ -260,7 +260,9 @@ def header(extra: dict[str, Any]) -> dict[str, Any]:
     """The weights file's provenance: data files and hashes, split, commit, embedder, feature lists (plus ``extra``)."""
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip())
+        # the weights are what training writes, not what it reads: re-training over them is not uncommitted code
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!assistant/weights"],
+                                    cwd=ROOT, capture_output=True, text=True).stdout.strip())
     except (OSError, subprocess.CalledProcessError):
         commit, dirty = "unknown", False
     return {
