@@ -61,6 +61,24 @@ def test_a_plain_text_title_names_its_section_and_is_never_quoted(tmp_path: Path
     assert load_document(notes).sections == (), "a first line that ends a sentence is no title"
 
 
+def test_underlined_markdown_headings_name_sections_and_a_rule_does_not(tmp_path: Path) -> None:
+    """CommonMark's other heading form, a line underlined with ``===`` or ``---``, names its section like ``#``; a
+    ``---`` after a blank line is a rule, and a heading or table inside a code block is code."""
+    note = tmp_path / "note.md"
+    note.write_text("Politique de congés\n===================\n\nLes employés ont droit à 25 jours de congé par an.\n\n"
+                    "---\n\nLe report est limité à cinq jours.\n\nReport\n------\nIl se demande avant mars.\n\n"
+                    "```\nNot a heading\n=============\n| a | b |\n|---|---|\n| c | d |\n```\n", encoding="utf-8")
+    document = load_document(note)
+    assert document.sections == ((0, "Politique de congés"), (document.text.index("Report\n"), "Report")), document.sections
+    assert document.rows == (), "a table inside a code block is code"
+    chunks = chunk_text(str(note), document, "h", 256, 32)
+    sentences = {c.text[s.start - c.start : s.end - c.start]: c.section for c in chunks for s in c.sentences}
+    quoted = [s for s, section in sentences.items() if quotable(s, section)]
+    assert not any("Politique" in s or s.startswith("Report") for s in quoted), quoted
+    assert sentences["Il se demande avant mars."] == "Report"
+    assert sentences["Le report est limité à cinq jours."] == "Politique de congés"
+
+
 def test_html_citations_have_no_line_and_markdown_ones_the_files_line(tmp_path: Path) -> None:
     from assistant.types import Citation
 

@@ -9,7 +9,7 @@ with a reason a person can act on; the caller skips them and goes on.
 
 | extension | loader | library |
 |---|---|---|
-| .txt .md .markdown .text .rst | :mod:`.plain` | charset-normalizer (for non-UTF-8 files); Markdown headings name sections |
+| .txt .md .markdown .text .rst | :mod:`.plain` | charset-normalizer (for non-UTF-8 files); markdown-it-py (Markdown headings name sections, tables give rows) |
 | .html .htm .xhtml | :mod:`.markup` | trafilatura (main content), html-text (whole pages, EPUB chapters) |
 | .pdf | :mod:`.pdf` | pypdf |
 | .docx | :mod:`.word` | python-docx |

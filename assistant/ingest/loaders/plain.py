@@ -7,7 +7,9 @@ normalised to ``\n``), so a citation can be found in the file itself.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from assistant.ingest.loaders.document import Document, UnreadableFile, inside_pipes
 from assistant.types import TableRow
@@ -41,29 +43,32 @@ def title(text: str) -> tuple[tuple[int, str], ...]:
     return ((found.start(1), " ".join(found.group(1).split())),)
 
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.MULTILINE)
-_FENCE = re.compile(r"^ {0,3}(```|~~~)", re.MULTILINE)
-
-
 def load_markdown(data: bytes) -> Document:
-    """Markdown, kept as written; ATX headings (``# Title``, outside code fences) name the sections under them,
-    pipe tables give their rows (see :func:`markdown_rows`).
+    """Markdown, kept as written; parsed by markdown-it-py (CommonMark, with GitHub's pipe tables): its headings
+    (``# Title``, and a line underlined with ``===`` or ``---``) name the sections under them, its tables give their
+    rows (:func:`markdown_rows`); code blocks hold neither.
 
     >>> load_markdown(b"# Plan\\n\\nText.\\n\\n```\\n# not a heading\\n```\\n## Budget ##\\nMore.").sections
     ((0, 'Plan'), (39, 'Budget'))
+    >>> load_markdown("Politique de congés\\n===\\n\\nTexte.\\n\\n---\\n\\nSuite.".encode()).sections
+    ((0, 'Politique de congés'),)
     """
     text = normalise_newlines(decode(data))
-    fenced = [m.start() for m in _FENCE.finditer(text)]
-
-    def in_code(offset: int) -> bool:
-        return sum(1 for f in fenced if f < offset) % 2 == 1
-
-    sections = tuple((m.start(), " ".join(m.group(2).split())) for m in _HEADING.finditer(text) if not in_code(m.start()))
-    return Document(text, sections=sections, rows=tuple(row for row in markdown_rows(text) if not in_code(row[0])))
+    tokens = _parse(text)
+    starts = _line_starts(text)
+    sections = tuple((starts[heading.map[0]], " ".join(inline.content.split()))
+                     for heading, inline in zip(tokens, tokens[1:], strict=False) if heading.type == "heading_open" and heading.map)
+    return Document(text, sections=sections, rows=tuple(_rows(text, tokens, starts)))
 
 
-_TABLE = re.compile(r"^([^\n]*\|[^\n]*)\n(\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*)\n((?:[^\n]*\|[^\n]*(?:\n|$))*)", re.MULTILINE)
-"""A pipe table: its header line, the delimiter line (``|---|:--:|``), then the lines holding a ``|``."""
+def _parse(text: str) -> list[Any]:
+    from markdown_it import MarkdownIt  # imported when a Markdown file is read, not at start-up
+
+    return MarkdownIt("commonmark").enable("table").parse(text)
+
+
+def _line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in re.finditer("\n", text)), len(text) + 1]
 
 
 def markdown_rows(text: str) -> list[TableRow]:
@@ -73,19 +78,19 @@ def markdown_rows(text: str) -> list[TableRow]:
     >>> [(text[a:b], header) for a, b, header in markdown_rows(text)]
     [('Action | Owner', None), ('Migrate billing | Alice', 'Action | Owner')]
     """
-    rows: list[TableRow] = []
-    for table in _TABLE.finditer(text):
-        header: str | None = None
-        for line in re.finditer(r"[^\n]+", text[table.start() : table.end()]):
-            if line.start() + table.start() in range(table.start(2), table.end(2) + 1):
-                continue  # the delimiter line
-            a, b = table.start() + line.start(), table.start() + line.end()
-            a, b = inside_pipes(text, a, b)
-            if a < b:
-                rows.append((a, b, header))
-                header = header or " | ".join(cell.strip() for cell in text[a:b].split("|"))
-    return rows
+    return list(_rows(text, _parse(text), _line_starts(text)))
 
+
+def _rows(text: str, tokens: list[Any], starts: list[int]) -> Iterator[TableRow]:
+    header: str | None = None
+    for token in tokens:
+        if token.type == "table_open":
+            header = None
+        elif token.type == "tr_open" and token.map:
+            a, b = inside_pipes(text, starts[token.map[0]], starts[token.map[0] + 1] - 1)
+            if a < b:
+                yield a, b, header
+                header = header or " | ".join(cell.strip() for cell in text[a:b].split("|"))
 
 
 def read_bytes(path: Path) -> bytes:
