@@ -109,6 +109,23 @@ def test_training_resumes_from_its_checkpoint_after_a_stop(encoder: E5Encoder, t
         assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
 
 
+def test_negative_parts_read_each_answerless_pair_once_in_so_many_epochs(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch,
+                                                                         tmp_path: Path) -> None:
+    """``negative_parts=2``: every pair holding the answer is read every epoch, the ones labelled ``<s>`` each in one
+    epoch of two, so two epochs take 2 x 2 + 4 pair reads instead of 12."""
+    states = _states(encoder, 6)
+    targets = np.array([[5, 7], [0, 0], [0, 0], [6, 8], [0, 0], [0, 0]], dtype=np.int64)
+    monkeypatch.setattr(train_reader, "BATCH_TOKENS", 1)  # one pair a step
+    read: list[int] = []
+    real_padded = train_reader.padded
+    monkeypatch.setattr(train_reader, "padded", lambda states, index: (read.extend(index.tolist()), real_padded(states, index))[1])
+    for parts, expected in ((1, [0, 1, 2, 3, 4, 5] * 2), (2, [0, 3] * 2 + [1, 2, 4, 5])):
+        read.clear()
+        model = train_reader.build_model(encoder.layers)
+        train_reader.train(model, states, targets, tmp_path / f"{parts}.pt", 2, 1e-3, log=False, checkpoints=False, negative_parts=parts)
+        assert sorted(read) == sorted(expected), parts
+
+
 def test_bfloat16_training_follows_the_float32_run(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """``--precision bf16`` runs the forward pass in bfloat16 (where autocast allows) and keeps the weights float32: the same
     steps, losses within bfloat16's precision of float32's, weights of the same dtype, and different numbers (it ran)."""

@@ -3,7 +3,7 @@
 :func:`build_model` copies the encoder's layers above ``frozen`` and adds a start/end head; :func:`sentence_loss` is
 the optional sentence-level term of :func:`training.train_reader.train`; :func:`export` writes what
 :mod:`assistant.answer.reader` applies with numpy (:func:`packed`: the layers' matrices int8 with a scale per output
-column, the rest float16).
+column, the rest float16); :func:`pack_across`, the across-language reader as int8 deltas of the first.
 """
 
 from __future__ import annotations
@@ -145,3 +145,18 @@ def unpacked(arrays: Any, key: str) -> np.ndarray:
     """One trained tensor back from a shipped file's arrays (float32; int8 matrices times their scales)."""
     value = np.asarray(arrays[key], np.float32)
     return value * arrays[f"{key}.scale"] if f"{key}.scale" in arrays else value
+
+
+def pack_across(trained: Path, base: Path, out: Path) -> None:
+    """``trained`` (a full reader file trained further from ``base``) written to ``out`` as int8 deltas of ``base``."""
+    from assistant.answer.reader_file import delta_arrays, header_of, load_stack, read_arrays, sha256
+
+    arrays = read_arrays(trained)
+    header = header_of(arrays) | {"base_sha256": sha256(base), "base_file": base.name, "trained_by": "python -m training.train_reader --across"}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("wb") as f:
+        np.savez_compressed(f, **delta_arrays(arrays, read_arrays(base), header))
+    full, packed_back = load_stack(trained), load_stack(out, base)
+    if any(not np.array_equal(getattr(a, name), getattr(b, name)) for a, b in zip(full.layers, packed_back.layers, strict=True)
+           for name in ("qkv", "out", "up", "down")):
+        raise AssertionError(f"{out} does not read back as {trained}")

@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from assistant.answer.reader import FROZEN  # noqa: E402
-from training.reader_model import PRECISIONS, SEED, bf16_wanted, build_model, export, load_torch, padded, sentence_loss, unpacked  # noqa: E402
+from training.reader_model import PRECISIONS, SEED, bf16_wanted, build_model, export, load_torch, pack_across, padded, sentence_loss, unpacked  # noqa: E402
 
 CHECKPOINT_EVERY = 200
 BATCH_TOKENS = 6144
@@ -56,19 +56,37 @@ def batches(lengths: np.ndarray, order_seed: int, budget: int | None = None) -> 
     return [arrays[j] for j in rng.permutation(len(arrays))]
 
 
+def epoch_batches(lengths: np.ndarray, answerless: np.ndarray, parts: int, epoch: int) -> list[np.ndarray]:
+    """One epoch's batches (:func:`batches`): every pair, or with ``parts`` > 1 the pairs holding the answer and the
+    ``epoch``-th of ``parts`` seeded parts of the ``answerless`` ones.
+
+    >>> [sorted(np.concatenate(epoch_batches(np.full(6, 9), np.array([0, 1, 1, 1, 1, 0], bool), 2, e)).tolist()) for e in (0, 1, 2)]
+    [[0, 3, 4, 5], [0, 1, 2, 5], [0, 3, 4, 5]]
+    """
+    if parts <= 1:
+        return batches(lengths, SEED + epoch)
+    part = np.zeros(len(lengths), dtype=int)
+    part[answerless] = np.random.default_rng(SEED).permutation(int(answerless.sum())) % parts
+    kept = np.flatnonzero(~answerless | (part == epoch % parts))
+    return [kept[b] for b in batches(lengths[kept], SEED + epoch)]
+
+
 def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpoint: Path, epochs: int, lr: float,
           log: bool = True, steps: int | None = None, checkpoints: bool = True,
-          sentences: Sequence[np.ndarray] | None = None, sentence_weight: float = 0.0, bf16: bool = False) -> list[float]:
+          sentences: Sequence[np.ndarray] | None = None, sentence_weight: float = 0.0, bf16: bool = False,
+          negative_parts: int = 1) -> list[float]:
     """Fit ``model`` (resuming from ``checkpoint`` when it holds a run with the same settings); the losses seen.
 
     ``sentences`` (per pair, each token's sentence number, ``-1`` outside the passage) with ``sentence_weight`` adds
     a sentence-level term: minus the log-probability that the answer starts in its own sentence, for pairs that hold one.
     ``bf16``: the forward pass in bfloat16 where PyTorch's CPU autocast allows (matrix products), the weights, their
     updates and the loss in float32 (1.4-1.9x faster a step on a CPU with AVX512-BF16; README, *The reader*).
+    ``negative_parts``: the pairs without the answer (labelled ``<s>``) split into that many seeded parts, one read per
+    epoch in turn (every pair holding the answer is read every epoch).
     """
     torch = load_torch()
     lengths = np.array([len(s) for s in states])
-    plan = [batches(lengths, SEED + epoch) for epoch in range(epochs)]
+    plan = [epoch_batches(lengths, targets[:, 0] == 0, negative_parts, epoch) for epoch in range(epochs)]
     total = sum(len(p) for p in plan) if steps is None else steps
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     warmup = max(1, total // 10)
@@ -173,14 +191,13 @@ def probe(encoder: Any, frozen: int = FROZEN) -> list[float]:
 
 def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = None, log: bool = True, frozen: int = FROZEN,
                init: Path | None = None, sentence_weight: float = 0.0, translated: float = 0.0, beside: bool = False,
-               cut: float = 0.0, swap: float = 0.0, bf16: bool = False) -> dict[str, Any]:
+               cut: float = 0.0, swap: float = 0.0, bf16: bool = False, negative_parts: int = 1) -> dict[str, Any]:
     """Cache the pairs, train (resuming), score on development pairs, write ``out``; its header.
 
     ``translated``: the share of training questions asked in an Apertium translation, ``beside`` their own language or
     instead of it (:mod:`training.reader_data`); ``cut``: the share of answerable training questions whose passage is
     also read without its answer sentence, labelled no answer; ``swap``: the share also asked with a name or a number
-    swapped (:mod:`training.no_answer`), labelled no answer; ``bf16``: trained with the forward pass in bfloat16
-    (:func:`train`).
+    swapped (:mod:`training.no_answer`), labelled no answer; ``bf16``, ``negative_parts``: see :func:`train`.
 
     ``init``: a reader weights file to start from instead of the encoder's layers and a fresh head (further training).
     """
@@ -203,13 +220,14 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
             model.load_state_dict({k: torch.from_numpy(unpacked(data, k)) for k in model.state_dict()})
             further = {"init": json.loads(data["header"].tobytes().decode()).get("commit"), "init_file": init.name}
     further |= {name: value for name, value in (("sentence_weight", sentence_weight), ("translated", translated), ("beside", beside),
-                                                ("cut", cut), ("swap", swap), ("precision", "bf16" if bf16 else "")) if value}
+                                                ("cut", cut), ("swap", swap), ("precision", "bf16" if bf16 else ""),
+                                                ("negative_parts", negative_parts if negative_parts > 1 else 0)) if value}
     run = folder / f"run-{settings_key(epochs=epochs, lr=lr, seed=SEED, **further)}"
     run.mkdir(exist_ok=True)
     began = time.time()
     sentences = sentence_numbers(rows, [pairs[i] for i in train_index]) if sentence_weight else None
     train(model, [states[i] for i in train_index], targets, run / "checkpoint.pt", epochs, lr, log=log,
-          sentences=sentences, sentence_weight=sentence_weight, bf16=bf16)
+          sentences=sentences, sentence_weight=sentence_weight, bf16=bf16, negative_parts=negative_parts)
     dev_index = [i for i, p in enumerate(pairs) if p.split == "dev"]
     dev = development([pairs[i] for i in dev_index], logits(model, [states[i] for i in dev_index]), rows)
     counts = {split: sum(p.split == split for p in pairs) for split in ("train", "dev", "test")}
@@ -230,21 +248,6 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
 ACROSS_RECIPE = {"epochs": 1, "lr": 1e-4, "translated": 0.5}
 """The across-language reader: the shipped reader one epoch further at a third of the rate, half its training
 questions asked in an Apertium translation (README, The reader, "A second reader for passages in another language")."""
-
-
-def pack_across(trained: Path, base: Path, out: Path) -> None:
-    """``trained`` (a full reader file trained further from ``base``) written to ``out`` as int8 deltas of ``base``."""
-    from assistant.answer.reader_file import delta_arrays, header_of, load_stack, read_arrays, sha256
-
-    arrays = read_arrays(trained)
-    header = header_of(arrays) | {"base_sha256": sha256(base), "base_file": base.name, "trained_by": "python -m training.train_reader --across"}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("wb") as f:
-        np.savez_compressed(f, **delta_arrays(arrays, read_arrays(base), header))
-    full, packed_back = load_stack(trained), load_stack(out, base)
-    if any(not np.array_equal(getattr(a, name), getattr(b, name)) for a, b in zip(full.layers, packed_back.layers, strict=True)
-           for name in ("qkv", "out", "up", "down")):
-        raise AssertionError(f"{out} does not read back as {trained}")
 
 
 def fit_across(workdir: Path, base: Path, out: Path, frozen: int = FROZEN, epochs: int | None = None, lr: float | None = None,
@@ -274,6 +277,7 @@ def main() -> None:
     parser.add_argument("--swap", type=float, default=0.0, help="share of answerable training questions also asked with a name or number swapped")
     parser.add_argument("--across", action="store_true", help="the across-language reader: --init (default: the shipped reader) "
                         "trained further with translated questions, written as a delta of it")
+    parser.add_argument("--negative-parts", type=int, default=1, help="read each pair without the answer in one epoch of this many")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto", help="the forward pass's precision (auto: bf16 where the CPU has it)")
     args = parser.parse_args()
     bf16 = bf16_wanted(args.precision)
@@ -284,7 +288,7 @@ def main() -> None:
         return
     fit_reader(args.workdir, args.out or weights / "reader.npz", args.epochs or 3, args.lr or 3e-4, frozen=args.frozen, init=args.init,
                sentence_weight=args.sentence_weight, translated=args.translated or 0.0, beside=args.beside, cut=args.cut,
-               swap=args.swap, bf16=bf16)
+               swap=args.swap, bf16=bf16, negative_parts=args.negative_parts)
 
 
 if __name__ == "__main__":
