@@ -79,6 +79,26 @@ def test_underlined_markdown_headings_name_sections_and_a_rule_does_not(tmp_path
     assert sentences["Le report est limité à cinq jours."] == "Politique de congés"
 
 
+def test_restructuredtext_titles_name_sections_and_its_errors_stay_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docutils reads a .rst file's section titles (underlined, or over- and underlined) as sections, never quoted; an
+    unknown directive, an include or a too-short underline are not errors to the user, and the text stays as written."""
+    guide = tmp_path / "guide.rst"
+    written = ("=========================\nPolitique de congés payés\n=========================\n\n"
+               "Les employés ont droit à 25 jours de congé par an.\n\n.. include:: /etc/passwd\n\n.. unknown-thing:: x\n\n"
+               "Report des congés\n-----------------\n\nLe report est limité à cinq jours.\n\n::\n\n   Not a title\n   -----------\n\n"
+               "Bad under\n---\n\nFin.\n")
+    guide.write_text(written, encoding="utf-8")
+    document = load_document(guide)
+    assert document.text == written
+    assert document.sections == ((written.index("Politique"), "Politique de congés payés"), (written.index("Report des"), "Report des congés"))
+    chunks = chunk_text(str(guide), document, "h", 256, 32)
+    sentences = {c.text[s.start - c.start : s.end - c.start]: c.section for c in chunks for s in c.sentences}
+    quoted = [s for s, section in sentences.items() if quotable(s, section)]
+    assert not any("Politique" in s or "Report des" in s for s in quoted), quoted
+    assert sentences["Le report est limité à cinq jours."] == "Report des congés"
+    assert capsys.readouterr() == ("", ""), "docutils' own warnings are not shown"
+
+
 def test_html_citations_have_no_line_and_markdown_ones_the_files_line(tmp_path: Path) -> None:
     from assistant.types import Citation
 

@@ -9,7 +9,7 @@ with a reason a person can act on; the caller skips them and goes on.
 
 | extension | loader | library |
 |---|---|---|
-| .txt .md .markdown .text .rst | :mod:`.plain` | charset-normalizer (for non-UTF-8 files); markdown-it-py (Markdown headings name sections, tables give rows) |
+| .txt .md .markdown .text .rst | :mod:`.plain` | charset-normalizer (non-UTF-8 files); markdown-it-py (Markdown: headings, tables), docutils (.rst titles) |
 | .html .htm .xhtml | :mod:`.markup` | trafilatura (main content), html-text (whole pages, EPUB chapters) |
 | .pdf | :mod:`.pdf` | pypdf |
 | .docx | :mod:`.word` | python-docx |
@@ -38,6 +38,7 @@ PLAIN_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".text", ".rst"})
 LOADERS: dict[str, tuple[str, str]] = {
     **dict.fromkeys(PLAIN_SUFFIXES, ("plain", "load_plain")),
     **dict.fromkeys((".md", ".markdown"), ("plain", "load_markdown")),
+    ".rst": ("plain", "load_rst"),
     **dict.fromkeys((".html", ".htm", ".xhtml"), ("markup", "load_html")),
     ".pdf": ("pdf", "load_pdf"),
     ".docx": ("word", "load_docx"),

@@ -61,6 +61,31 @@ def load_markdown(data: bytes) -> Document:
     return Document(text, sections=sections, rows=tuple(_rows(text, tokens, starts)))
 
 
+def load_rst(data: bytes) -> Document:
+    """reStructuredText, kept as written; parsed by docutils: its section titles (a line under, or between, lines of
+    one punctuation character) name the sections under them; a literal block's lines are not titles.
+
+    >>> load_rst(b"=====\\nGuide\\n=====\\n\\nIntro.\\n\\nSetup\\n-----\\n\\nRun it.\\n\\n::\\n\\n   Code\\n   ----\\n").sections
+    ((6, 'Guide'), (27, 'Setup'))
+    """
+    import io
+
+    from docutils import nodes  # imported when a .rst file is read, not at start-up
+    from docutils.core import publish_doctree
+
+    text = normalise_newlines(decode(data))
+    quiet = {"report_level": 5, "halt_level": 5, "warning_stream": io.StringIO(), "file_insertion_enabled": False,
+             "raw_enabled": False, "doctitle_xform": False}
+    starts = _line_starts(text)
+    sections = []
+    for heading in publish_doctree(text, settings_overrides=quiet).findall(nodes.title):
+        name = " ".join(heading.astext().split())
+        line = (heading.line or 0) - 2  # docutils gives the underline's line, counted from 1
+        if isinstance(heading.parent, nodes.section) and 0 <= line < len(starts) - 1 and text.startswith(name, starts[line]):
+            sections.append((starts[line], name))
+    return Document(text, sections=tuple(sections))
+
+
 def _parse(text: str) -> list[Any]:
     from markdown_it import MarkdownIt  # imported when a Markdown file is read, not at start-up
 
