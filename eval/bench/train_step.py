@@ -7,7 +7,7 @@ from the encoder's own weights), a batch of :data:`training.train_reader.BATCH_T
 pairs' typical length and a long one), a tenth of each sequence padding; forward, cross-entropy, backward, AdamW.
 Four variants, interleaved round by round so that the machine's drift falls on each alike: attention written out as
 the trainer had it until 2026-12-06 (``softmax(q·kᵀ/√d + mask)·v``), PyTorch's fused ``scaled_dot_product_attention``
-(the trainer's since), and each with the forward pass under CPU autocast to bfloat16 (``--bf16``). Prints and writes
+(the trainer's since), and each with the forward pass under CPU autocast to bfloat16 (``--precision bf16``). Prints and writes
 the median seconds per step and each variant's ratio to the written-out float32 step.
 """
 
