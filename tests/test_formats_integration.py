@@ -41,6 +41,7 @@ QUESTIONS = {
     "When is the field service team available?": ("launch.pptx", 3, "Saturday", "Support hours"),
     "When does the Nantes office reopen?": ("closures.html", None, "6 January", "Office closures"),
     "What is the extension of the helpdesk?": ("contacts.md", None, "4410", "Contacts"),
+    "When does the Lyon library close?": ("libraries.rst", None, "19:30", "Opening hours"),
 }
 # question answered by a table row -> its table's header row (rows of short cells: quotable only as table rows)
 TABLE_HEADERS = {
@@ -49,6 +50,7 @@ TABLE_HEADERS = {
     "When is the field service team available?": "Team | Days | Hours",
     "When does the Nantes office reopen?": "Office | Closed from | Reopens",
     "What is the extension of the helpdesk?": "Service | Contact | Extension",
+    "When does the Lyon library close?": "Library | Opens | Closes",
 }
 
 
@@ -85,6 +87,11 @@ def make_folder(folder: Path) -> Path:
     (folder / "contacts.md").write_text(
         "# Contacts\n\nWho to call for help inside the company.\n\n| Service | Contact | Extension |\n|---|---|---|\n"
         "| Payroll | Sophie Roux | 4420 |\n| Helpdesk | Marc Petit | 4410 |\n\nExtensions are dialled from any desk phone.\n", encoding="utf-8")
+    border = "+------------------+-------+--------+\n"
+    (folder / "libraries.rst").write_text(
+        "=============\nOpening hours\n=============\n\nThe city's libraries open every day except Sunday.\n\n"
+        f"{border}| Library          | Opens | Closes |\n{border.replace('-', '=')}| Lyon library     | 9:00  | 19:30  |\n{border}"
+        f"| Grenoble library | 10:00 | 18:00  |\n{border}\nOn public holidays every library is closed.\n", encoding="utf-8")
     write_odp(folder / "results.odp", [
         ("Welcome", "Agenda for the annual meeting", ""),
         ("Results", "Revenue reached 3 million euros this year.", "Mention the opening of the new office in Brest."),
@@ -123,7 +130,7 @@ def test_ask_json_names_the_file_page_and_exact_span(ingested: tuple[Path, Path]
     assert load_text(Path(citation["source"]))[citation["start"] : citation["end"]] == citation["text"]
     for passage in data["passages"]:
         assert load_text(Path(passage["source"]))[passage["start"] : passage["end"]] == passage["text"]
-        assert (passage["page"] is None) == (Path(passage["source"]).suffix in {".docx", ".epub", ".odt", ".html", ".md"})
+        assert (passage["page"] is None) == (Path(passage["source"]).suffix in {".docx", ".epub", ".odt", ".html", ".md", ".rst"})
 
 
 def test_terminal_sources_name_the_page(ingested: tuple[Path, Path]) -> None:

@@ -79,14 +79,16 @@ def test_underlined_markdown_headings_name_sections_and_a_rule_does_not(tmp_path
     assert sentences["Le report est limité à cinq jours."] == "Politique de congés"
 
 
-def test_restructuredtext_titles_name_sections_and_its_errors_stay_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_restructuredtext_titles_name_sections_grid_rows_are_rows_and_its_errors_stay_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """docutils reads a .rst file's section titles (underlined, or over- and underlined) as sections, never quoted; an
     unknown directive, an include or a too-short underline are not errors to the user, and the text stays as written."""
     guide = tmp_path / "guide.rst"
     written = ("=========================\nPolitique de congés payés\n=========================\n\n"
                "Les employés ont droit à 25 jours de congé par an.\n\n.. include:: /etc/passwd\n\n.. unknown-thing:: x\n\n"
                "Report des congés\n-----------------\n\nLe report est limité à cinq jours.\n\n::\n\n   Not a title\n   -----------\n\n"
-               "Bad under\n---\n\nFin.\n")
+               "Bad under\n---\n\n+--------+--------------+\n| Action | Responsable  |\n+========+==============+\n"
+               "| Migrer | Alice Martin |\n+--------+--------------+\n| Former | Marc Petit   |\n|        | (remplaçant) |\n"
+               "+--------+--------------+\n\nFin.\n")
     guide.write_text(written, encoding="utf-8")
     document = load_document(guide)
     assert document.text == written
@@ -96,6 +98,8 @@ def test_restructuredtext_titles_name_sections_and_its_errors_stay_quiet(tmp_pat
     quoted = [s for s, section in sentences.items() if quotable(s, section)]
     assert not any("Politique" in s or "Report des" in s for s in quoted), quoted
     assert sentences["Le report est limité à cinq jours."] == "Report des congés"
+    assert [(written[a:b], header) for a, b, header in document.rows] == [
+        ("Action | Responsable", None), ("Migrer | Alice Martin", "Action | Responsable")], "a grid table's one-line rows"
     assert capsys.readouterr() == ("", ""), "docutils' own warnings are not shown"
 
 

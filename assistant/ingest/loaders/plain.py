@@ -63,7 +63,8 @@ def load_markdown(data: bytes) -> Document:
 
 def load_rst(data: bytes) -> Document:
     """reStructuredText, kept as written; parsed by docutils: its section titles (a line under, or between, lines of
-    one punctuation character) name the sections under them; a literal block's lines are not titles.
+    one punctuation character) name the sections under them; a literal block's lines are not titles; grid tables give
+    their rows (:func:`_grid_rows`).
 
     >>> load_rst(b"=====\\nGuide\\n=====\\n\\nIntro.\\n\\nSetup\\n-----\\n\\nRun it.\\n\\n::\\n\\n   Code\\n   ----\\n").sections
     ((6, 'Guide'), (27, 'Setup'))
@@ -78,12 +79,30 @@ def load_rst(data: bytes) -> Document:
              "raw_enabled": False, "doctitle_xform": False}
     starts = _line_starts(text)
     sections = []
-    for heading in publish_doctree(text, settings_overrides=quiet).findall(nodes.title):
+    tree = publish_doctree(text, settings_overrides=quiet)
+    for heading in tree.findall(nodes.title):
         name = " ".join(heading.astext().split())
         line = (heading.line or 0) - 2  # docutils gives the underline's line, counted from 1
         if isinstance(heading.parent, nodes.section) and 0 <= line < len(starts) - 1 and text.startswith(name, starts[line]):
             sections.append((starts[line], name))
-    return Document(text, sections=tuple(sections))
+    return Document(text, sections=tuple(sections), rows=tuple(_grid_rows(text, tree, starts, nodes)))
+
+
+def _grid_rows(text: str, tree: Any, starts: list[int], nodes: Any) -> Iterator[TableRow]:
+    """The one-line rows of reStructuredText grid tables (``| cell | cell |``), with their header row's cells; rows
+    whose cells wrap over several lines, and simple tables (cells apart by spaces, no ``|``), stay plain text."""
+    for table in tree.findall(nodes.table):
+        header: str | None = None
+        for row in table.findall(nodes.row):
+            cells = [entry.astext() for entry in row.findall(nodes.entry)]
+            lines = {paragraph.line for entry in row.findall(nodes.entry) for paragraph in entry.findall(nodes.paragraph)}
+            if len(lines) != 1 or not isinstance(line := lines.pop(), int) or not 0 < line < len(starts):
+                continue
+            a, b = inside_pipes(text, starts[line - 1], starts[line] - 1)
+            if "|" in text[a:b] and all(" ".join(cell.split()) in " ".join(text[a:b].split()) for cell in cells):
+                yield a, b, header if isinstance(row.parent, nodes.tbody) else None
+                if isinstance(row.parent, nodes.thead):
+                    header = " | ".join(" ".join(cell.split()) for cell in cells)
 
 
 def _parse(text: str) -> list[Any]:
