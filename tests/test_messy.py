@@ -61,6 +61,11 @@ def test_a_plain_text_title_names_its_section_and_is_never_quoted(tmp_path: Path
     assert load_document(notes).sections == (), "a first line that ends a sentence is no title"
 
 
+def _written(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_underlined_markdown_headings_name_sections_and_a_rule_does_not(tmp_path: Path) -> None:
     """CommonMark's other heading form, a line underlined with ``===`` or ``---``, names its section like ``#``; a
     ``---`` after a blank line is a rule, and a heading or table inside a code block is code."""
@@ -77,6 +82,8 @@ def test_underlined_markdown_headings_name_sections_and_a_rule_does_not(tmp_path
     assert not any("Politique" in s or s.startswith("Report") for s in quoted), quoted
     assert sentences["Il se demande avant mars."] == "Report"
     assert sentences["Le report est limité à cinq jours."] == "Politique de congés"
+    table = load_document(_written(tmp_path / "t.md", "| Service | Poste |\n|---|---|\n| Helpdesk | 4410 |\nOn appelle depuis tout poste.\n"))
+    assert [table.text[a:b] for a, b, _ in table.rows] == ["Service | Poste", "Helpdesk | 4410"], "a line without | after a table is text"
 
 
 def test_restructuredtext_titles_name_sections_grid_rows_are_rows_and_its_errors_stay_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

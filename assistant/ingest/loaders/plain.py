@@ -126,13 +126,16 @@ def markdown_rows(text: str) -> list[TableRow]:
 
 
 def _rows(text: str, tokens: list[Any], starts: list[int]) -> Iterator[TableRow]:
+    """GitHub's table rows, but for a line without a ``|``: GitHub makes a line written right under a table its last
+    row; it reads as a sentence, and stays one."""
     header: str | None = None
     for token in tokens:
         if token.type == "table_open":
             header = None
         elif token.type == "tr_open" and token.map:
-            a, b = inside_pipes(text, starts[token.map[0]], starts[token.map[0] + 1] - 1)
-            if a < b:
+            line = starts[token.map[0]], starts[token.map[0] + 1] - 1
+            a, b = inside_pipes(text, *line)
+            if a < b and "|" in text[line[0] : line[1]]:
                 yield a, b, header
                 header = header or " | ".join(cell.strip() for cell in text[a:b].split("|"))
 
