@@ -84,6 +84,8 @@ def test_underlined_markdown_headings_name_sections_and_a_rule_does_not(tmp_path
     assert sentences["Le report est limité à cinq jours."] == "Politique de congés"
     table = load_document(_written(tmp_path / "t.md", "| Service | Poste |\n|---|---|\n| Helpdesk | 4410 |\nOn appelle depuis tout poste.\n"))
     assert [table.text[a:b] for a, b, _ in table.rows] == ["Service | Poste", "Helpdesk | 4410"], "a line without | after a table is text"
+    ruled = load_document(_written(tmp_path / "r.md", "Le comité s'est réuni le 3 mars.\n---\n\nSuite du compte rendu.\n"))
+    assert ruled.sections == (), "a sentence written over a rule stays a sentence, though CommonMark makes it a heading"
 
 
 def test_restructuredtext_titles_name_sections_grid_rows_are_rows_and_its_errors_stay_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

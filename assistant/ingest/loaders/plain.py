@@ -38,15 +38,26 @@ def title(text: str) -> tuple[tuple[int, str], ...]:
     [(), (), ()]
     """
     found = _TITLE.match(text)
-    if found is None or len(found.group(1)) > 80 or len(found.group(1).split()) > 12:
+    if found is None or not titled(found.group(1)):
         return ()
     return ((found.start(1), " ".join(found.group(1).split())),)
 
 
+def titled(line: str) -> bool:
+    """Whether a line reads as a title: at most 80 characters and 12 words, one line, no sentence's closing punctuation.
+
+    >>> [titled(t) for t in ["Politique de congés", "The committee met on 3 March.", "Two\\nlines"]]
+    [True, False, False]
+    """
+    line = line.strip()
+    return 0 < len(line) <= 80 and len(line.split()) <= 12 and "\n" not in line and line[-1] not in ".!?;:,…。！？।۔።"
+
+
 def load_markdown(data: bytes) -> Document:
     """Markdown, kept as written; parsed by markdown-it-py (CommonMark, with GitHub's pipe tables): its headings
-    (``# Title``, and a line underlined with ``===`` or ``---``) name the sections under them, its tables give their
-    rows (:func:`markdown_rows`); code blocks hold neither.
+    (``# Title``, and a line underlined with ``===`` or ``---`` when it reads as a title, :func:`titled`: a sentence
+    written over a rule stays a sentence) name the sections under them, its tables give their rows
+    (:func:`markdown_rows`); code blocks hold neither.
 
     >>> load_markdown(b"# Plan\\n\\nText.\\n\\n```\\n# not a heading\\n```\\n## Budget ##\\nMore.").sections
     ((0, 'Plan'), (39, 'Budget'))
@@ -57,7 +68,8 @@ def load_markdown(data: bytes) -> Document:
     tokens = _parse(text)
     starts = _line_starts(text)
     sections = tuple((starts[heading.map[0]], " ".join(inline.content.split()))
-                     for heading, inline in zip(tokens, tokens[1:], strict=False) if heading.type == "heading_open" and heading.map)
+                     for heading, inline in zip(tokens, tokens[1:], strict=False) if heading.type == "heading_open" and heading.map
+                     and (heading.markup.startswith("#") or titled(inline.content)))
     return Document(text, sections=sections, rows=tuple(_rows(text, tokens, starts)))
 
 
