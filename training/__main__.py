@@ -51,18 +51,27 @@ def main() -> None:
                         help="both readers' forward pass (auto: bfloat16 where the CPU multiplies it natively, else float32)")
     args = parser.parse_args()
     bf16 = bf16_wanted(args.precision)
-    began = time.time()
+    began = lapped = time.time()
     from assistant.answer.reader import Reader
     from assistant.answer.scorer import parse_weights
     from assistant.index.encoder import E5Encoder
 
+    def lap(step: str) -> None:  # each step's minutes in this run (a resumed run counts only what it redid)
+        nonlocal lapped
+        print(json.dumps({"step": step, "minutes": round((time.time() - lapped) / 60, 1)}), flush=True)
+        lapped = time.time()
+
     plain, splits = train(args.workdir, None)
+    lap("rows and the scorer without the reader")
     fit_reader(args.workdir, args.reader_out, args.epochs, args.lr, parse_weights(plain), frozen=args.frozen,
                translated=args.translated, bf16=bf16)
+    lap("the reader: pair states and training")
     across = args.reader_out.with_name(ACROSS)
     fit_across(args.workdir, args.reader_out, across, args.frozen, bf16=bf16)
+    lap("the across-language reader: pair states and training")
     reader = Reader(E5Encoder(), args.reader_out, across)
     read, _ = train(args.workdir, reader)
+    lap("the scorer with the readers")
     contained = {name: w["header"]["development"]["all/answerable"]["contained"] for name, w in (("plain", plain), ("reader", read))}
     better = contained["reader"] > contained["plain"]
     print(json.dumps({"development contained": contained, "shipping": "reader" if better else "plain"}))
