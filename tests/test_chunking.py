@@ -78,7 +78,7 @@ def test_sentences_end_at_the_full_stops_of_languages_punkt_does_not_know() -> N
 
 
 def test_sentences_sentencex_cut_wrong_are_mended() -> None:
-    # Thai and Lao end sentences with a space, Khmer with "។"; an abbreviation or an ordinal date sentencex does not
+    # Thai and Lao end sentences with a space, Khmer with "។", a Greek question with ";"; an abbreviation or an ordinal date sentencex does not
     # know ended its sentence (the code before cut "डॉ.", "د.", "GS." and "1873." off, and Thai inside "พ.ศ.")
     cases = {
         "th": ["กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย", "มีประชากรประมาณสิบล้านคน", "เมืองนี้ก่อตั้งขึ้นในปี พ.ศ. 2325",
@@ -88,6 +88,7 @@ def test_sentences_sentencex_cut_wrong_are_mended() -> None:
         "ar": ["قال د. أحمد إن الاجتماع سيعقد يوم الاثنين المقبل في القاهرة.", "وأضاف أن الميزانية كبيرة جدا هذا العام."],
         "vi": ["GS. Nguyễn Văn An đã giảng dạy tại trường đại học này.", "Sau đó ông chuyển đến Hà Nội."],
         "hu": ["Budapest 1873. november 17-én jött létre három város egyesítésével.", "Ez Magyarország fővárosa."],
+        "el": ["Ποιος οργάνωσε τη συνάντηση στην Αθήνα;", "Ο κ. Παπαδόπουλος την οργάνωσε με τη βοήθεια του δήμου."],
     }
     for expected_language, sentences in cases.items():
         text = " ".join(sentences)

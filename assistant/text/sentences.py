@@ -12,7 +12,7 @@ rather than by a word list (there is no data in these languages to fit one on):
 
 - Thai and Lao end a sentence with a space, never with a full stop (``พ.ศ.`` is an abbreviation, "Buddhist era");
   sentencex cut only at the stops, so a Thai paragraph was one "sentence" but for a cut inside each abbreviation.
-- Khmer's full stop ``។`` was not one.
+- Khmer's full stop ``។`` was not one; nor, for Greek's Punkt model, the Greek question mark ``;`` (2026-12-07).
 - An abbreviation sentencex does not know ended its sentence: Hindi "डॉ." (Dr), Arabic "د.", Vietnamese "GS."
   (professor), an initial. A cut after a word of one letter (one syllable, in scripts without capitals) or of one or
   two capitals is undone, unless a number comes before that word ("1950 م.", a year) or a line ends there. So is a
@@ -30,8 +30,9 @@ from assistant.llama import PUNKT_MODELS, punkt_bounds
 _SPACE_ENDS = {"th": "\u0e01-\u0e4f", "lo": "\u0e81-\u0ecf"}
 """Languages whose sentences end at a space before one of their letters, after a letter or a digit (a regular
 expression's class of the letters: "ปี 2325", the year 2325, goes on): Thai and Lao."""
-_STOPS = {"km": "។៕"}
-"""Full stops sentencex does not know, per language."""
+_STOPS = {"km": r"[។៕]\s*", "el": r";\s+"}
+"""Full stops the cutters do not know, per language (a regular expression; the cut comes after what it matches): Khmer's
+``។`` for sentencex, Greek's question mark ``;`` (what it is in Greek, whose semicolon is ``·``) for its Punkt model."""
 
 
 def sentence_bounds(text: str, language: str | None = None) -> list[tuple[int, int]]:
@@ -48,15 +49,25 @@ def sentence_bounds(text: str, language: str | None = None) -> list[tuple[int, i
     ['उन्होंने डॉ. शर्मा से बात की। ', 'बजट बड़ा है।']
     """
     if language is None or language in PUNKT_MODELS:
-        return punkt_bounds(text, language)
+        return _stopped(text, punkt_bounds(text, language), language)
     if language in _SPACE_ENDS:
         return _at_spaces(text, _SPACE_ENDS[language])
     from sentencex import get_sentence_boundaries
 
     bounds = [(int(s["start_index"]), int(s["end_index"])) for s in get_sentence_boundaries(language, text) if not s["is_paragraph_break"]]
-    if language in _STOPS:
-        bounds = [piece for a, b in bounds for piece in _after(text, a, b, _STOPS[language])]
-    return _abbreviations_joined(text, bounds)
+    return _abbreviations_joined(text, _stopped(text, bounds, language))
+
+
+def _stopped(text: str, bounds: list[tuple[int, int]], language: str | None) -> list[tuple[int, int]]:
+    """``bounds`` cut again after the language's own full stops (:data:`_STOPS`).
+
+    >>> text = "Ποιος οργάνωσε τη συνάντηση; Ο κ. Παπαδόπουλος, στις 3 Μαρτίου."
+    >>> [text[a:b] for a, b in _stopped(text, [(0, len(text))], "el")]
+    ['Ποιος οργάνωσε τη συνάντηση; ', 'Ο κ. Παπαδόπουλος, στις 3 Μαρτίου.']
+    """
+    if language not in _STOPS:
+        return bounds
+    return [piece for a, b in bounds for piece in _after(text, a, b, _STOPS[language])]
 
 
 def _at_spaces(text: str, letters: str) -> list[tuple[int, int]]:
@@ -74,9 +85,9 @@ def _at_spaces(text: str, letters: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in bounds if a < b]
 
 
-def _after(text: str, start: int, end: int, stops: str) -> list[tuple[int, int]]:
-    """``text[start:end]`` cut after each of ``stops`` and the spaces that follow it."""
-    cuts = [m.end() for m in re.finditer(rf"[{stops}]\s*", text[start:end])]
+def _after(text: str, start: int, end: int, stop: str) -> list[tuple[int, int]]:
+    """``text[start:end]`` cut after each match of ``stop`` (a regular expression)."""
+    cuts = [m.end() for m in re.finditer(stop, text[start:end])]
     edges = sorted({start, *(start + c for c in cuts), end})
     return list(pairwise(edges))
 
