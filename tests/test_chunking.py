@@ -78,7 +78,8 @@ def test_sentences_end_at_the_full_stops_of_languages_punkt_does_not_know() -> N
 
 
 def test_sentences_sentencex_cut_wrong_are_mended() -> None:
-    # Thai and Lao end sentences with a space, Khmer with "។", a Greek question with ";"; an abbreviation or an ordinal date sentencex does not
+    # Thai and Lao end sentences with a space, Khmer with "។", a Greek question with ";"; a title ("Dr.", "Bpk.", "Dl.")
+    # opens the sentence after it, in Punkt's languages too (Turkish); an abbreviation or an ordinal date sentencex does not
     # know ended its sentence (the code before cut "डॉ.", "د.", "GS." and "1873." off, and Thai inside "พ.ศ.")
     cases = {
         "th": ["กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย", "มีประชากรประมาณสิบล้านคน", "เมืองนี้ก่อตั้งขึ้นในปี พ.ศ. 2325",
@@ -89,6 +90,9 @@ def test_sentences_sentencex_cut_wrong_are_mended() -> None:
         "vi": ["GS. Nguyễn Văn An đã giảng dạy tại trường đại học này.", "Sau đó ông chuyển đến Hà Nội."],
         "hu": ["Budapest 1873. november 17-én jött létre három város egyesítésével.", "Ez Magyarország fővárosa."],
         "el": ["Ποιος οργάνωσε τη συνάντηση στην Αθήνα;", "Ο κ. Παπαδόπουλος την οργάνωσε με τη βοήθεια του δήμου."],
+        "tr": ["Toplantı 3 Mart'ta Ankara'da belediyenin yardımıyla yapıldı.", "Dr. Yılmaz toplantıyı düzenledi ve konuşma yaptı."],
+        "id": ["Rapat diadakan di Jakarta pada tanggal 3 Maret yang lalu.", "Bpk. Budi yang mengaturnya bersama panitia."],
+        "ro": ["Întâlnirea a avut loc la București pe 3 martie, la primărie.", "Dl. Popescu a organizat-o împreună cu echipa sa."],
     }
     for expected_language, sentences in cases.items():
         text = " ".join(sentences)

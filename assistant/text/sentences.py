@@ -49,13 +49,43 @@ def sentence_bounds(text: str, language: str | None = None) -> list[tuple[int, i
     ['उन्होंने डॉ. शर्मा से बात की। ', 'बजट बड़ा है।']
     """
     if language is None or language in PUNKT_MODELS:
-        return _stopped(text, punkt_bounds(text, language), language)
+        return _titles_joined(text, _stopped(text, punkt_bounds(text, language), language))
     if language in _SPACE_ENDS:
         return _at_spaces(text, _SPACE_ENDS[language])
     from sentencex import get_sentence_boundaries
 
     bounds = [(int(s["start_index"]), int(s["end_index"])) for s in get_sentence_boundaries(language, text) if not s["is_paragraph_break"]]
-    return _abbreviations_joined(text, _stopped(text, bounds, language))
+    return _titles_joined(text, _abbreviations_joined(text, _stopped(text, bounds, language)))
+
+
+def _titles_joined(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``bounds`` with a piece that is one short word and its full stop ("Dr.", "Bpk.", "Dl.", "திரு.": a title
+    cut off the sentence it opens) joined to the piece after it on the same line.
+
+    >>> text = "Toplantı Ankara'da yapıldı. Dr. Yılmaz toplantıyı düzenledi."
+    >>> [text[a:b] for a, b in _titles_joined(text, [(0, 27), (28, 31), (32, len(text))])]
+    ["Toplantı Ankara'da yapıldı.", 'Dr. Yılmaz toplantıyı düzenledi.']
+    >>> text = "Summary.\\nThe budget grew."
+    >>> len(_titles_joined(text, [(0, 8), (9, len(text))]))
+    2
+    """
+    joined: list[tuple[int, int]] = []
+    for start, end in bounds:
+        if joined and _title(text[slice(*joined[-1])]) and "\n" not in text[joined[-1][1] : start]:
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((start, end))
+    return joined
+
+
+def _title(piece: str) -> bool:
+    """Whether ``piece`` is one word of at most four letters (its marks aside) and a full stop, not small-lettered."""
+    word = piece.strip()
+    if not word.endswith(".") or word.endswith(".."):
+        return False
+    letters = word[:-1]
+    return (bool(letters) and all(c.isalpha() or unicodedata.category(c).startswith("M") for c in letters)
+            and sum(c.isalpha() for c in letters) <= 4 and not letters[0].islower())
 
 
 def _stopped(text: str, bounds: list[tuple[int, int]], language: str | None) -> list[tuple[int, int]]:
