@@ -112,6 +112,17 @@ def test_restructuredtext_titles_name_sections_grid_rows_are_rows_and_its_errors
     assert capsys.readouterr() == ("", ""), "docutils' own warnings are not shown"
 
 
+def test_a_restructuredtext_file_docutils_cannot_parse_keeps_its_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import docutils.core
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(docutils.core, "publish_doctree", fails)
+    document = load_document(_written(tmp_path / "deep.rst", "Title\n=====\n\nThe text is kept.\n"))
+    assert document.text == "Title\n=====\n\nThe text is kept.\n" and document.sections == ()
+
+
 def test_html_citations_have_no_line_and_markdown_ones_the_files_line(tmp_path: Path) -> None:
     from assistant.types import Citation
 

@@ -91,7 +91,10 @@ def load_rst(data: bytes) -> Document:
              "raw_enabled": False, "doctitle_xform": False}
     starts = _line_starts(text)
     sections = []
-    tree = publish_doctree(text, settings_overrides=quiet)
+    try:
+        tree = publish_doctree(text, settings_overrides=quiet)
+    except Exception:  # docutils' own failures (deep nesting...) cost the titles, never the text
+        return Document(text)
     for heading in tree.findall(nodes.title):
         name = " ".join(heading.astext().split())
         line = (heading.line or 0) - 2  # docutils gives the underline's line, counted from 1
