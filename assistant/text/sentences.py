@@ -84,8 +84,12 @@ def _title(piece: str) -> bool:
     if not word.endswith(".") or word.endswith(".."):
         return False
     letters = word[:-1]
-    return (bool(letters) and all(c.isalpha() or unicodedata.category(c).startswith("M") for c in letters)
-            and sum(c.isalpha() for c in letters) <= 4 and not letters[0].islower())
+    return _lettered(letters) and sum(c.isalpha() for c in letters) <= 4 and not letters[0].islower()
+
+
+def _lettered(word: str) -> bool:
+    """Whether ``word`` is letters and their combining marks only (Tamil's "திரு" holds two of each), and not empty."""
+    return bool(word) and all(c.isalpha() or unicodedata.category(c).startswith("M") for c in word)
 
 
 def _stopped(text: str, bounds: list[tuple[int, int]], language: str | None) -> list[tuple[int, int]]:
@@ -150,7 +154,7 @@ def _ends_abbreviated(piece: str) -> bool:
         return False
     *before, last = text.split()
     word = last[:-1]
-    if not word or not all(c.isalpha() or unicodedata.category(c).startswith("M") for c in word):
+    if not _lettered(word):
         return False
     if before and any(c.isdigit() for c in before[-1]):
         return False

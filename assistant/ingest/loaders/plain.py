@@ -57,12 +57,15 @@ def load_markdown(data: bytes) -> Document:
     """Markdown, kept as written; parsed by markdown-it-py (CommonMark, with GitHub's pipe tables): its headings
     (``# Title``, and a line underlined with ``===`` or ``---`` when it reads as a title, :func:`titled`: a sentence
     written over a rule stays a sentence) name the sections under them, its tables give their rows
-    (:func:`markdown_rows`); code blocks hold neither.
+    (:func:`_rows`); code blocks hold neither.
 
     >>> load_markdown(b"# Plan\\n\\nText.\\n\\n```\\n# not a heading\\n```\\n## Budget ##\\nMore.").sections
     ((0, 'Plan'), (39, 'Budget'))
     >>> load_markdown("Politique de congés\\n===\\n\\nTexte.\\n\\n---\\n\\nSuite.".encode()).sections
     ((0, 'Politique de congés'),)
+    >>> document = load_markdown(b"| Action | Owner |\\n|---|---|\\n| Migrate billing | Alice |\\n\\nAfter.")
+    >>> [(document.text[a:b], header) for a, b, header in document.rows]
+    [('Action | Owner', None), ('Migrate billing | Alice', 'Action | Owner')]
     """
     text = normalise_newlines(decode(data))
     tokens = _parse(text)
@@ -130,18 +133,9 @@ def _line_starts(text: str) -> list[int]:
     return [0, *(m.end() for m in re.finditer("\n", text)), len(text) + 1]
 
 
-def markdown_rows(text: str) -> list[TableRow]:
-    """The rows of Markdown pipe tables: each line's span without its outer pipes, the header row's cells as header.
-
-    >>> text = "| Action | Owner |\\n|---|---|\\n| Migrate billing | Alice |\\n\\nAfter."
-    >>> [(text[a:b], header) for a, b, header in markdown_rows(text)]
-    [('Action | Owner', None), ('Migrate billing | Alice', 'Action | Owner')]
-    """
-    return list(_rows(text, _parse(text), _line_starts(text)))
-
-
 def _rows(text: str, tokens: list[Any], starts: list[int]) -> Iterator[TableRow]:
-    """GitHub's table rows, but for a line without a ``|``: GitHub makes a line written right under a table its last
+    """The rows of the tables in ``tokens``: each line's span without its outer pipes, the header row's cells as header;
+    GitHub's rows, but for a line without a ``|``: GitHub makes a line written right under a table its last
     row; it reads as a sentence, and stays one."""
     header: str | None = None
     for token in tokens:
