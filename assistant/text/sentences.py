@@ -60,7 +60,8 @@ def sentence_bounds(text: str, language: str | None = None) -> list[tuple[int, i
 
 def _titles_joined(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """``bounds`` with a piece that is one short word and its full stop ("Dr.", "Bpk.", "Dl.", "திரு.": a title
-    cut off the sentence it opens) joined to the piece after it on the same line.
+    cut off the sentence it opens) joined to the piece after it on the same line, when that piece is more than one
+    word (a title opens a name and what the sentence says of it: "One. Two!" stays two).
 
     >>> text = "Toplantı Ankara'da yapıldı. Dr. Yılmaz toplantıyı düzenledi."
     >>> [text[a:b] for a, b in _titles_joined(text, [(0, 27), (28, 31), (32, len(text))])]
@@ -68,10 +69,12 @@ def _titles_joined(text: str, bounds: list[tuple[int, int]]) -> list[tuple[int, 
     >>> text = "Summary.\\nThe budget grew."
     >>> len(_titles_joined(text, [(0, 8), (9, len(text))]))
     2
+    >>> len(_titles_joined("One. Two!", [(0, 4), (5, 9)]))
+    2
     """
     joined: list[tuple[int, int]] = []
     for start, end in bounds:
-        if joined and _title(text[slice(*joined[-1])]) and "\n" not in text[joined[-1][1] : start]:
+        if joined and _title(text[slice(*joined[-1])]) and "\n" not in text[joined[-1][1] : start] and len(text[start:end].split()) > 1:
             joined[-1] = (joined[-1][0], end)
         else:
             joined.append((start, end))
