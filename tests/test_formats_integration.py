@@ -42,6 +42,7 @@ QUESTIONS = {
     "When does the Nantes office reopen?": ("closures.html", None, "6 January", "Office closures"),
     "What is the extension of the helpdesk?": ("contacts.md", None, "4410", "Contacts"),
     "When does the Lyon library close?": ("libraries.rst", None, "19:30", "Opening hours"),
+    "When does the Vaise pool open?": ("libraries.rst", None, "7:30", "Swimming pools"),
 }
 # question answered by a table row -> its table's header row (rows of short cells: quotable only as table rows)
 TABLE_HEADERS = {
@@ -51,7 +52,9 @@ TABLE_HEADERS = {
     "When does the Nantes office reopen?": "Office | Closed from | Reopens",
     "What is the extension of the helpdesk?": "Service | Contact | Extension",
     "When does the Lyon library close?": "Library | Opens | Closes",
+    "When does the Vaise pool open?": "Pool | Opens | Closes",
 }
+SIMPLE_TABLE_ROW = "Vaise pool     7:30   21:00"  # reStructuredText's simple table: cells apart by spaces, quoted as written
 
 
 def make_folder(folder: Path) -> Path:
@@ -91,7 +94,9 @@ def make_folder(folder: Path) -> Path:
     (folder / "libraries.rst").write_text(
         "=============\nOpening hours\n=============\n\nThe city's libraries open every day except Sunday.\n\n"
         f"{border}| Library          | Opens | Closes |\n{border.replace('-', '=')}| Lyon library     | 9:00  | 19:30  |\n{border}"
-        f"| Grenoble library | 10:00 | 18:00  |\n{border}\nOn public holidays every library is closed.\n", encoding="utf-8")
+        f"| Grenoble library | 10:00 | 18:00  |\n{border}\nOn public holidays every library is closed.\n\n"
+        "Swimming pools\n--------------\n\n============== =====  ======\nPool           Opens  Closes\n============== =====  ======\n"
+        f"{SIMPLE_TABLE_ROW}\nGerland pool   8:00   20:00\n============== =====  ======\n", encoding="utf-8")
     write_odp(folder / "results.odp", [
         ("Welcome", "Agenda for the annual meeting", ""),
         ("Results", "Revenue reached 3 million euros this year.", "Mention the opening of the new office in Brest."),
@@ -152,7 +157,10 @@ def test_table_rows_are_quoted_exactly_with_their_header(ingested: tuple[Path, P
         assert not data["abstained"], question
         row = next(c for c in data["citations"] if words in c["text"])
         assert row["header"] == header, question
-        assert row["text"].count(" | ") == 2 and not row["text"].startswith("|"), f"the whole row, no outer pipes: {row['text']!r}"
+        if header.startswith("Pool"):
+            assert row["text"] == SIMPLE_TABLE_ROW, row["text"]
+        else:
+            assert row["text"].count(" | ") == 2 and not row["text"].startswith("|"), f"the whole row, no outer pipes: {row['text']!r}"
         assert load_text(Path(row["source"]))[row["start"] : row["end"]] == row["text"], question
         shown = run("ask", question, "--store", str(store))
         assert f"table: {header}" in shown.stdout, "the terminal shows the row's header"

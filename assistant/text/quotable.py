@@ -48,8 +48,10 @@ def spaceless(ch: str) -> bool:
 
 def quotable_row(text: str) -> bool:
     """Whether a table's body row (known as one from the document's structure) can be quoted: two cells or more, a word.
+    Cells are apart by ``|`` or ``•``, or in a row with neither (a reStructuredText simple table), by two spaces or more.
 
-    >>> [quotable_row(t) for t in ["Alice Martin | 30 June", "Total | 42", "12 | 14", "Notes"]]
-    [True, True, False, False]
+    >>> [quotable_row(t) for t in ["Alice Martin | 30 June", "Total | 42", "12 | 14", "Notes", "Lyon     09:00", "Lyon 09:00"]]
+    [True, True, False, False, True, False]
     """
-    return len([c for c in _SEPARATORS.split(text) if c.strip()]) >= 2 and bool(_LETTER_WORD.search(text))
+    cells = _SEPARATORS.split(text) if _SEPARATORS.search(text) else re.split(r"\s{2,}", text)
+    return len([c for c in cells if c.strip()]) >= 2 and bool(_LETTER_WORD.search(text))

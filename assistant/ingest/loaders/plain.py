@@ -78,8 +78,8 @@ def load_markdown(data: bytes) -> Document:
 
 def load_rst(data: bytes) -> Document:
     """reStructuredText, kept as written; parsed by docutils: its section titles (a line under, or between, lines of
-    one punctuation character) name the sections under them; a literal block's lines are not titles; grid tables give
-    their rows (:func:`_grid_rows`).
+    one punctuation character) name the sections under them; a literal block's lines are not titles; grid and simple
+    tables give their rows (:func:`_table_rows`).
 
     >>> load_rst(b"=====\\nGuide\\n=====\\n\\nIntro.\\n\\nSetup\\n-----\\n\\nRun it.\\n\\n::\\n\\n   Code\\n   ----\\n").sections
     ((6, 'Guide'), (27, 'Setup'))
@@ -103,12 +103,18 @@ def load_rst(data: bytes) -> Document:
         line = (heading.line or 0) - 2  # docutils gives the underline's line, counted from 1
         if isinstance(heading.parent, nodes.section) and 0 <= line < len(starts) - 1 and text.startswith(name, starts[line]):
             sections.append((starts[line], name))
-    return Document(text, sections=tuple(sections), rows=tuple(_grid_rows(text, tree, starts, nodes)))
+    return Document(text, sections=tuple(sections), rows=tuple(_table_rows(text, tree, starts, nodes)))
 
 
-def _grid_rows(text: str, tree: Any, starts: list[int], nodes: Any) -> Iterator[TableRow]:
-    """The one-line rows of reStructuredText grid tables (``| cell | cell |``), with their header row's cells; rows
-    whose cells wrap over several lines, and simple tables (cells apart by spaces, no ``|``), stay plain text."""
+def _table_rows(text: str, tree: Any, starts: list[int], nodes: Any) -> Iterator[TableRow]:
+    """The one-line rows of reStructuredText grid tables (``| cell | cell |``) and simple tables (cells apart by
+    spaces, under a rule of ``=``), with their header row's cells; rows whose cells wrap over several lines stay
+    plain text, and so do list and CSV tables (not one line a row).
+
+    >>> text = "=======  =====\\nLibrary  Opens\\n=======  =====\\nLyon     09:00\\nNantes   10:00\\n         (Sun)\\n=======  =====\\n"
+    >>> [(text[a:b], header) for a, b, header in load_rst(text.encode()).rows]
+    [('Library  Opens', None), ('Lyon     09:00', 'Library | Opens')]
+    """
     for table in tree.findall(nodes.table):
         header: str | None = None
         for row in table.findall(nodes.row):
@@ -117,7 +123,7 @@ def _grid_rows(text: str, tree: Any, starts: list[int], nodes: Any) -> Iterator[
             if len(lines) != 1 or not isinstance(line := lines.pop(), int) or not 0 < line < len(starts):
                 continue
             a, b = inside_pipes(text, starts[line - 1], starts[line] - 1)
-            if "|" in text[a:b] and all(" ".join(cell.split()) in " ".join(text[a:b].split()) for cell in cells):
+            if all(" ".join(cell.split()) in " ".join(text[a:b].split()) for cell in cells):  # else: a cell wraps
                 yield a, b, header if isinstance(row.parent, nodes.tbody) else None
                 if isinstance(row.parent, nodes.thead):
                     header = " | ".join(" ".join(cell.split()) for cell in cells)
