@@ -207,16 +207,19 @@ class Assistant:
 
         read = time.perf_counter()
         asked, retrieved_with = self.clean_question(question), retrieval.question.text
-        if retrieved_with != asked:  # a follow-up: its own words choose the sentence
+        follow_up = retrieved_with != asked
+        if follow_up:  # its own words choose the sentence, by the sentence model alone (README, Chat: the reader, which
+            # learnt from questions that stand alone, chose worse and abstained more on development follow-ups)
             from assistant.answer.features import Question
             from assistant.answer.retrieve import refocus
 
             retrieval = refocus(retrieval, Question.of(asked, self.embedder.embed_query(asked)))
-        text, citations, abstained, phrase = answer_extractive(retrieval, self.scorer, self.embedder, self.settings.min_confidence, lambda: self.reader)
+        reader = None if follow_up else lambda: self.reader
+        text, citations, abstained, phrase = answer_extractive(retrieval, self.scorer, self.embedder, self.settings.min_confidence, reader)
         now = time.perf_counter()
         timings = dict(retrieval.timings, answer_ms=(now - read) * 1000, total_ms=(now - started) * 1000)
         answer = Answer(question, text, citations, retrieval.passages, abstained, "extractive", timings, notice=notice, answer_span=phrase)
-        if retrieved_with != asked:
+        if follow_up:
             answer.standalone_question = retrieved_with
         return answer
 

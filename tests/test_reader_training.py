@@ -196,3 +196,26 @@ def test_the_across_language_reader_ships_as_a_delta_of_the_shipped_reader(encod
     assert header["base_sha256"] == sha256(Path(str(shipped.across_path)).with_name("reader.npz"))
     assert header["init"] == shipped.header["commit"] and header["frozen"] == shipped.frozen
     assert {k: header[k] for k in train_reader.ACROSS_RECIPE} == train_reader.ACROSS_RECIPE
+
+
+def test_an_average_of_readers_holds_the_mean_of_their_numbers_and_reads_deltas_back(encoder: E5Encoder, tmp_path: Path) -> None:
+    """``training.soup_look`` averages reader files trained from the same start; an across-language file, stored as
+    int8 deltas of its own reader, is added back onto that reader before averaging."""
+    from training.soup_look import averaged, full_arrays, state
+
+    first, second = (train_reader.build_model(encoder.layers) for _ in range(2))
+    with torch.no_grad():
+        for p in second.parameters():
+            p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(7)) * 1e-3)
+    names = list(first.state_dict())
+    a, b, across = tmp_path / "a.npz", tmp_path / "b.npz", tmp_path / "b-across.npz"
+    train_reader.export(first, a, {"frozen": FROZEN})
+    train_reader.export(second, b, {"frozen": FROZEN})
+    train_reader.pack_across(b, a, across)  # b stored as a delta of a
+    assert any(k.endswith(".delta") for k in np.load(across).files)
+    assert all(np.array_equal(x, y) for x, y in zip(state(full_arrays(f"{across}@{a}"), names).values(),
+                                                    state(full_arrays(str(b)), names).values(), strict=True))
+    mean = averaged([state(full_arrays(str(a)), names), state(full_arrays(f"{across}@{a}"), names)])
+    key = next(k for k in names if k.endswith("up"))
+    shipped_a, shipped_b = reader_model.unpacked(np.load(a), key), reader_model.unpacked(np.load(b), key)
+    assert np.allclose(mean[key], (shipped_a + shipped_b) / 2) and not np.allclose(mean[key], shipped_a)
