@@ -56,25 +56,28 @@ def batches(lengths: np.ndarray, order_seed: int, budget: int | None = None) -> 
     return [arrays[j] for j in rng.permutation(len(arrays))]
 
 
-def epoch_batches(lengths: np.ndarray, answerless: np.ndarray, parts: int, epoch: int) -> list[np.ndarray]:
+def epoch_batches(lengths: np.ndarray, answerless: np.ndarray, parts: int, epoch: int, seed: int = SEED) -> list[np.ndarray]:
     """One epoch's batches (:func:`batches`): every pair, or with ``parts`` > 1 the pairs holding the answer and the
-    ``epoch``-th of ``parts`` seeded parts of the ``answerless`` ones.
+    ``epoch``-th of ``parts`` seeded parts of the ``answerless`` ones, in ``seed``'s order (README *Two readers averaged*).
 
     >>> [sorted(np.concatenate(epoch_batches(np.full(6, 9), np.array([0, 1, 1, 1, 1, 0], bool), 2, e)).tolist()) for e in (0, 1, 2)]
     [[0, 3, 4, 5], [0, 1, 2, 5], [0, 3, 4, 5]]
+    >>> one, other = (np.concatenate(epoch_batches(np.arange(40) % 7 + 5, np.zeros(40, bool), 1, 0, s)) for s in (SEED, SEED + 1))
+    >>> sorted(one.tolist()) == sorted(other.tolist()) == list(range(40)), one.tolist() != other.tolist()
+    (True, True)
     """
     if parts <= 1:
-        return batches(lengths, SEED + epoch)
+        return batches(lengths, seed + epoch)
     part = np.zeros(len(lengths), dtype=int)
-    part[answerless] = np.random.default_rng(SEED).permutation(int(answerless.sum())) % parts
+    part[answerless] = np.random.default_rng(seed).permutation(int(answerless.sum())) % parts
     kept = np.flatnonzero(~answerless | (part == epoch % parts))
-    return [kept[b] for b in batches(lengths[kept], SEED + epoch)]
+    return [kept[b] for b in batches(lengths[kept], seed + epoch)]
 
 
 def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpoint: Path, epochs: int, lr: float,
           log: bool = True, steps: int | None = None, checkpoints: bool = True,
           sentences: Sequence[np.ndarray] | None = None, sentence_weight: float = 0.0, bf16: bool = False,
-          negative_parts: int = 1) -> list[float]:
+          negative_parts: int = 1, order_seed: int = SEED) -> list[float]:
     """Fit ``model`` (resuming from ``checkpoint`` when it holds a run with the same settings); the losses seen.
 
     ``sentences`` (per pair, each token's sentence number, ``-1`` outside the passage) with ``sentence_weight`` adds
@@ -82,11 +85,11 @@ def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpo
     ``bf16``: the forward pass in bfloat16 where PyTorch's CPU autocast allows (matrix products), the weights, their
     updates and the loss in float32 (1.4-1.9x faster a step on a CPU with AVX512-BF16; README, *The reader*).
     ``negative_parts``: the pairs without the answer (labelled ``<s>``) split into that many seeded parts, one read per
-    epoch in turn (every pair holding the answer is read every epoch).
+    epoch in turn (every pair holding the answer is read every epoch). ``order_seed``: :func:`epoch_batches`' seed.
     """
     torch = load_torch()
     lengths = np.array([len(s) for s in states])
-    plan = [epoch_batches(lengths, targets[:, 0] == 0, negative_parts, epoch) for epoch in range(epochs)]
+    plan = [epoch_batches(lengths, targets[:, 0] == 0, negative_parts, epoch, order_seed) for epoch in range(epochs)]
     total = sum(len(p) for p in plan) if steps is None else steps
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     warmup = max(1, total // 10)
@@ -191,13 +194,13 @@ def probe(encoder: Any, frozen: int = FROZEN) -> list[float]:
 
 def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = None, log: bool = True, frozen: int = FROZEN,
                init: Path | None = None, sentence_weight: float = 0.0, translated: float = 0.0, beside: bool = False,
-               cut: float = 0.0, swap: float = 0.0, bf16: bool = False, negative_parts: int = 1) -> dict[str, Any]:
+               cut: float = 0.0, swap: float = 0.0, bf16: bool = False, negative_parts: int = 1, order_seed: int = SEED) -> dict[str, Any]:
     """Cache the pairs, train (resuming), score on development pairs, write ``out``; its header.
 
     ``translated``: the share of training questions asked in an Apertium translation, ``beside`` their own language or
     instead of it (:mod:`training.reader_data`); ``cut``: the share of answerable training questions whose passage is
     also read without its answer sentence, labelled no answer; ``swap``: the share also asked with a name or a number
-    swapped (:mod:`training.no_answer`), labelled no answer; ``bf16``, ``negative_parts``: see :func:`train`.
+    swapped (:mod:`training.no_answer`), labelled no answer; ``bf16``, ``negative_parts``, ``order_seed``: see :func:`train`.
 
     ``init``: a reader weights file to start from instead of the encoder's layers and a fresh head (further training).
     """
@@ -221,13 +224,14 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
             further = {"init": json.loads(data["header"].tobytes().decode()).get("commit"), "init_file": init.name}
     further |= {name: value for name, value in (("sentence_weight", sentence_weight), ("translated", translated), ("beside", beside),
                                                 ("cut", cut), ("swap", swap), ("precision", "bf16" if bf16 else ""),
-                                                ("negative_parts", negative_parts if negative_parts > 1 else 0)) if value}
+                                                ("negative_parts", negative_parts if negative_parts > 1 else 0),
+                                                ("order_seed", order_seed if order_seed != SEED else 0)) if value}
     run = folder / f"run-{settings_key(epochs=epochs, lr=lr, seed=SEED, **further)}"
     run.mkdir(exist_ok=True)
     began = time.time()
     sentences = sentence_numbers(rows, [pairs[i] for i in train_index]) if sentence_weight else None
     train(model, [states[i] for i in train_index], targets, run / "checkpoint.pt", epochs, lr, log=log,
-          sentences=sentences, sentence_weight=sentence_weight, bf16=bf16, negative_parts=negative_parts)
+          sentences=sentences, sentence_weight=sentence_weight, bf16=bf16, negative_parts=negative_parts, order_seed=order_seed)
     dev_index = [i for i, p in enumerate(pairs) if p.split == "dev"]
     dev = development([pairs[i] for i in dev_index], logits(model, [states[i] for i in dev_index]), rows)
     counts = {split: sum(p.split == split for p in pairs) for split in ("train", "dev", "test")}
@@ -279,6 +283,7 @@ def main() -> None:
                         "trained further with translated questions, written as a delta of it")
     parser.add_argument("--negative-parts", type=int, default=1, help="read each pair without the answer in one epoch of this many")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto", help="the forward pass's precision (auto: bf16 where the CPU has it)")
+    parser.add_argument("--order-seed", type=int, default=SEED, help="the batches' order (a run to average with another: another order)")
     args = parser.parse_args()
     bf16 = bf16_wanted(args.precision)
     weights = ROOT / "assistant" / "weights"
@@ -288,7 +293,7 @@ def main() -> None:
         return
     fit_reader(args.workdir, args.out or weights / "reader.npz", args.epochs or 3, args.lr or 3e-4, frozen=args.frozen, init=args.init,
                sentence_weight=args.sentence_weight, translated=args.translated or 0.0, beside=args.beside, cut=args.cut,
-               swap=args.swap, bf16=bf16, negative_parts=args.negative_parts)
+               swap=args.swap, bf16=bf16, negative_parts=args.negative_parts, order_seed=args.order_seed)
 
 
 if __name__ == "__main__":
