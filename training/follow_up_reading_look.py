@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from assistant.answer.conversation import CONTEXT_WORDS, is_follow_up  # noqa: E402
+from assistant.answer.conversation import is_follow_up  # noqa: E402
+from assistant.answer.conversation import joined as joined_question  # noqa: E402
 from training.answerer_data import load_articles  # noqa: E402
 from training.follow_ups import rewrites  # noqa: E402
 
@@ -85,7 +86,7 @@ def main() -> None:
     with Assistant(store=str(args.workdir / "stores" / "full")) as bot:
         for kind, first, text, answers in found:
             asked = bot.clean_question(text)
-            joined = bot.clean_question(" ".join(bot.clean_question(first).split()[-CONTEXT_WORDS:]) + " " + asked)
+            joined = bot.clean_question(joined_question(bot.clean_question(first), asked))  # as the chat joins it
             retrieval = refocus(bot._retrieval(joined, None), Question.of(asked, bot.embedder.embed_query(asked)))
             for policy in POLICIES:
                 readers = {"own words": lambda: bot.reader, "joined": lambda q=joined: _Asking(bot.reader, q), "no reader": None}

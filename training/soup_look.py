@@ -25,24 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
 
-from assistant.answer.reader_file import DELTA, header_of, read_arrays  # noqa: E402
+from assistant.answer.reader_file import header_of, whole_arrays  # noqa: E402
 from training.reader_model import build_model, export, unpacked  # noqa: E402
 
 
 def full_arrays(spec: str) -> dict[str, np.ndarray]:
-    """A reader file's arrays; ``FILE@BASE``: a delta file's arrays added back onto its base's (as the app reads it;
-    tests/test_reader_training.py)."""
+    """A reader file's arrays; ``FILE@BASE``: a delta file's added back onto its base's, as the app reads it
+    (:func:`assistant.answer.reader_file.whole_arrays`; tests/test_reader_training.py)."""
     path, _, base = spec.partition("@")
-    arrays = read_arrays(Path(path))
-    if not base:
-        return arrays
-    under = read_arrays(Path(base))
-    out = dict(arrays)
-    for key in [k for k in arrays if k.endswith(DELTA)]:
-        name = key[: -len(DELTA)]
-        out[name] = (under[name].astype(np.int16) + arrays[key].astype(np.int16)).astype(np.int8)
-        del out[key]
-    return out
+    return whole_arrays(Path(path), Path(base) if base else None)
 
 
 def state(arrays: dict[str, np.ndarray], names: list[str]) -> dict[str, np.ndarray]:

@@ -53,6 +53,16 @@ def is_follow_up(question: str) -> bool:
     return len(words) <= FOLLOW_UP_WORDS or (bool(words) and words[0].lower() in CONNECTORS)
 
 
+def joined(previous: str, question: str) -> str:
+    """A follow-up after the last :data:`CONTEXT_WORDS` words of the question before it (a long conversation must
+    not push the follow-up out).
+
+    >>> joined("What is the daily meal allowance?", "And for international trips?")
+    'What is the daily meal allowance? And for international trips?'
+    """
+    return " ".join([*previous.split()[-CONTEXT_WORDS:], question])
+
+
 class Conversation:
     def __init__(self, assistant: Answerer) -> None:
         self.assistant = assistant
@@ -85,8 +95,7 @@ class Conversation:
             return question
         last = self.turns[-1]
         previous = last.standalone_question or self.assistant.clean_question(last.question)
-        previous = " ".join(previous.split()[-CONTEXT_WORDS:])  # a long conversation must not push the follow-up out
-        return self.assistant.clean_question(f"{previous} {question}")
+        return self.assistant.clean_question(joined(previous, question))
 
     def stream(self, question: str, k: int | None = None) -> Iterator[str | Answer]:
         """Like :meth:`Assistant.stream`, in the context of the conversation."""

@@ -47,11 +47,9 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_stack(path: Path, base: Path | None = None) -> Stack:
-    """The stack in ``path``; a delta file needs ``base``, the file it was made from (``ValueError`` otherwise).
-
-    ``KeyError`` / ``OSError`` / ``ValueError`` on a damaged or missing file: the caller says how to rebuild it.
-    """
+def whole_arrays(path: Path, base: Path | None = None) -> dict[str, np.ndarray]:
+    """The arrays of ``path``, a delta file's added back onto ``base``, the file it was made from (``ValueError``
+    otherwise)."""
     arrays = read_arrays(path)
     header = header_of(arrays)
     deltas = [k for k in arrays if k.endswith(DELTA)]
@@ -62,6 +60,16 @@ def load_stack(path: Path, base: Path | None = None) -> Stack:
         for key in deltas:
             name = key[: -len(DELTA)]
             arrays[name] = (codes[name].astype(np.int16) + arrays.pop(key)).astype(np.int8)
+    return arrays
+
+
+def load_stack(path: Path, base: Path | None = None) -> Stack:
+    """The stack in ``path``; a delta file needs ``base``, the file it was made from (``ValueError`` otherwise).
+
+    ``KeyError`` / ``OSError`` / ``ValueError`` on a damaged or missing file: the caller says how to rebuild it.
+    """
+    arrays = whole_arrays(path, base)
+    header = header_of(arrays)
     count = len({k.split(".")[1] for k in arrays if k.startswith("layers.")})
     head = arrays["head.weight"].astype(np.float32).T.copy(), arrays["head.bias"].astype(np.float32)
     return Stack(header, [_layer(arrays, i) for i in range(count)], head)
