@@ -11,7 +11,7 @@ import torch  # the train extra (scripts/setup.sh installs it)
 from assistant.answer.reader import FROZEN, Reader, Window, best_span
 from assistant.index.encoder import E5Encoder
 from tests.conftest import SHARED_DATASETS
-from training import reader_model, train_reader
+from training import reader_model, reader_probe, train_reader
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_training_resumes_from_its_checkpoint_after_a_stop(encoder: E5Encoder, t
     monkeypatch.setattr(train_reader, "BATCH_TOKENS", 70)  # a few pairs per batch: several steps per epoch
 
     whole = train_reader.build_model(encoder.layers)
-    losses = train_reader.train(whole, states, targets, tmp_path / "whole.pt", 2, 1e-3, log=False)
+    losses = train_reader.train(whole, states, targets, tmp_path / "whole.pt", 2, 1e-3, log=False, average_from=0.5)
     assert len(losses) >= 4
 
     real_padded = train_reader.padded
@@ -100,13 +100,37 @@ def test_training_resumes_from_its_checkpoint_after_a_stop(encoder: E5Encoder, t
 
     monkeypatch.setattr(train_reader, "padded", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
-        train_reader.train(train_reader.build_model(encoder.layers), states, targets, tmp_path / "stopped.pt", 2, 1e-3, log=False)
+        train_reader.train(train_reader.build_model(encoder.layers), states, targets, tmp_path / "stopped.pt", 2, 1e-3, log=False,
+                           average_from=0.5)
     monkeypatch.setattr(train_reader, "padded", real_padded)
     resumed = train_reader.build_model(encoder.layers)
-    rest = train_reader.train(resumed, states, targets, tmp_path / "stopped.pt", 2, 1e-3, log=False)
+    rest = train_reader.train(resumed, states, targets, tmp_path / "stopped.pt", 2, 1e-3, log=False, average_from=0.5)
     assert rest == pytest.approx(losses[2:], abs=1e-5), "the resumed run continues the same steps"
-    for name, value in whole.state_dict().items():
+    for name, value in whole.state_dict().items():  # the weights averaged over the same checkpoints, before and after the stop
         assert torch.allclose(value, resumed.state_dict()[name], atol=1e-6), name
+
+
+def test_a_run_averaged_from_a_share_of_its_steps_ends_as_the_mean_of_those_checkpoints(encoder: E5Encoder, tmp_path: Path,
+                                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    states = [s.astype(np.float16) for s in _states(encoder, 6)]
+    targets = np.array([[len(s) - 3, len(s) - 2] for s in states], dtype=np.int64)
+    monkeypatch.setattr(train_reader, "CHECKPOINT_EVERY", 1)
+    monkeypatch.setattr(train_reader, "BATCH_TOKENS", 70)
+    seen: dict[int, dict[str, torch.Tensor]] = {}
+    real_save = train_reader._save
+
+    def recording(path: Path, model: torch.nn.Module, *args: object) -> None:
+        seen[int(args[2])] = {k: v.detach().clone() for k, v in model.state_dict().items()}  # type: ignore[call-overload]
+        real_save(path, model, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(train_reader, "_save", recording)
+    model = train_reader.build_model(encoder.layers)
+    steps = len(train_reader.train(model, states, targets, tmp_path / "run.pt", 2, 1e-3, log=False, average_from=0.5))
+    kept = [seen[s] for s in sorted(seen) if s >= steps // 2]
+    assert sorted(seen) == list(range(1, steps + 1)) and 1 < len(kept) < steps
+    for name, value in model.state_dict().items():
+        assert torch.allclose(value, sum(k[name] for k in kept) / len(kept), atol=1e-6), name
+    assert not torch.allclose(model.state_dict()["head.weight"], seen[steps]["head.weight"]), "not the last step's weights"
 
 
 def test_negative_parts_read_each_answerless_pair_once_in_so_many_epochs(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch,
@@ -161,13 +185,13 @@ def test_the_training_probe_is_deterministic(encoder: E5Encoder) -> None:
     """The short piece of training a weights header records (``probe``) gives the same losses on every run."""
     if not (SHARED_DATASETS / "piaf").exists():
         pytest.skip(f"training data not found at {SHARED_DATASETS}: put ../shared/datasets beside the project to re-train")
-    first = train_reader.probe(encoder)
-    assert len(first) == train_reader.PROBE_STEPS and first[-1] < first[0], "three steps on one batch lower its loss"
-    assert train_reader.probe(encoder) == first
+    first = reader_probe.probe(encoder)
+    assert len(first) == reader_probe.PROBE_STEPS and first[-1] < first[0], "three steps on one batch lower its loss"
+    assert reader_probe.probe(encoder) == first
     from assistant.answer.reader import Reader
 
     shipped = Reader(encoder).header
-    assert train_reader.probe(encoder, shipped["frozen"]) == pytest.approx(shipped["probe"], rel=1e-3), (
+    assert reader_probe.probe(encoder, shipped["frozen"]) == pytest.approx(shipped["probe"], rel=1e-3), (
         "the shipped reader's header records the probe this code gives at its depth"
     )
 
@@ -196,6 +220,8 @@ def test_the_across_language_reader_ships_as_a_delta_of_the_shipped_reader(encod
     assert header["base_sha256"] == sha256(Path(str(shipped.across_path)).with_name("reader.npz"))
     assert header["init"] == shipped.header["commit"] and header["frozen"] == shipped.frozen
     assert {k: header[k] for k in train_reader.ACROSS_RECIPE} == train_reader.ACROSS_RECIPE
+    made_by = "python -m training.soup_look" if header.get("members") else "python -m training.train_reader --across"
+    assert header["trained_by"].startswith(made_by), "an average of readers says so, not the recipe of one member"
 
 
 def test_an_average_of_readers_holds_the_mean_of_their_numbers_and_reads_deltas_back(encoder: E5Encoder, tmp_path: Path) -> None:

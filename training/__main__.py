@@ -5,7 +5,8 @@
 1. the scorer's rows (:mod:`training.answerer_data`: stores, retrieval candidates; cached in ``--workdir``);
 2. the scorer without the reader, whose passage ranking picks the passages the reader learns from;
 3. the reader's pairs and their lower-layer states (:mod:`training.reader_data`; cached shard by shard);
-4. the reader (:mod:`training.train_reader`; checkpointed, resumed on a re-run) -> ``assistant/weights/reader.npz``;
+4. the reader (:mod:`training.train_reader`; checkpointed, resumed on a re-run; its weights averaged over the
+   checkpoints of its last two epochs) -> ``assistant/weights/reader.npz``;
    then the across-language reader, trained one epoch further from it with half the questions asked in an Apertium
    translation (``--across``; pair states again, for the translated questions) -> ``assistant/weights/reader-across.npz``,
    stored as a delta of the first;

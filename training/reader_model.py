@@ -3,7 +3,8 @@
 :func:`build_model` copies the encoder's layers above ``frozen`` and adds a start/end head; :func:`sentence_loss` is
 the optional sentence-level term of :func:`training.train_reader.train`; :func:`export` writes what
 :mod:`assistant.answer.reader` applies with numpy (:func:`packed`: the layers' matrices int8 with a scale per output
-column, the rest float16); :func:`pack_across`, the across-language reader as int8 deltas of the first.
+column, the rest float16); :func:`pack_across`, the across-language reader as int8 deltas of the first;
+:class:`RunningAverage`, the weights averaged over a run's later checkpoints.
 """
 
 from __future__ import annotations
@@ -87,6 +88,40 @@ def build_model(encoder_layers: Sequence[Any], frozen: int = FROZEN) -> Any:
     return Reader()
 
 
+class RunningAverage:
+    """The mean of a model's weights at the checkpoints from step ``start`` on: weights averaged along one run
+    (README, *The reader*, "Weights averaged along the run"); kept in the checkpoint, so a resumed run averages the
+    same steps.
+
+    >>> import torch
+    >>> model, average = torch.nn.Linear(1, 1), RunningAverage(start=2)
+    >>> for step, w in ((1, 9.0), (2, 1.0), (3, 3.0)):
+    ...     _ = model.weight.data.fill_(w)
+    ...     average.add(step, model)
+    >>> average.apply(model); average.count, float(model.weight)
+    (2, 2.0)
+    """
+
+    def __init__(self, start: int) -> None:
+        self.start, self.count, self.total = start, 0, {}
+
+    def add(self, step: int, model: Any) -> None:
+        if step >= self.start:
+            state = model.state_dict()
+            self.total = {k: self.total.get(k, 0) + v.detach().float() for k, v in state.items()}
+            self.count += 1
+
+    def state(self) -> dict[str, Any]:
+        return {"start": self.start, "count": self.count, "total": self.total}
+
+    def load(self, saved: dict[str, Any]) -> None:
+        self.start, self.count, self.total = saved["start"], saved["count"], saved["total"]
+
+    def apply(self, model: Any) -> None:
+        if self.count:
+            model.load_state_dict({k: v / self.count for k, v in self.total.items()})
+
+
 def padded(states: Sequence[np.ndarray], index: np.ndarray) -> tuple[Any, Any]:
     torch = load_torch()
     longest = max(len(states[i]) for i in index)
@@ -152,7 +187,9 @@ def pack_across(trained: Path, base: Path, out: Path) -> None:
     from assistant.answer.reader_file import delta_arrays, header_of, load_stack, read_arrays, sha256
 
     arrays = read_arrays(trained)
-    header = header_of(arrays) | {"base_sha256": sha256(base), "base_file": base.name, "trained_by": "python -m training.train_reader --across"}
+    own = header_of(arrays)  # an average of readers keeps its own "trained_by" (training.soup_look) beside its members
+    made_by = own["trained_by"] if own.get("members") else "python -m training.train_reader --across"
+    header = own | {"base_sha256": sha256(base), "base_file": base.name, "trained_by": made_by}
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as f:
         np.savez_compressed(f, **delta_arrays(arrays, read_arrays(base), header))

@@ -6,7 +6,8 @@
 The layers above :data:`assistant.answer.reader.FROZEN` start from the encoder's own weights; a linear head gives
 each token a start and an end logit; the loss is SQuAD 2.0's (cross-entropy of the answer's first and last token,
 ``<s>`` for pairs without the answer). AdamW, linear warm-up and decay, batches of pairs of similar length, seeded
-order. PyTorch (CPU build, the ``train`` extra) runs it; the shipped file holds numbers that
+order. The reader written is the mean of the weights at the checkpoints of the last two epochs of three
+(:data:`AVERAGE_FROM`). PyTorch (CPU build, the ``train`` extra) runs it; the shipped file holds numbers that
 :mod:`assistant.answer.reader` applies with numpy.
 
 A checkpoint (model, optimiser, schedule, step) is written every :data:`CHECKPOINT_EVERY` steps and at the end of
@@ -32,10 +33,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from assistant.answer.reader import FROZEN  # noqa: E402
-from training.reader_model import PRECISIONS, SEED, bf16_wanted, build_model, export, load_torch, pack_across, padded, sentence_loss, unpacked  # noqa: E402
+from training.reader_model import PRECISIONS, SEED, RunningAverage, bf16_wanted, build_model, export, load_torch, pack_across, padded, sentence_loss, unpacked  # noqa: E402
 
 CHECKPOINT_EVERY = 200
 BATCH_TOKENS = 6144
+AVERAGE_FROM = 1 / 3
+"""The reader ends as the mean of its weights at the checkpoints of its last two epochs of three (README, *The reader*,
+"Weights averaged along the run"); the across-language reader (one epoch) is not averaged."""
 
 
 def batches(lengths: np.ndarray, order_seed: int, budget: int | None = None) -> list[np.ndarray]:
@@ -77,7 +81,7 @@ def epoch_batches(lengths: np.ndarray, answerless: np.ndarray, parts: int, epoch
 def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpoint: Path, epochs: int, lr: float,
           log: bool = True, steps: int | None = None, checkpoints: bool = True,
           sentences: Sequence[np.ndarray] | None = None, sentence_weight: float = 0.0, bf16: bool = False,
-          negative_parts: int = 1, order_seed: int = SEED) -> list[float]:
+          negative_parts: int = 1, order_seed: int = SEED, average_from: float = 0.0) -> list[float]:
     """Fit ``model`` (resuming from ``checkpoint`` when it holds a run with the same settings); the losses seen.
 
     ``sentences`` (per pair, each token's sentence number, ``-1`` outside the passage) with ``sentence_weight`` adds
@@ -86,6 +90,7 @@ def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpo
     updates and the loss in float32 (1.4-1.9x faster a step on a CPU with AVX512-BF16; README, *The reader*).
     ``negative_parts``: the pairs without the answer (labelled ``<s>``) split into that many seeded parts, one read per
     epoch in turn (every pair holding the answer is read every epoch). ``order_seed``: :func:`epoch_batches`' seed.
+    ``average_from`` > 0: the model ends as the mean of its weights at the checkpoint steps from that share of the run on.
     """
     torch = load_torch()
     lengths = np.array([len(s) for s in states])
@@ -94,7 +99,7 @@ def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpo
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     warmup = max(1, total // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
-    done = 0
+    done, average = 0, RunningAverage(int(total * average_from)) if average_from else None
     if checkpoints and checkpoint.exists():
         saved = torch.load(checkpoint, weights_only=False)
         if saved["total"] == total and saved["lr"] == lr:
@@ -102,6 +107,8 @@ def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpo
             optimiser.load_state_dict(saved["optimiser"])
             schedule.load_state_dict(saved["schedule"])
             done = saved["step"]
+            if average is not None:
+                average.load(saved["average"])
             if log:
                 print(f"resumed at step {done}/{total}", flush=True)
     losses: list[float] = []
@@ -126,10 +133,15 @@ def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpo
         optimiser.step()
         schedule.step()
         losses.append(float(loss.detach()))
-        if checkpoints and ((step + 1) % CHECKPOINT_EVERY == 0 or step + 1 == total):
-            _save(checkpoint, model, optimiser, schedule, step + 1, total, lr)
+        if (step + 1) % CHECKPOINT_EVERY == 0 or step + 1 == total:
+            if average is not None:
+                average.add(step + 1, model)
+            if checkpoints:
+                _save(checkpoint, model, optimiser, schedule, step + 1, total, lr, average)
             if log:
                 print(f"step {step + 1}/{total} loss {np.mean(losses[-CHECKPOINT_EVERY:]):.3f} ({time.time() - began:.0f} s)", flush=True)
+    if average is not None:
+        average.apply(model)
     return losses
 
 
@@ -138,11 +150,11 @@ def _flat(plan: list[list[np.ndarray]]) -> Iterator[np.ndarray]:
         yield from epoch
 
 
-def _save(path: Path, model: Any, optimiser: Any, schedule: Any, step: int, total: int, lr: float) -> None:
+def _save(path: Path, model: Any, optimiser: Any, schedule: Any, step: int, total: int, lr: float, average: RunningAverage | None) -> None:
     torch = load_torch()
     partial = path.with_suffix(".part")
     torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
-                "step": step, "total": total, "lr": lr}, partial)
+                "step": step, "total": total, "lr": lr, "average": average.state() if average else None}, partial)
     partial.replace(path)
 
 
@@ -165,42 +177,16 @@ def settings_key(**values: Any) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
 
 
-PROBE_QUESTIONS = 8
-PROBE_STEPS = 3
-
-
-def probe(encoder: Any, frozen: int = FROZEN) -> list[float]:
-    """A short, deterministic piece of training, recorded in the weights header and re-run by the tests.
-
-    The first :data:`PROBE_QUESTIONS` answerable training-split questions of each dataset, each with its own paragraph,
-    through the encoder's lower layers; :data:`PROBE_STEPS` epochs (one batch each) from the encoder's weights.
-    """
-    from assistant.answer.reader import ReaderInput, pair_windows
-    from training.answerer_data import load_articles
-
-    states, targets = [], []
-    for dataset in ("piaf", "squad2"):
-        chosen = [(a, qa) for a in load_articles() if a.dataset == dataset and a.split == "train" for qa in a.questions if qa.answers]
-        for article, qa in chosen[:PROBE_QUESTIONS]:
-            passage = encoder.tokenizer.tokenize(article.paragraphs[qa.paragraph], "passage")
-            window = pair_windows(ReaderInput(encoder.tokenizer.tokenize(qa.text, "query").ids, passage), encoder.window, encoder.file.vocabulary)[0]
-            text, start = qa.answers[0]
-            states.append(encoder.hidden([window.ids], encoder.layers[:frozen])[0].astype(np.float16))
-            targets.append(window.label((start, start + len(text))))
-    model = build_model(encoder.layers, frozen)
-    losses = train(model, states, np.array(targets, dtype=np.int64), Path("/nonexistent/probe.pt"), PROBE_STEPS, 1e-4, log=False, checkpoints=False)
-    return [round(x, 5) for x in losses]
-
-
 def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = None, log: bool = True, frozen: int = FROZEN,
                init: Path | None = None, sentence_weight: float = 0.0, translated: float = 0.0, beside: bool = False,
-               cut: float = 0.0, swap: float = 0.0, bf16: bool = False, negative_parts: int = 1, order_seed: int = SEED) -> dict[str, Any]:
+               cut: float = 0.0, swap: float = 0.0, bf16: bool = False, negative_parts: int = 1, order_seed: int = SEED,
+               average_from: float = AVERAGE_FROM) -> dict[str, Any]:
     """Cache the pairs, train (resuming), score on development pairs, write ``out``; its header.
 
     ``translated``: the share of training questions asked in an Apertium translation, ``beside`` their own language or
     instead of it (:mod:`training.reader_data`); ``cut``: the share of answerable training questions whose passage is
     also read without its answer sentence, labelled no answer; ``swap``: the share also asked with a name or a number
-    swapped (:mod:`training.no_answer`), labelled no answer; ``bf16``, ``negative_parts``, ``order_seed``: see :func:`train`.
+    swapped (:mod:`training.no_answer`), labelled no answer; ``bf16``, ``negative_parts``, ``order_seed``, ``average_from``: see :func:`train`.
 
     ``init``: a reader weights file to start from instead of the encoder's layers and a fresh head (further training).
     """
@@ -210,6 +196,7 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
     from training.answerer_data import header as provenance
     from training.reader_data import cache, load_states, sentence_numbers
     from training.reader_eval import development
+    from training.reader_probe import probe
 
     rows, pairs, folder = cache(workdir, scorer, log=log, frozen=frozen, translated=translated, beside=beside, cut=cut, swap=swap)
     states = load_states(folder, pairs)
@@ -225,13 +212,14 @@ def fit_reader(workdir: Path, out: Path, epochs: int, lr: float, scorer: Any = N
     further |= {name: value for name, value in (("sentence_weight", sentence_weight), ("translated", translated), ("beside", beside),
                                                 ("cut", cut), ("swap", swap), ("precision", "bf16" if bf16 else ""),
                                                 ("negative_parts", negative_parts if negative_parts > 1 else 0),
-                                                ("order_seed", order_seed if order_seed != SEED else 0)) if value}
+                                                ("order_seed", order_seed if order_seed != SEED else 0), ("average_from", average_from)) if value}
     run = folder / f"run-{settings_key(epochs=epochs, lr=lr, seed=SEED, **further)}"
     run.mkdir(exist_ok=True)
     began = time.time()
     sentences = sentence_numbers(rows, [pairs[i] for i in train_index]) if sentence_weight else None
     train(model, [states[i] for i in train_index], targets, run / "checkpoint.pt", epochs, lr, log=log,
-          sentences=sentences, sentence_weight=sentence_weight, bf16=bf16, negative_parts=negative_parts, order_seed=order_seed)
+          sentences=sentences, sentence_weight=sentence_weight, bf16=bf16, negative_parts=negative_parts, order_seed=order_seed,
+          average_from=average_from)
     dev_index = [i for i, p in enumerate(pairs) if p.split == "dev"]
     dev = development([pairs[i] for i in dev_index], logits(model, [states[i] for i in dev_index]), rows)
     counts = {split: sum(p.split == split for p in pairs) for split in ("train", "dev", "test")}
@@ -260,7 +248,8 @@ def fit_across(workdir: Path, base: Path, out: Path, frozen: int = FROZEN, epoch
     to ``out`` as a delta of ``base``."""
     trained = workdir / "reader-across-full.npz"
     fit_reader(workdir, trained, int(ACROSS_RECIPE["epochs"] if epochs is None else epochs), ACROSS_RECIPE["lr"] if lr is None else lr,
-               log=log, frozen=frozen, init=base, translated=ACROSS_RECIPE["translated"] if translated is None else translated, bf16=bf16)
+               log=log, frozen=frozen, init=base, translated=ACROSS_RECIPE["translated"] if translated is None else translated, bf16=bf16,
+               average_from=0.0)
     pack_across(trained, base, out)
     if log:
         print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, a delta of {base})")
@@ -284,6 +273,8 @@ def main() -> None:
     parser.add_argument("--negative-parts", type=int, default=1, help="read each pair without the answer in one epoch of this many")
     parser.add_argument("--precision", choices=PRECISIONS, default="auto", help="the forward pass's precision (auto: bf16 where the CPU has it)")
     parser.add_argument("--order-seed", type=int, default=SEED, help="the batches' order (a run to average with another: another order)")
+    parser.add_argument("--average-from", type=float, default=AVERAGE_FROM, help="end as the mean of the checkpoints' weights from this share "
+                        "of the run on (0: the last step's; not with --across)")
     args = parser.parse_args()
     bf16 = bf16_wanted(args.precision)
     weights = ROOT / "assistant" / "weights"
@@ -293,7 +284,7 @@ def main() -> None:
         return
     fit_reader(args.workdir, args.out or weights / "reader.npz", args.epochs or 3, args.lr or 3e-4, frozen=args.frozen, init=args.init,
                sentence_weight=args.sentence_weight, translated=args.translated or 0.0, beside=args.beside, cut=args.cut,
-               swap=args.swap, bf16=bf16, negative_parts=args.negative_parts, order_seed=args.order_seed)
+               swap=args.swap, bf16=bf16, negative_parts=args.negative_parts, order_seed=args.order_seed, average_from=args.average_from)
 
 
 if __name__ == "__main__":
