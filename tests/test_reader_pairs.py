@@ -71,6 +71,20 @@ def _training_and_development_rows(monkeypatch: pytest.MonkeyPatch, question: st
     return rows
 
 
+def test_pairs_cached_from_other_rows_are_refused_with_what_to_do(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [_row("dev", "q1", "Où le traité fut-il signé ?")]
+    article = Article("piaf", "a", [PASSAGE], [QA("q1", "", 0, ((ANSWER, PASSAGE.index(ANSWER)),))])
+    monkeypatch.setattr(reader_data, "load_articles", lambda: [article])
+    found, _ = reader_data.pairs(rows, encoder)
+    assert [w.ids for _, w in reader_data.windows_of(rows, found)]  # the rows they were built from
+    rebuilt = [_row("dev", "q1", "Où le traité fut-il signé ?")]
+    rebuilt[0].candidates[0].chunk = Chunk("c-other", "piaf/a/p000.txt", 0, len(PASSAGE), PASSAGE)  # its passage's chunk id moved
+    with pytest.raises(ValueError, match="pair cache was built from other rows"):
+        reader_data.windows_of(rebuilt, found)
+    with pytest.raises(ValueError, match="latest-frozen"):
+        reader_data.windows_of([_row("dev", "q9", "?")], found)  # another question at that row
+
+
 def test_a_training_passage_is_also_read_without_its_answer_sentence_as_no_answer(encoder: E5Encoder, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = _training_and_development_rows(monkeypatch, "Où le traité fut-il signé ?", PASSAGE)
     plain, _ = reader_data.pairs(rows, encoder)

@@ -218,8 +218,12 @@ def windows_of(rows: list[Example], found: Sequence[Pair]) -> list[tuple[Chunk, 
             raise ValueError(f"{pair.question_id}: a {pair.kind} pair is not tokenised again here (build without --cut and --swap)")
         if "@" in pair.question_id:
             raise ValueError(f"{pair.question_id}: a pair asked in a translation is not tokenised again here (build without --translated)")
-        row = rows[pair.example]
-        chunk = next(c.chunk for c in row.candidates if c.chunk.id == pair.chunk_id)
+        row = rows[pair.example] if pair.example < len(rows) else None
+        chunk = next((c.chunk for c in row.candidates if c.chunk.id == pair.chunk_id), None) if row and row.question_id == pair.question_id else None
+        if chunk is None:
+            raise ValueError(f"pair {pair.question_id} (passage {pair.chunk_id}) is not in these rows: the pair cache was built from "
+                             "other rows (they are rebuilt when the code that shapes them changes); use the cache the last run built "
+                             "(WORKDIR/reader/latest-frozenN names it) or build the pairs again")
         key = (pair.example, pair.chunk_id)
         if key not in built:
             item = ReaderInput(tokenizer.tokenize(row.question.text, "query").ids, tokenizer.tokenize(chunk.text, "passage"))  # type: ignore[attr-defined]
