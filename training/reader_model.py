@@ -90,11 +90,12 @@ def build_model(encoder_layers: Sequence[Any], frozen: int = FROZEN) -> Any:
 
 class RunningAverage:
     """The mean of a model's weights at the checkpoints from step ``start`` on: weights averaged along one run
-    (README, *The reader*, "Weights averaged along the run"); kept in the checkpoint, so a resumed run averages the
-    same steps.
+    (README, *The reader*, "Weights averaged along the run"), by PyTorch's ``AveragedModel``; kept in the checkpoint,
+    so a resumed run averages the same steps.
 
     >>> import torch
-    >>> model, average = torch.nn.Linear(1, 1), RunningAverage(start=2)
+    >>> model = torch.nn.Linear(1, 1)
+    >>> average = RunningAverage(model, start=2)
     >>> for step, w in ((1, 9.0), (2, 1.0), (3, 3.0)):
     ...     _ = model.weight.data.fill_(w)
     ...     average.add(step, model)
@@ -102,24 +103,29 @@ class RunningAverage:
     (2, 2.0)
     """
 
-    def __init__(self, start: int) -> None:
-        self.start, self.count, self.total = start, 0, {}
+    def __init__(self, model: Any, start: int) -> None:
+        from torch.optim.swa_utils import AveragedModel
+
+        self.start, self.averaged = start, AveragedModel(model)
+
+    @property
+    def count(self) -> int:
+        return int(self.averaged.n_averaged)
 
     def add(self, step: int, model: Any) -> None:
         if step >= self.start:
-            state = model.state_dict()
-            self.total = {k: self.total.get(k, 0) + v.detach().float() for k, v in state.items()}
-            self.count += 1
+            self.averaged.update_parameters(model)
 
     def state(self) -> dict[str, Any]:
-        return {"start": self.start, "count": self.count, "total": self.total}
+        return {"start": self.start, "averaged": self.averaged.state_dict()}
 
     def load(self, saved: dict[str, Any]) -> None:
-        self.start, self.count, self.total = saved["start"], saved["count"], saved["total"]
+        self.start = saved["start"]
+        self.averaged.load_state_dict(saved["averaged"])
 
     def apply(self, model: Any) -> None:
         if self.count:
-            model.load_state_dict({k: v / self.count for k, v in self.total.items()})
+            model.load_state_dict(self.averaged.module.state_dict())
 
 
 def padded(states: Sequence[np.ndarray], index: np.ndarray) -> tuple[Any, Any]:

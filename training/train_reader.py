@@ -99,7 +99,7 @@ def train(model: Any, states: Sequence[np.ndarray], targets: np.ndarray, checkpo
     optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     warmup = max(1, total // 10)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
-    done, average = 0, RunningAverage(int(total * average_from)) if average_from else None
+    done, average = 0, RunningAverage(model, int(total * average_from)) if average_from else None
     if checkpoints and checkpoint.exists():
         saved = torch.load(checkpoint, weights_only=False)
         if saved["total"] == total and saved["lr"] == lr:
