@@ -14,6 +14,7 @@ from assistant import Assistant
 from assistant.ingest.chunking import chunk_text
 from assistant.ingest.loaders import UnreadableFile, load_document
 from assistant.ingest.loaders.pdf import paragraphs
+from tests.conftest import FakeEmbedder
 from tests.documents import (
     encrypt_office,
     with_drm,
@@ -105,6 +106,23 @@ def test_epub_chapters_in_spine_order_named_by_the_table_of_contents(tmp_path: P
     assert document.section_at(document.text.index("forty-two")) == "Chapter Two: The Storm"
     chunks = chunk_text(str(path), document, "h", 256, 0)
     assert [c.section for c in chunks] == ["Chapter One: The Harbour", "Chapter Two: The Storm"], "a chunk never straddles two chapters"
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("policy.md", "# Travel and expenses policy\n\n## Meals\nThe daily meal allowance is 35 EUR.\n\n## Hotels\nHotels are booked two weeks ahead.\n"),
+    ("policy.html", "<html><body><h1>Travel and expenses policy</h1><h2>Meals</h2><p>The daily meal allowance is 35 EUR.</p>"
+                    "<h2>Hotels</h2><p>Hotels are booked two weeks ahead.</p></body></html>"),
+])
+def test_a_heading_alone_over_a_subsection_joins_it(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    chunks = chunk_text(str(path), load_document(path), "h", 256, 0)
+    assert [c.section for c in chunks] == ["Travel and expenses policy › Meals", "Hotels"], "no chunk holds a heading alone"
+    assert "Travel and expenses policy" in chunks[0].text and "35 EUR" in chunks[0].text
+    with Assistant(store=str(tmp_path / "store"), embedder=FakeEmbedder(), min_confidence=0.0) as bot:
+        bot.ingest([path])
+        answer = bot.ask("What is the travel and expenses policy?")
+    assert answer.citations and "Travel and expenses policy" not in [c.text for c in answer.citations], "a joined heading is not quoted"
 
 
 def test_odt_and_odp(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from assistant.ingest.loaders.document import Document, inside_pipes
 from assistant.llama import sentence_splitter
 from assistant.settings import prepare_offline
 from assistant.text.language import passage_language
+from assistant.text.quotable import SECTION_PATH
 from assistant.text.sentences import sentence_bounds
 from assistant.types import Chunk, Span
 
@@ -56,11 +57,12 @@ _MARKER = re.compile(r"(?:[-*+•▪◦‣]|#{1,6}|>)[ \t]+")
 """List bullets, Markdown heading marks and quote marks that open a line."""
 
 
-SENTENCE_CUTTING = "punkt-or-mended-sentencex-of-the-chunk-language"
-"""How sentences are cut, recorded in each store: documents cut another way are read again at the next ingest
+SENTENCE_CUTTING = "punkt-or-mended-sentencex-of-the-chunk-language; lone headings joined"
+"""How documents are cut, recorded in each store: documents cut another way are read again at the next ingest
 (until 2026-12-06 every language went through the untrained Punkt; that day, ``"punkt-of-the-chunk-language"``:
 languages without a trained Punkt model still did, then ``"punkt-or-sentencex-of-the-chunk-language"``; since
-2026-12-06 (twenty-fifth session) sentencex's cuts are mended in Thai, Lao, Khmer and after abbreviations it does not know)."""
+2026-12-06 (twenty-fifth session) sentencex's cuts are mended in Thai, Lao, Khmer and after abbreviations it does not know;
+since 2026-12-07 (thirty-first session) a section holding nothing but its heading joins the next: :func:`_section_bounds`)."""
 
 
 def sentence_spans(text: str, offset: int = 0, language: str | None = None) -> list[Span]:
@@ -103,8 +105,9 @@ def iter_chunks(source: str, document: Document | str, content_hash: str, chunk_
         document = Document(document)
     text = document.text
     splitter = _splitter(chunk_size, chunk_overlap)
+    bounds, joined = _section_bounds(document)
     line, counted_to = 1, 0  # line numbers counted incrementally: chunks come in order
-    for window_start, window in _windows(text, _section_bounds(document)):
+    for window_start, window in _windows(text, bounds):
         pieces = splitter(window)
         for start, end in _locate(window, pieces):
             a, b = window_start + start, window_start + end
@@ -113,7 +116,8 @@ def iter_chunks(source: str, document: Document | str, content_hash: str, chunk_
             chunk_id = _chunk_id(source, content_hash, a, b)
             language = passage_language(text[a:b])
             sentences = tuple(sentence_spans(text[a:b], a, language))
-            yield Chunk(chunk_id, source, a, b, text[a:b], sentences, line, document.page_marks(a, b), document.section_at(a),
+            section = joined.get(bounds[bisect.bisect_right(bounds, a) - 1]) or document.section_at(a)
+            yield Chunk(chunk_id, source, a, b, text[a:b], sentences, line, document.page_marks(a, b), section,
                         language=language, table_rows=document.rows_in(a, b))
 
 
@@ -125,10 +129,34 @@ def _chunk_id(source: str, content_hash: str, start: int, end: int) -> str:
     return hashlib.blake2b(f"{source}\0{content_hash}\0{start}\0{end}".encode(), digest_size=12).hexdigest()
 
 
-def _section_bounds(document: Document) -> list[int]:
-    """Where windows must break: a chunk never straddles two titled sections (chapters, headings, slides)."""
-    inner = sorted({offset for offset, _ in document.sections if 0 < offset < len(document.text)})
-    return [0, *inner, len(document.text)]
+def _section_bounds(document: Document) -> tuple[list[int], dict[int, str]]:
+    """Where windows must break, and the titles of joined sections: a chunk never straddles two titled sections
+    (chapters, headings, slides), except that a section holding nothing but its heading (a document's title right over
+    its first subsection, a title-only slide) joins the next; their window is titled by both, ``Title › Subsection``.
+    Alone, such a heading was a chunk of its own, which matched every question sharing a word with the title and held
+    nothing to quote.
+
+    >>> doc = Document("# Policy\\n\\n## Meals\\nMeals are paid.\\n## Hotels\\nBooked early.", sections=((0, "Policy"), (10, "Meals"), (35, "Hotels")))
+    >>> _section_bounds(doc)
+    ([0, 35, 58], {0: 'Policy › Meals'})
+    """
+    text = document.text
+    titles = dict(document.sections)
+    edges = [0, *sorted({offset for offset in titles if 0 < offset < len(text)}), len(text)]
+    bounds: list[int] = []
+    joined: dict[int, str] = {}
+    run: list[str] = []
+    for start, stop in zip(edges, edges[1:], strict=False):
+        if not run:
+            bounds.append(start)
+        if start in titles:
+            run.append(titles[start])
+        if start in titles and stop < len(text) and len(text[start:stop].split()) and "\n" not in text[start:stop].strip():
+            continue  # its heading line and nothing else: it joins the next section
+        if len(run) > 1:
+            joined[bounds[-1]] = SECTION_PATH.join(run)
+        run = []
+    return [*bounds, len(text)], joined
 
 
 def _windows(text: str, bounds: list[int]) -> Iterator[tuple[int, str]]:

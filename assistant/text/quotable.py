@@ -10,13 +10,17 @@ _SEPARATORS = re.compile(r"[|•]")
 SPACELESS_CHARACTERS = "\u0e00-\u109f\u1780-\u17ff\u2e80-\u9fff\uf900-\ufaff"
 """Thai, Lao, Khmer, Myanmar, CJK and kana: scripts written without spaces between words (a regular expression's class)."""
 _SPACELESS = re.compile(f"[{SPACELESS_CHARACTERS}]")
+SECTION_PATH = " › "
+"""Joins the titles of a section holding nothing but its heading and the section it joins, as in ``Policy › Meals``
+(:func:`assistant.ingest.chunking.iter_chunks`)."""
 
 
 def quotable(text: str, section: str | None = None) -> bool:
     """Whether a sentence can be an answer on its own: real words, not a heading, a menu or a fragment.
 
     It takes at least three words and eight letters in all (or, in
-    scripts written without spaces, six characters), and it must not be its section's heading.
+    scripts written without spaces, six characters), and it must not be its section's heading (nor any of the headings
+    of a joined section, ``Policy › Meals``).
     Text with two or more ``|`` or ``•`` separators is a menu unless it reads as a table row (how
     .docx and .odt tables arrive, a row per line): a cell of three words or more, or two cells of
     two words or more and a number. The others stay in passages as context.
@@ -27,13 +31,15 @@ def quotable(text: str, section: str | None = None) -> bool:
     [True, False, False]
     >>> quotable("Vacances d'été", section="Vacances d'été")
     False
+    >>> quotable("Travel and expenses policy", section="Travel and expenses policy › Meals")
+    False
     """
     cells = _SEPARATORS.split(text)
     if len(cells) > 2:
         sizes = [len(_LETTER_WORD.findall(cell)) for cell in cells]
         if not (max(sizes) >= 3 or (sum(n >= 2 for n in sizes) >= 2 and any(c.isdigit() for c in text))):
             return False
-    if section is not None and " ".join(text.strip(" #:.").split()) == section:
+    if section is not None and " ".join(text.strip(" #:.").split()) in (section, *section.split(SECTION_PATH)):
         return False
     if len(_SPACELESS.findall(text)) >= 6:
         return True
