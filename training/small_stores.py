@@ -35,23 +35,29 @@ class Piece:
         return [qa for qa in self.article.questions if self.first <= qa.paragraph < self.last]
 
 
-def pack(articles: list[Article], seed: int) -> list[list[Piece]]:
-    """The articles' pieces, shuffled by ``seed``, packed into stores of SMALLEST-LARGEST paragraphs.
+def pack(articles: list[Article], seed: int, sizes: tuple[int, int] = (SMALLEST, LARGEST)) -> list[list[Piece]]:
+    """The articles' pieces, shuffled by ``seed``, packed into stores of ``sizes`` (smallest, largest) paragraphs; a
+    piece is at most :data:`PIECE` paragraphs, and at most the largest store.
 
     >>> stores = pack([Article("piaf", "t", ["p"] * 45, []), Article("piaf", "u", ["p"] * 40, [])], 0)
     >>> [sum(p.size for p in store) for store in stores], max(p.size for store in stores for p in store)
     ([45, 40], 20)
+    >>> tiny = pack([Article("piaf", "t", ["p"] * 45, [])], 0, (3, 8))
+    >>> min(sum(p.size for p in store) for store in tiny) >= 3, max(sum(p.size for p in store) for store in tiny) <= 8
+    (True, True)
     """
-    pieces = [Piece(a, at, min(at + PIECE, len(a.paragraphs))) for a in articles for at in range(0, len(a.paragraphs), PIECE)]
+    smallest, largest = sizes
+    cut = min(PIECE, largest)
+    pieces = [Piece(a, at, min(at + cut, len(a.paragraphs))) for a in articles for at in range(0, len(a.paragraphs), cut)]
     random.Random(seed).shuffle(pieces)
     packed: list[list[Piece]] = [[]]
     for piece in pieces:
         held = sum(p.size for p in packed[-1])
-        if held >= SMALLEST or held + piece.size > LARGEST:
+        if held >= smallest or held + piece.size > largest:
             packed.append([])
         packed[-1].append(piece)
-    if len(packed) > 1 and sum(p.size for p in packed[-1]) < SMALLEST:  # a short last store: its pieces join others with room
+    if len(packed) > 1 and sum(p.size for p in packed[-1]) < smallest:  # a short last store: its pieces join others with room
         for piece in packed.pop():
-            room = [s for s in packed if sum(p.size for p in s) + piece.size <= LARGEST]
+            room = [s for s in packed if sum(p.size for p in s) + piece.size <= largest]
             (min(room, key=lambda s: sum(p.size for p in s)) if room else packed[-1]).append(piece)
     return packed
