@@ -99,7 +99,7 @@ class RunningAverage:
     >>> for step, w in ((1, 9.0), (2, 1.0), (3, 3.0)):
     ...     _ = model.weight.data.fill_(w)
     ...     average.add(step, model)
-    >>> average.apply(model); average.count, float(model.weight)
+    >>> average.apply(model); average.count, float(model.weight.detach())
     (2, 2.0)
     """
 
