@@ -14,7 +14,6 @@ from assistant import Assistant
 from assistant.ingest.chunking import chunk_text
 from assistant.ingest.loaders import UnreadableFile, load_document
 from assistant.ingest.loaders.pdf import paragraphs
-from tests.conftest import FakeEmbedder
 from tests.documents import (
     encrypt_office,
     with_drm,
@@ -113,13 +112,13 @@ def test_epub_chapters_in_spine_order_named_by_the_table_of_contents(tmp_path: P
     ("policy.html", "<html><body><h1>Travel and expenses policy</h1><h2>Meals</h2><p>The daily meal allowance is 35 EUR.</p>"
                     "<h2>Hotels</h2><p>Hotels are booked two weeks ahead.</p></body></html>"),
 ])
-def test_a_heading_alone_over_a_subsection_joins_it(tmp_path: Path, name: str, content: str) -> None:
+def test_a_heading_alone_over_a_subsection_joins_it(tmp_path: Path, name: str, content: str, fake_embedder: object) -> None:
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     chunks = chunk_text(str(path), load_document(path), "h", 256, 0)
     assert [c.section for c in chunks] == ["Travel and expenses policy › Meals", "Hotels"], "no chunk holds a heading alone"
     assert "Travel and expenses policy" in chunks[0].text and "35 EUR" in chunks[0].text
-    with Assistant(store=str(tmp_path / "store"), embedder=FakeEmbedder(), min_confidence=0.0) as bot:
+    with Assistant(store=str(tmp_path / "store"), embedder=fake_embedder, min_confidence=0.0) as bot:  # type: ignore[arg-type]
         bot.ingest([path])
         answer = bot.ask("What is the travel and expenses policy?")
     assert answer.citations and "Travel and expenses policy" not in [c.text for c in answer.citations], "a joined heading is not quoted"

@@ -151,12 +151,21 @@ def _section_bounds(document: Document) -> tuple[list[int], dict[int, str]]:
             bounds.append(start)
         if start in titles:
             run.append(titles[start])
-        if start in titles and stop < len(text) and len(text[start:stop].split()) and "\n" not in text[start:stop].strip():
-            continue  # its heading line and nothing else: it joins the next section
+        if start in titles and stop < len(text) and _heading_alone(text[start:stop]):
+            continue  # it joins the next section
         if len(run) > 1:
             joined[bounds[-1]] = SECTION_PATH.join(run)
         run = []
     return [*bounds, len(text)], joined
+
+
+def _heading_alone(section: str) -> bool:
+    """Whether a section's text is one line, its heading, and nothing else.
+
+    >>> _heading_alone("# Policy\\n\\n"), _heading_alone("## Meals\\nMeals are paid.\\n")
+    (True, False)
+    """
+    return bool(section.strip()) and "\n" not in section.strip()
 
 
 def _windows(text: str, bounds: list[int]) -> Iterator[tuple[int, str]]:
