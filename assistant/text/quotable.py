@@ -39,7 +39,7 @@ def quotable(text: str, section: str | None = None) -> bool:
         sizes = [len(_LETTER_WORD.findall(cell)) for cell in cells]
         if not (max(sizes) >= 3 or (sum(n >= 2 for n in sizes) >= 2 and any(c.isdigit() for c in text))):
             return False
-    if section is not None and " ".join(text.strip(" #:.").split()) in (section, *section.split(SECTION_PATH)):
+    if section is not None and " ".join(text.strip(" #:.").split()) in section.split(SECTION_PATH):
         return False
     if len(_SPACELESS.findall(text)) >= 6:
         return True
